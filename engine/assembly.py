@@ -1,0 +1,127 @@
+"""The referential content one dossier is judged by.
+
+Once each section has its version (`selection`), the assembly gathers the
+procedure, the parameters, tables, bands, criteria and rules of those
+sections, and remembers where each value came from so that the trail can cite
+the version and the clause of every value a rule read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from .canonical import to_plain
+from .expressions import ALL
+from .errors import DossierError, Problem, ReferentialError
+from .referential import Procedure, ReferentialVersion
+from .rules import RuleBook, build_rulebook
+from .selection import SectionChoice, Selection, in_force_on, select, version_by_id
+from .store import Store
+
+SMALL_TABLE_ROWS = 50  # tables up to this size are copied whole into the trail
+
+
+@dataclass(frozen=True)
+class Assembly:
+    procedure: Procedure
+    selection: Selection
+    scope: dict[str, Any]  # what expressions read: params, tables, bands, criteria
+    provenance: dict[tuple[str, str], dict[str, Any]]  # (namespace, name) -> trail premise
+    rulebook: RuleBook
+    rule_origin: dict[str, SectionChoice]  # rule file -> the section choice it came with
+
+
+def find_procedure(version: ReferentialVersion, name: str) -> Procedure:
+    procedure = version.procedure(name)
+    if procedure is None:
+        known = ", ".join(sorted(version.procedures())) or "none"
+        raise DossierError(
+            f"version {version.id} of {version.scheme} has no procedure {name!r}",
+            [Problem(f"known procedures: {known}", ("procedure",))],
+        )
+    return procedure
+
+
+def select_for(
+    versions: Sequence[ReferentialVersion],
+    procedure_name: str,
+    anchor: dt.date,
+    event: dt.date,
+    forced: str | None,
+) -> tuple[Selection, Procedure]:
+    """Select the sections of a procedure; the procedure itself is read from its home section's version."""
+    base = version_by_id(versions, forced) if forced else in_force_on(versions, anchor)
+    procedure = find_procedure(base, procedure_name)
+    selection = select(versions, procedure.sections, anchor, event, forced)
+    if selection.refusal:
+        return selection, procedure
+    home = find_procedure(selection.version_of(procedure.section), procedure_name)
+    if home.sections != procedure.sections:
+        selection = select(versions, home.sections, anchor, event, forced)
+    return selection, home
+
+
+def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assembly:
+    scope: dict[str, dict[str, Any]] = {"params": {}, "tables": {}, "bands": {}, "criteria": {}}
+    provenance: dict[tuple[str, str], dict[str, Any]] = {}
+    owner: dict[tuple[str, str], str] = {}
+    rule_origin: dict[str, SectionChoice] = {}
+    rule_paths = []
+    problems: list[Problem] = []
+
+    def add(namespace: str, name: str, value: Any, premise: dict[str, Any], choice: SectionChoice) -> None:
+        key = (namespace, name)
+        if key in owner:
+            problems.append(Problem(f"{namespace}.{name} is defined by section '{owner[key]}' and by section '{choice.section}'"))
+            return
+        owner[key] = choice.section
+        scope[namespace][name] = value
+        provenance[key] = {**premise, "version": choice.version.id, "section": choice.section}
+
+    def add_rule_file(file: str, choice: SectionChoice) -> None:
+        path = store.rule_file(choice.version.scheme, file)
+        if str(path) in rule_origin:
+            problems.append(Problem(f"rule file {file} is listed twice (sections or procedure)"))
+        rule_origin[str(path)] = choice
+        rule_paths.append(path)
+
+    for file in procedure.rule_files:
+        add_rule_file(file, selection.choices[procedure.section])
+    for name in procedure.sections:
+        choice = selection.choices[name]
+        section = choice.version.sections[name]
+        for p in section.parameters.values():
+            value = to_plain(p.value)
+            add("params", p.name, value, {"kind": "parameter", "name": p.name, "value": value, "unit": p.unit, "clause": p.clause}, choice)
+        for t in section.tables.values():
+            rows = to_plain(dict(t.rows))
+            premise = {"kind": "table", "name": t.name, "clause": t.clause, "unit": t.unit, "key": t.key}
+            if len(rows) <= SMALL_TABLE_ROWS:
+                premise["value"] = rows
+            add("tables", t.name, rows, premise, choice)
+        for b in section.bands.values():
+            bands = [
+                {"id": x.id, "lower": vars(x.lower), "upper": vars(x.upper), "clause": x.clause} for x in b.bands
+            ]
+            premise = {"kind": "bands", "name": b.name, "clause": b.clause, "unit": b.unit, "value": [x.describe() for x in b.bands]}
+            add("bands", b.name, bands, premise, choice)
+        for c in section.criteria.values():
+            scope["criteria"][c.id] = {"title": c.title, "chapter": c.chapter, "mandatory": c.mandatory, "max_points": c.max_points}
+        if section.criteria:
+            clauses = sorted({c.clause for c in section.criteria.values()})
+            premise = {"kind": "criteria", "name": "criteria", "value": scope["criteria"], "clause": ", ".join(clauses)}
+            provenance[("criteria", ALL)] = {**premise, "version": choice.version.id, "section": name}
+        for file in section.rule_files:
+            add_rule_file(file, choice)
+    if problems:
+        raise ReferentialError("the sections of this procedure clash", problems)
+    missing = [p for p in rule_paths if not p.is_file()]
+    if missing:
+        raise ReferentialError(
+            "a section lists rule files that do not exist",
+            [Problem(f"no such file {p}") for p in missing],
+        )
+    rulebook = build_rulebook(rule_paths, selection.version_of(procedure.section).scheme)
+    return Assembly(procedure, selection, scope, provenance, rulebook, rule_origin)

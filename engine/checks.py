@@ -1,0 +1,206 @@
+"""Semantic checks of referential versions, beyond what the JSON Schema can say.
+
+- every rule, parameter, table, band set, criterion, time policy and decision
+  cites a provision listed in the version's sources;
+- band sets cover their range with no gap and no overlap;
+- rules read only parameters, tables, bands and facts that exist for the
+  procedure that runs them, and conclude only its listed outcomes;
+- input schemas are valid Cerberus schemas; rule files exist and compile;
+- versions of a scheme form one chain along `supersedes`, with coherent dates.
+
+A check returns problems (errors) and warnings; it raises nothing, so that one
+run reports everything wrong at once. Coverage is reported per version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from .dossier import DOSSIER_FACTS, facts_schema, make_validator
+from .errors import Problem, RefereeError
+from .expressions import ALL
+from .referential import BandSet, ReferentialVersion
+from .rules import OUTCOME, Rule, build_rulebook
+from .store import Store
+
+
+@dataclass
+class Report:
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def band_problems(bands: BandSet, path: tuple) -> Iterable[Problem]:
+    """Gaps and overlaps between consecutive bands, and the range's two ends."""
+    ordered = sorted(bands.bands, key=lambda b: (b.lower.value, not b.lower.inclusive))
+    for i, band in enumerate(ordered):
+        if band.lower.value > band.upper.value or (
+            band.lower.value == band.upper.value and not (band.lower.inclusive and band.upper.inclusive)
+        ):
+            yield Problem(f"band {band.id} is empty: {band.describe()}", path)
+    first, last = ordered[0], ordered[-1]
+    if (first.lower.value, first.lower.inclusive) != (bands.minimum, True):
+        yield Problem(f"gap: the range starts at {bands.minimum:g} (inclusive) but the first band is {first.describe()}", path)
+    if (last.upper.value, last.upper.inclusive) != (bands.maximum, True):
+        yield Problem(f"gap: the range ends at {bands.maximum:g} (inclusive) but the last band is {last.describe()}", path)
+    for left, right in zip(ordered, ordered[1:]):
+        a, b = left.upper, right.lower
+        if a.value < b.value or (a.value == b.value and not a.inclusive and not b.inclusive):
+            yield Problem(f"gap between {left.describe()} and {right.describe()}", path)
+        elif a.value > b.value or (a.value == b.value and a.inclusive and b.inclusive):
+            yield Problem(f"overlap between {left.describe()} and {right.describe()}", path)
+
+
+def _cited(version: ReferentialVersion) -> Iterable[tuple[str, tuple, str]]:
+    """Every (clause, path, what) the version's own content cites."""
+    for decision in version.document.get("decisions") or ():
+        yield decision["clause"], ("decisions", decision["id"]), f"decision {decision['id']}"
+    for name, section in version.sections.items():
+        base = ("sections", name)
+        if section.policy.clause:
+            yield section.policy.clause, (*base, "time_policy"), f"time policy of {name}"
+        for p in section.parameters.values():
+            yield p.clause, (*base, "parameters", p.name), f"parameter {p.name}"
+        for t in section.tables.values():
+            yield t.clause, (*base, "tables", t.name), f"table {t.name}"
+        for c in section.criteria.values():
+            yield c.clause, (*base, "criteria", c.id), f"criterion {c.id}"
+        for b in section.bands.values():
+            yield b.clause, (*base, "bands", b.name), f"band set {b.name}"
+            for band in b.bands:
+                yield band.clause, (*base, "bands", b.name, band.id), f"band {band.id}"
+        for p in section.procedures.values():
+            yield p.clause, (*base, "procedures", p.name), f"procedure {p.name}"
+
+
+def check_version(store: Store, version: ReferentialVersion) -> Report:
+    file = str(version.path)
+    report = Report(file)
+    listed = version.provisions
+    citations: dict[str, int] = {pid: 0 for pid in listed}
+
+    def cite(clause: str, path: tuple, what: str, where: str = file) -> None:
+        if clause not in listed:
+            report.problems.append(Problem(f"{what} cites {clause!r}, which is not a provision listed under sources", path, where))
+        else:
+            citations[clause] += 1
+
+    for clause, path, what in _cited(version):
+        cite(clause, path, what)
+    for name, section in version.sections.items():
+        for band_set in section.bands.values():
+            report.problems += band_problems(band_set, ("sections", name, "bands", band_set.name))
+    rules_seen: set[str] = set()
+    for procedure in version.procedures().values():
+        missing = [s for s in procedure.sections if s not in version.sections]
+        if missing:
+            report.problems.append(
+                Problem(f"procedure {procedure.name} uses unknown section(s) {', '.join(missing)}", ("sections", procedure.section, "procedures", procedure.name, "uses"), file)
+            )
+            continue
+        for rule in _procedure_rules(store, version, procedure, report):
+            if rule.id not in rules_seen:
+                rules_seen.add(rule.id)
+                cite(rule.clause, ("rules", rule.index, "clause"), f"rule {rule.id}", rule.file)
+    for pid, provision in listed.items():
+        if provision.status == "encoded" and citations[pid] == 0:
+            report.warnings.append(Problem(f"provision {pid!r} is marked encoded but nothing cites it", ("sources",), file))
+    encoded = [p for p in listed.values() if p.status == "encoded"]
+    report.coverage = {
+        "provisions": len(listed),
+        "encoded": len(encoded),
+        "out_of_scope": len(listed) - len(encoded),
+        "rules": len(rules_seen),
+        "citations": sum(citations.values()),
+    }
+    return report
+
+
+def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, report: Report) -> list[Rule]:
+    where = f"procedure {procedure.name}"
+    criteria = {c.id: c for s in procedure.sections for c in version.sections[s].criteria.values()}
+    try:
+        schema = facts_schema(procedure, criteria)
+        make_validator(schema, where)
+    except RefereeError as exc:
+        report.problems += [Problem(f"{where}: {exc.message}: {p.message}", p.path, str(version.path)) for p in exc.problems]
+        schema = dict(procedure.input)
+    files = list(procedure.rule_files) + [f for s in procedure.sections for f in version.sections[s].rule_files]
+    paths = [store.rule_file(version.scheme, f) for f in files]
+    absent = [p for p in paths if not p.is_file()]
+    for path in absent:
+        report.problems.append(Problem(f"{where} lists rule file {path}, which does not exist", ("sections",), str(version.path)))
+    try:
+        book = build_rulebook([p for p in paths if p.is_file()], version.scheme)
+    except RefereeError as exc:
+        report.problems += list(exc.problems) or [Problem(exc.message, (), str(version.path))]
+        return []
+    names = {
+        "params": {n for s in procedure.sections for n in version.sections[s].parameters},
+        "tables": {n for s in procedure.sections for n in version.sections[s].tables},
+        "bands": {n for s in procedure.sections for n in version.sections[s].bands},
+        "criteria": {ALL} if criteria else set(),
+        "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
+    }
+    for rule in book.rules:
+        for namespace, name in sorted(rule.references):
+            if name not in names[namespace]:
+                what = "criteria" if name == ALL else f"{namespace}.{name}"
+                report.problems.append(
+                    Problem(f"rule {rule.id} reads {what}, which {where} of {version.id} does not define", ("rules", rule.index), rule.file)
+                )
+        if rule.conclusion.kind == "fact" and rule.conclusion.name == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
+            if rule.file in {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}:
+                report.problems.append(
+                    Problem(f"rule {rule.id} concludes outcome {rule.conclusion.constant!r}, not listed by {where}", ("rules", rule.index, "then"), rule.file)
+                )
+    concluded = {r.conclusion.constant for r in book.rules if r.concludes == OUTCOME}
+    for outcome in procedure.outcomes:
+        if outcome not in concluded:
+            report.warnings.append(Problem(f"{where} lists outcome {outcome!r}, which no rule concludes", (), str(version.path)))
+    for value in procedure.values:
+        if value not in names["facts"]:
+            report.problems.append(Problem(f"{where} reports value {value!r}, which no rule concludes", ("sections", procedure.section, "procedures", procedure.name, "values"), str(version.path)))
+    return list(book.rules)
+
+
+def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:
+    """Dates coherent along `supersedes`: one chain, each version starting after the one it replaces."""
+    problems: list[Problem] = []
+    by_id = {v.id: v for v in versions}
+    successors: dict[str, list[str]] = {}
+    for v in versions:
+        file = str(v.path)
+        if v.in_force_from < v.published_on:
+            problems.append(Problem(f"in force from {v.in_force_from}, before its publication on {v.published_on}; use a retroactive time policy", ("in_force_from",), file))
+        if v.repealed_on is not None and v.repealed_on <= v.in_force_from:
+            problems.append(Problem(f"repealed on {v.repealed_on}, not after it came into force on {v.in_force_from}", ("repealed_on",), file))
+        if v.in_force_until is not None and v.in_force_until <= v.in_force_from:
+            problems.append(Problem(f"in force until {v.in_force_until}, not after {v.in_force_from}", ("in_force_until",), file))
+        if v.supersedes is None:
+            continue
+        previous = by_id.get(v.supersedes)
+        if previous is None:
+            problems.append(Problem(f"supersedes {v.supersedes!r}, which is not a version of {v.scheme}", ("supersedes",), file))
+            continue
+        successors.setdefault(previous.id, []).append(v.id)
+        if v.in_force_from <= previous.in_force_from:
+            problems.append(Problem(f"in force from {v.in_force_from}, not after {previous.id} which it supersedes ({previous.in_force_from})", ("in_force_from",), file))
+        if previous.in_force_until is not None and previous.in_force_until != v.in_force_from:
+            problems.append(Problem(f"{previous.id} is in force until {previous.in_force_until} but its successor {v.id} starts on {v.in_force_from}", ("in_force_until",), str(previous.path)))
+        if previous.repealed_on is not None:
+            problems.append(Problem(f"supersedes {previous.id}, which was repealed without replacement", ("supersedes",), file))
+    roots = [v.id for v in versions if v.supersedes is None]
+    if len(roots) > 1:
+        problems.append(Problem(f"several first versions (supersedes: null): {', '.join(roots)}", ("supersedes",), str(versions[0].path.parent)))
+    for parent, children in successors.items():
+        if len(children) > 1:
+            problems.append(Problem(f"{parent} is superseded by several versions: {', '.join(children)}", ("supersedes",), str(by_id[parent].path)))
+    return problems

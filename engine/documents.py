@@ -1,0 +1,92 @@
+"""Reading YAML and JSON documents strictly.
+
+YAML is loaded with the safe loader; a key repeated in one mapping is an
+error naming the file, the line and the key (PyYAML would silently keep the
+last one). JSON gets the same duplicate-key check. Dates written as YAML
+dates come back as `datetime.date`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import DossierError, Problem, RefereeError
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unhashable key {key!r}", key_node.start_mark
+            ) from None
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _reject_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def parse_text(text: str, name: str, error: type[RefereeError]) -> Any:
+    """Parse YAML or JSON text (JSON is YAML, but its errors read better as JSON)."""
+    if name.endswith(".json"):
+        try:
+            return json.loads(text, object_pairs_hook=_reject_duplicate_json_keys)
+        except json.JSONDecodeError as exc:
+            raise error(f"{name} is not valid JSON", [Problem(exc.msg, file=name, line=exc.lineno)]) from None
+        except ValueError as exc:
+            raise error(f"{name} is not valid JSON", [Problem(str(exc), file=name)]) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict subclass of SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        if exc.context and "duplicate" not in problem:
+            problem = f"{exc.context}: {problem}"
+        raise error(f"{name} is not valid YAML", [Problem(problem, file=name, line=line)]) from None
+    except yaml.YAMLError as exc:
+        raise error(f"{name} is not valid YAML", [Problem(str(exc), file=name)]) from None
+
+
+def load_document(path: Path, error: type[RefereeError] = DossierError) -> Any:
+    """Read and parse one YAML or JSON file; any failure is `error` with the file named."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise error(f"{path} is a directory, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path} is not UTF-8 text", [Problem(str(exc), file=str(path))]) from None
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror}") from None
+    return parse_text(text, str(path), error)

@@ -1,0 +1,173 @@
+"""Dossiers: the envelope (scheme, procedure, cycle, dates) and the facts.
+
+A dossier is checked twice with Cerberus: its envelope against a fixed
+schema, then its facts against the input schema of the procedure in the
+selected version. Every error names its path; all of them are reported at
+once. Nothing unvalidated reaches the rules: durable-rules has no type checks,
+and a string where a number belongs would fire the wrong rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import cerberus
+
+from .canonical import digest, to_plain
+from .dates import parse_date
+from .documents import load_document
+from .errors import DossierError, Problem, ReferentialError
+from .referential import Criterion, Procedure
+
+
+class _Validator(cerberus.Validator):
+    """Cerberus with a `date` coercion, so JSON dossiers may write dates as ISO strings."""
+
+    def _normalize_coerce_date(self, value: Any) -> dt.date:
+        return parse_date(value)
+
+
+ENVELOPE = {
+    "scheme": {"type": "string", "required": True, "empty": False},
+    "procedure": {"type": "string", "required": True, "empty": False},
+    "dossier_id": {"type": "string", "required": True, "empty": False},
+    "title": {"type": "string"},
+    "version": {"type": "string", "empty": False},
+    "cycle": {
+        "type": "dict",
+        "required": True,
+        "schema": {
+            "anchor": {"type": "date", "required": True, "coerce": "date"},
+            "id": {"type": "string"},
+            "note": {"type": "string"},
+        },
+    },
+    "event_date": {"type": "date", "required": True, "coerce": "date"},
+    "facts": {"type": "dict", "required": True},
+}
+
+
+@dataclass(frozen=True)
+class Dossier:
+    scheme: str
+    procedure: str
+    dossier_id: str
+    anchor: dt.date
+    event_date: dt.date
+    facts: Mapping[str, Any]
+    version: str | None
+    digest: str
+    source: str
+    cycle: Mapping[str, Any]
+
+
+def _messages(errors: Mapping[Any, Any], path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    for key, entries in errors.items():
+        for entry in entries:
+            if isinstance(entry, Mapping):
+                yield from _messages(entry, (*path, key))
+            else:
+                yield (*path, key), entry
+
+
+def _problems(validator: cerberus.Validator, prefix: tuple, file: str) -> list[Problem]:
+    return [Problem(message, (*prefix, *path), file) for path, message in sorted(_messages(validator.errors), key=str)]
+
+
+def read_dossier(document: Any, source: str) -> Dossier:
+    if not isinstance(document, Mapping):
+        raise DossierError(f"{source} must be a mapping with scheme, procedure, dossier_id, cycle, event_date and facts")
+    validator = _Validator(ENVELOPE)
+    if not validator.validate(dict(document)):
+        raise DossierError(f"{source} is not a valid dossier", _problems(validator, (), source))
+    envelope = validator.document
+    return Dossier(
+        scheme=envelope["scheme"],
+        procedure=envelope["procedure"],
+        dossier_id=envelope["dossier_id"],
+        anchor=envelope["cycle"]["anchor"],
+        event_date=envelope["event_date"],
+        facts=envelope["facts"],
+        version=envelope.get("version"),
+        digest=digest(document),
+        source=source,
+        cycle=envelope["cycle"],
+    )
+
+
+def load_dossier(path: Path) -> Dossier:
+    return read_dossier(load_document(path, DossierError), str(path))
+
+
+def _with_date_coercion(schema: Any) -> Any:
+    """Add the `date` coercion wherever the author declared `type: date`."""
+    if isinstance(schema, Mapping):
+        out = {k: _with_date_coercion(v) for k, v in schema.items()}
+        if out.get("type") == "date" and "coerce" not in out:
+            out["coerce"] = "date"
+        return out
+    if isinstance(schema, list):
+        return [_with_date_coercion(v) for v in schema]
+    return schema
+
+
+def criteria_schema(criteria: Mapping[str, Criterion]) -> dict[str, Any]:
+    """One assessment per criterion: points within the grid, validated (mandatory ones), justification."""
+    return {
+        "type": "dict",
+        "nullable": True,  # a procedure may decide without it (e.g. an incomplete audit); rules say when it is needed
+        "schema": {
+            c.id: {
+                "type": "dict",
+                "required": True,
+                "schema": {
+                    "points": {"type": "number", "required": True, "min": 0, "max": c.max_points},
+                    "validated": {"type": "boolean", "required": c.mandatory},
+                    "justification": {"type": "string", "required": True, "empty": False},
+                    "recommendation": {"type": "string"},
+                },
+            }
+            for c in criteria.values()
+        },
+    }
+
+
+DOSSIER_FACTS = ("event_date", "cycle_anchor")  # given to rules as facts, from the envelope
+
+
+def facts_schema(procedure: Procedure, criteria: Mapping[str, Criterion]) -> dict[str, Any]:
+    schema = dict(_with_date_coercion(procedure.input))
+    clash = [name for name in DOSSIER_FACTS if name in schema]
+    if clash:
+        raise ReferentialError(
+            f"procedure {procedure.name!r} declares inputs reserved for the envelope",
+            [Problem(f"{name} comes from the dossier's envelope", ("input", name)) for name in clash],
+        )
+    if procedure.criteria_input:
+        schema[procedure.criteria_input] = criteria_schema(criteria)
+    return schema
+
+
+def make_validator(schema: Mapping[str, Any], where: str) -> cerberus.Validator:
+    try:
+        return _Validator(dict(schema))
+    except cerberus.SchemaError as exc:
+        raise ReferentialError(f"{where}: the input schema is not a valid Cerberus schema", [Problem(str(exc))]) from None
+
+
+def validate_facts(dossier: Dossier, procedure: Procedure, criteria: Mapping[str, Criterion], where: str) -> dict[str, Any]:
+    """The facts, normalised; every declared input is present (None when not given)."""
+    schema = facts_schema(procedure, criteria)
+    validator = make_validator(schema, where)
+    if not validator.validate(dict(dossier.facts)):
+        raise DossierError(
+            f"{dossier.source}: the facts do not satisfy the input of procedure {procedure.name!r} ({where})",
+            _problems(validator, ("facts",), dossier.source),
+        )
+    facts = {name: None for name in schema}
+    facts.update(validator.document)
+    facts.update(event_date=dossier.event_date, cycle_anchor=dossier.anchor)
+    return to_plain(facts)

@@ -1,0 +1,233 @@
+"""From a dossier to a decision: select, assemble, validate, infer, report.
+
+The decision is plain JSON-ready data (format documented in docs/decision.md).
+Its trail starts with the version selection, then lists every derivation in
+a canonical order (by depth in the derivation graph, then by rule), so that
+two runtimes, or two runs, give byte-identical decisions.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+from .assembly import Assembly, assemble, select_for
+from .canonical import to_plain
+from .dossier import Dossier, load_dossier, validate_facts
+from .errors import DossierError, EvaluationError, Problem, ReferentialError
+from .inference import Derivation, Inference
+from .referential import Criterion, Procedure, ReferentialVersion
+from .rules import OUTCOME
+from .runtime import get_runtime
+from .selection import Selection
+from .store import Store
+
+DECISION_FORMAT = "referee.decision/1"
+REPEALED_OUTCOME = "version_repealed"
+
+
+def engine_version() -> str:
+    try:
+        return f"referee {metadata.version('referee')}"
+    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
+        return "referee (not installed)"
+
+
+def evaluate_file(store: Store, path: Path, version: str | None = None, runtime: str = "durable-rules") -> dict[str, Any]:
+    return evaluate(store, load_dossier(path), version=version, runtime=runtime)
+
+
+def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> dict[str, Any]:
+    """Judge one dossier. `version` forces a version (it overrides the dossier's own `version`)."""
+    if dossier.scheme not in store.schemes():
+        raise DossierError(
+            f"{dossier.source}: unknown scheme {dossier.scheme!r}",
+            [Problem(f"known schemes: {', '.join(store.schemes()) or 'none'}", ("scheme",), dossier.source)],
+        )
+    forced = version or dossier.version
+    versions = store.versions(dossier.scheme)
+    selection, procedure = select_for(versions, dossier.procedure, dossier.anchor, dossier.event_date, forced)
+    if selection.refusal:
+        assert selection.base is not None
+        base = selection.base
+        validate_facts(dossier, procedure, _criteria(procedure, lambda _: base), f"{base.label}, procedure {procedure.name}")
+        return _refusal(dossier, selection)
+    assembly = assemble(store, selection, procedure)
+    where = f"{selection.version_of(procedure.section).label}, procedure {procedure.name}"
+    inputs = validate_facts(dossier, procedure, _criteria(procedure, selection.version_of), where)
+    inference = Inference(assembly, inputs)
+    get_runtime(runtime).run(assembly.rulebook, [name for name, value in inputs.items()], inference.fire)
+    _check_outcome(inference, dossier, where)
+    return _decision(dossier, assembly, inference)
+
+
+def _criteria(procedure: Procedure, version_of: Callable[[str], ReferentialVersion]) -> dict[str, Criterion]:
+    return {c.id: c for name in procedure.sections for c in version_of(name).sections[name].criteria.values()}
+
+
+def _check_outcome(inference: Inference, dossier: Dossier, where: str) -> None:
+    procedure = inference.assembly.procedure
+    outcome = inference.facts.get(OUTCOME)
+    if outcome is None:
+        missing = inference.missing_inputs()
+        if missing:
+            raise DossierError(
+                f"{dossier.source}: cannot decide {procedure.name!r}: inputs are missing",
+                [
+                    Problem(f"needed by rule {rule.id} ({rule.clause})", ("facts", name), dossier.source)
+                    for name, rule in missing
+                ],
+            )
+        declined = ", ".join(r.id for r in inference.declined) or "none"
+        raise EvaluationError(
+            f"no rule concluded an outcome for procedure {procedure.name!r} ({where})",
+            [Problem(f"rules whose condition was false: {declined}")],
+        )
+    if outcome not in procedure.outcomes:
+        rule = inference.concluded_by[OUTCOME].rule
+        raise ReferentialError(
+            f"rule {rule.id} concluded outcome {outcome!r}, which procedure {procedure.name!r} does not list",
+            [Problem(f"listed outcomes: {', '.join(procedure.outcomes)}", ("rules", rule.index), rule.file)],
+        )
+
+
+def _selection_trail(selection: Selection) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"version:{choice.section}",
+            "kind": "version-selection",
+            "section": choice.section,
+            "version": choice.version.id,
+            "mode": choice.mode,
+            "clause": choice.clause or None,
+            "because": choice.reason,
+        }
+        for choice in selection.choices.values()
+    ]
+
+
+def _versions(selection: Selection) -> list[dict[str, Any]]:
+    return [
+        {
+            "section": c.section,
+            "referential": c.version.scheme,
+            "version": c.version.id,
+            "digest": c.version.digest,
+            "mode": c.mode,
+            "reason": c.reason,
+            "clause": c.clause or None,
+        }
+        for c in selection.choices.values()
+    ]
+
+
+def _selection_findings(selection: Selection) -> list[dict[str, Any]]:
+    return [
+        {"code": "VERSION_FORCED", "severity": "warning", "message": w, "clause": None, "rule": None}
+        for w in selection.warnings
+    ]
+
+
+def _canonical_order(inference: Inference) -> list[Derivation]:
+    index = {rule.id: i for i, rule in enumerate(inference.assembly.rulebook.rules)}
+    depth: dict[int, int] = {}
+    for d in inference.derivations:  # derivations are appended after their premises
+        parents = [inference.concluded_by[p["name"]].order for p in d.premises if p.get("source") == "rule"]
+        depth[d.order] = 1 + max((depth[o] for o in parents), default=0)
+    return sorted(inference.derivations, key=lambda d: (depth[d.order], index[d.rule.id], d.order))
+
+
+def _decision(dossier: Dossier, assembly: Assembly, inference: Inference) -> dict[str, Any]:
+    ordered = _canonical_order(inference)
+    trail_id = {d.order: f"d{i}" for i, d in enumerate(ordered, start=1)}
+    origin = assembly.rule_origin
+    trail = _selection_trail(assembly.selection)
+    findings = _selection_findings(assembly.selection)
+    for d in ordered:
+        premises = []
+        for premise in d.premises:
+            premise = dict(premise)
+            if premise.get("source") == "rule":
+                premise["trail"] = trail_id[inference.concluded_by[premise["name"]].order]
+            premises.append(premise)
+        choice = origin[d.rule.file]
+        trail.append(
+            {
+                "id": trail_id[d.order],
+                "kind": d.kind,
+                "fact": d.name if d.kind == "fact" else None,
+                "finding": d.finding,
+                "value": d.value,
+                "rule": d.rule.id,
+                "title": d.rule.title,
+                "clause": d.rule.clause,
+                "version": choice.version.id,
+                "section": choice.section,
+                "premises": premises,
+                "because": d.because,
+            }
+        )
+        if d.finding:
+            findings.append(d.finding)
+    procedure = assembly.procedure
+    outcome = inference.facts[OUTCOME]
+    return to_plain(
+        {
+            "format": DECISION_FORMAT,
+            "scheme": dossier.scheme,
+            "procedure": dossier.procedure,
+            "dossier_id": dossier.dossier_id,
+            "cycle": dict(dossier.cycle),
+            "event_date": dossier.event_date,
+            "outcome": outcome,
+            "outcome_meaning": procedure.outcomes[outcome],
+            "values": {n: inference.facts[n] for n in procedure.values if inference.facts.get(n) is not None},
+            "findings": findings,
+            "versions": _versions(assembly.selection),
+            "forced_version": assembly.selection.forced,
+            "trail": trail,
+            "digests": {
+                "dossier": dossier.digest,
+                "rules": assembly.rulebook.digest,
+                "referentials": {c.version.id: c.version.digest for c in assembly.selection.choices.values()},
+                "engine": engine_version(),
+            },
+        }
+    )
+
+
+def _refusal(dossier: Dossier, selection: Selection) -> dict[str, Any]:
+    base = selection.base
+    assert base is not None
+    return to_plain(
+        {
+            "format": DECISION_FORMAT,
+            "scheme": dossier.scheme,
+            "procedure": dossier.procedure,
+            "dossier_id": dossier.dossier_id,
+            "cycle": dict(dossier.cycle),
+            "event_date": dossier.event_date,
+            "outcome": REPEALED_OUTCOME,
+            "outcome_meaning": "no version governs a cycle that starts after the repeal of the version in force",
+            "values": {},
+            "findings": [
+                {"code": "VERSION_REPEALED", "severity": "error", "message": selection.refusal, "clause": None, "rule": None}
+            ],
+            "versions": [
+                {"section": None, "referential": base.scheme, "version": base.id, "digest": base.digest,
+                 "mode": "repealed", "reason": selection.refusal, "clause": None}
+            ],
+            "forced_version": None,
+            "trail": [
+                {"id": "version:repealed", "kind": "version-selection", "section": None, "version": base.id,
+                 "mode": "repealed", "clause": None, "because": selection.refusal}
+            ],
+            "digests": {
+                "dossier": dossier.digest,
+                "rules": None,
+                "referentials": {base.id: base.digest},
+                "engine": engine_version(),
+            },
+        }
+    )

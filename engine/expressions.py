@@ -1,0 +1,288 @@
+"""The expression language of rules: CEL, plus a few registered functions.
+
+Conditions and computed values are written in CEL (the Common Expression
+Language, https://cel.dev), run by its Rust implementation. CEL is a
+published, side-effect-free, terminating language; nothing in a file is ever
+handed to Python's `eval`. What a rule may read:
+
+    facts.<name>      dossier inputs and facts concluded by other rules
+    params.<name>     the referential's parameters (their values)
+    tables.<name>     the referential's tables (maps from key to row)
+    bands.<name>      the referential's band sets (lists of bands)
+    criteria          the referential's criteria, by id
+    item / value      the element of `for_each`, the concluded value (templates)
+
+The functions CEL lacks for this domain are registered in one table below
+(`FUNCTIONS`), documented in docs/expressions.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Mapping
+
+import cel
+
+from . import dates
+
+NAMESPACES = ("facts", "params", "tables", "bands", "criteria")
+LOCALS = ("item", "value")
+ALL = "*"  # the name under which a whole namespace (criteria) is referenced
+
+_STRING_LITERAL = re.compile(r"""(?:[rR]?)("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
+_REFERENCE = re.compile(r"\b(facts|params|tables|bands)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+# The CEL binding logs every failing Python function to the "cel" logger; the
+# failure is reported to the user once, as an ExpressionError, not logged.
+logging.getLogger("cel").addHandler(logging.NullHandler())
+logging.getLogger("cel").propagate = False
+
+
+class ExpressionError(ValueError):
+    """An expression that does not compile or fails when evaluated."""
+
+
+def _date_arg(value: Any, function: str) -> Any:
+    try:
+        return dates.parse_date(value)
+    except ValueError as exc:
+        raise ExpressionError(f"{function}(): {exc}") from None
+
+
+def _numbers(args: tuple, function: str) -> list:
+    values = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ExpressionError(f"{function}() takes numbers, got {v!r}")
+    return values
+
+
+def _min(*args: Any) -> Any:
+    values = _numbers(args, "min")
+    if not values:
+        raise ExpressionError("min() of an empty list")
+    return min(values)
+
+
+def _max(*args: Any) -> Any:
+    values = _numbers(args, "max")
+    if not values:
+        raise ExpressionError("max() of an empty list")
+    return max(values)
+
+
+def _sum(*args: Any) -> Any:
+    return sum(_numbers(args, "sum"))
+
+
+def _round(number: Any, digits: int = 0) -> Any:
+    """Round half away from zero (the commercial rounding texts mean), not banker's rounding."""
+    _numbers((number,), "round")
+    quantum = Decimal(1).scaleb(-int(digits))
+    rounded = Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP)
+    return int(rounded) if digits <= 0 else float(rounded)
+
+
+def _add_days(day: Any, days: int) -> str:
+    return dates.add_days(_date_arg(day, "add_days"), int(days)).isoformat()
+
+
+def _add_months(day: Any, months: int) -> str:
+    return dates.add_months(_date_arg(day, "add_months"), int(months)).isoformat()
+
+
+def _add_years(day: Any, years: int) -> str:
+    return dates.add_months(_date_arg(day, "add_years"), 12 * int(years)).isoformat()
+
+
+def _days_between(start: Any, end: Any) -> int:
+    return dates.days_between(_date_arg(start, "days_between"), _date_arg(end, "days_between"))
+
+
+def _months_between(start: Any, end: Any) -> int:
+    return dates.months_between(_date_arg(start, "months_between"), _date_arg(end, "months_between"))
+
+
+def _lookup(table: Any, key: Any) -> Any:
+    if not isinstance(table, Mapping):
+        raise ExpressionError(f"lookup() takes a table, got {table!r}")
+    if key not in table:
+        raise ExpressionError(f"lookup(): no row {key!r} (rows: {', '.join(map(str, table))})")
+    return table[key]
+
+
+def _in_band(band: Mapping, number: Any) -> bool:
+    lower, upper = band["lower"], band["upper"]
+    above = number > lower["value"] or (lower["inclusive"] and number == lower["value"])
+    below = number < upper["value"] or (upper["inclusive"] and number == upper["value"])
+    return above and below
+
+
+def _band(bands: Any, number: Any) -> str:
+    """The id of the band holding `number`; bands are checked for gaps and overlaps at load."""
+    _numbers((number,), "band")
+    for band in bands:
+        if _in_band(band, number):
+            return band["id"]
+    raise ExpressionError(f"band(): {number!r} lies in no band")
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+_last_failure: list[Exception] = []
+
+
+def register(name: str, function: Callable[..., Any]) -> None:
+    """Add a function to the language; a name can be registered once only."""
+    if name in FUNCTIONS:
+        raise ValueError(f"expression function {name!r} is already registered")
+
+    @functools.wraps(function)
+    def remembering_failures(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except Exception as exc:
+            _last_failure[:] = [exc]
+            raise
+
+    FUNCTIONS[name] = remembering_failures
+
+
+for _name, _function in (
+    ("min", _min),
+    ("max", _max),
+    ("sum", _sum),
+    ("round", _round),
+    ("add_days", _add_days),
+    ("add_months", _add_months),
+    ("add_years", _add_years),
+    ("days_between", _days_between),
+    ("months_between", _months_between),
+    ("lookup", _lookup),
+    ("band", _band),
+):
+    register(_name, _function)
+
+
+def _strip_strings(source: str) -> str:
+    return _STRING_LITERAL.sub('""', source)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled CEL expression and the names it reads, found statically."""
+
+    source: str
+    program: Any = field(compare=False, repr=False)
+    references: frozenset[tuple[str, str]]
+
+    @classmethod
+    def compile(cls, source: str) -> "Expression":
+        if not isinstance(source, str) or not source.strip():
+            raise ExpressionError("an expression must be a non-empty string")
+        try:
+            program = cel.compile(source)
+        except Exception as exc:  # the binding raises ValueError with CEL's own message
+            raise ExpressionError(str(exc)) from None
+        unknown = sorted(set(program.variables()) - set(NAMESPACES) - set(LOCALS) - _bound_names(source))
+        if unknown:
+            raise ExpressionError(
+                f"unknown name(s) {', '.join(unknown)}: an expression reads "
+                f"{', '.join(NAMESPACES)} (and item/value where the rule provides them)"
+            )
+        refs = set(_REFERENCE.findall(_strip_strings(source)))
+        if "criteria" in program.variables():
+            refs.add(("criteria", ALL))
+        return cls(source=source, program=program, references=frozenset(refs))
+
+    def names(self, namespace: str) -> set[str]:
+        return {name for ns, name in self.references if ns == namespace}
+
+    def evaluate(self, scope: "Scope") -> Any:
+        _last_failure.clear()
+        try:
+            return self.program.execute(scope.context)
+        except Exception as exc:
+            if _last_failure:  # a registered function failed: its own message is the clear one
+                raise ExpressionError(f"{self.source}: {_last_failure.pop()}") from None
+            raise _translate(self.source, exc) from None
+
+
+def _translate(source: str, exc: Exception) -> ExpressionError:
+    if isinstance(exc, KeyError):
+        return ExpressionError(f"{source}: no such key {exc.args[0]!r}")
+    return ExpressionError(f"{source}: {exc}")
+
+
+def _bound_names(source: str) -> set[str]:
+    """Variables bound by CEL macros (`x` in `list.all(x, ...)`), which `variables()` also lists."""
+    stripped = _strip_strings(source)
+    return set(re.findall(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,", stripped))
+
+
+@dataclass(frozen=True)
+class Template:
+    """A justification sentence with `{expression}` placeholders."""
+
+    source: str
+    parts: tuple[str | Expression, ...]
+
+    @classmethod
+    def compile(cls, source: str) -> "Template":
+        parts: list[str | Expression] = []
+        position = 0
+        for match in _PLACEHOLDER.finditer(source):
+            parts.append(source[position : match.start()])
+            parts.append(Expression.compile(match.group(1)))
+            position = match.end()
+        parts.append(source[position:])
+        return cls(source=source, parts=tuple(p for p in parts if p != ""))
+
+    @property
+    def references(self) -> frozenset[tuple[str, str]]:
+        refs: set[tuple[str, str]] = set()
+        for part in self.parts:
+            if isinstance(part, Expression):
+                refs |= part.references
+        return frozenset(refs)
+
+    def render(self, scope: "Scope") -> str:
+        return "".join(p if isinstance(p, str) else format_value(p.evaluate(scope)) for p in self.parts)
+
+
+def format_value(value: Any) -> str:
+    """How a value reads inside a sentence."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v) for v in value) if value else "none"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+    if value is None:
+        return "not given"
+    return str(value)
+
+
+class Scope:
+    """What expressions of one evaluation can read; facts grow as rules conclude."""
+
+    def __init__(self, referential: Mapping[str, Any], facts: Mapping[str, Any]):
+        self._facts = dict(facts)
+        self.context = cel.Context(variables={**referential, "facts": self._facts}, functions=FUNCTIONS)
+
+    def add_fact(self, name: str, value: Any) -> None:
+        self._facts[name] = value
+        self.context.add_variable("facts", self._facts)
+
+    def bind(self, name: str, value: Any) -> None:
+        self.context.add_variable(name, value)
+
+    def unbind(self, *names: str) -> None:
+        for name in names:
+            self.context.add_variable(name, None)

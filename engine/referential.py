@@ -1,0 +1,304 @@
+"""Referential versions: one YAML file each, checked by the JSON Schema.
+
+A version carries its identity and dates, its sources with their provisions
+(the coverage map), its change log, its decisions on ambiguous passages, and
+its content in named sections. Each section has a time policy that says which
+version of it governs a dossier (see `selection`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+
+from .canonical import digest, to_plain
+from .dates import parse_date
+from .documents import load_document
+from .errors import Problem, ReferentialError
+
+SCHEMA_FILE = "referential.schema.json"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: Any
+    unit: str
+    clause: str
+    title: str = ""
+    note: str = ""
+    illustrative: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: str
+    rows: Mapping[str, Any]
+    clause: str
+    unit: str = ""
+    title: str = ""
+    note: str = ""
+    illustrative: bool = False
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    title: str
+    mandatory: bool
+    max_points: float
+    clause: str
+    chapter: str = ""
+    note: str = ""
+    illustrative: bool = False
+
+
+@dataclass(frozen=True)
+class Bound:
+    value: float
+    inclusive: bool
+
+
+@dataclass(frozen=True)
+class Band:
+    id: str
+    lower: Bound
+    upper: Bound
+    clause: str = ""
+    note: str = ""
+
+    def describe(self) -> str:
+        left = "[" if self.lower.inclusive else "]"
+        right = "]" if self.upper.inclusive else "["
+        return f"{self.id} {left}{self.lower.value:g}, {self.upper.value:g}{right}"
+
+
+@dataclass(frozen=True)
+class BandSet:
+    name: str
+    unit: str
+    minimum: float
+    maximum: float
+    bands: tuple[Band, ...]
+    clause: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TimePolicy:
+    mode: str = "pinned"
+    clause: str = ""
+    since: dt.date | None = None
+    grace_months: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Procedure:
+    name: str
+    title: str
+    clause: str
+    section: str
+    input: Mapping[str, Any]
+    outcomes: Mapping[str, str]
+    uses: tuple[str, ...] = ()
+    criteria_input: str | None = None
+    values: tuple[str, ...] = ()
+    rule_files: tuple[str, ...] = ()
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return (self.section, *self.uses)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    title: str
+    policy: TimePolicy
+    parameters: Mapping[str, Parameter]
+    tables: Mapping[str, Table]
+    criteria: Mapping[str, Criterion]
+    bands: Mapping[str, BandSet]
+    rule_files: tuple[str, ...]
+    procedures: Mapping[str, Procedure]
+
+
+@dataclass(frozen=True)
+class Provision:
+    id: str
+    title: str
+    status: str
+    source: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReferentialVersion:
+    scheme: str
+    id: str
+    title: str
+    publisher: str
+    language: str
+    published_on: dt.date
+    in_force_from: dt.date
+    in_force_until: dt.date | None
+    repealed_on: dt.date | None
+    supersedes: str | None
+    provisions: Mapping[str, Provision]
+    sections: Mapping[str, Section]
+    digest: str
+    path: Path
+    document: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.scheme} {self.id}"
+
+    def procedure(self, name: str) -> Procedure | None:
+        for section in self.sections.values():
+            if name in section.procedures:
+                return section.procedures[name]
+        return None
+
+    def procedures(self) -> dict[str, Procedure]:
+        return {name: p for s in self.sections.values() for name, p in s.procedures.items()}
+
+
+@cache
+def referential_schema(root: Path) -> dict:
+    return json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def schema_problems(document: Any, schema: dict, file: str) -> list[Problem]:
+    """All JSON Schema violations of `document`, each with its path."""
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(to_plain(document)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    return [Problem(_schema_message(e), tuple(e.absolute_path), file) for e in errors]
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{error.message}; allowed keys: {', '.join(allowed)}" if allowed else error.message
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return f"expected exactly one of the forms {', '.join(_one_of_keys(error.schema))}"
+    return error.message
+
+
+def _one_of_keys(schema: dict) -> list[str]:
+    return ["{" + ", ".join(s.get("required", [])) + "}" for s in schema.get("oneOf", [])]
+
+
+def load_referential(path: Path, schema_root: Path) -> ReferentialVersion:
+    """Load, schema-check and build one version; every problem names the file and the path."""
+    file = str(path)
+    document = load_document(path, ReferentialError)
+    if not isinstance(document, dict):
+        raise ReferentialError(f"{file} must be a mapping", [Problem("not a mapping", (), file)])
+    problems = schema_problems(document, referential_schema(schema_root), file)
+    if problems:
+        raise ReferentialError(f"{file} does not match {SCHEMA_FILE}", problems)
+    expected = (path.parent.name, path.stem)
+    if (document["scheme"], document["id"]) != expected:
+        raise ReferentialError(
+            f"{file}: scheme and id must match the file's place",
+            [Problem(f"declares {document['scheme']}/{document['id']}, stored as {expected[0]}/{expected[1]}", ("id",), file)],
+        )
+    return _build(document, path)
+
+
+def _date(value: Any) -> dt.date | None:
+    return None if value is None else parse_date(value)
+
+
+def _build(doc: Mapping[str, Any], path: Path) -> ReferentialVersion:
+    provisions = {
+        p["id"]: Provision(p["id"], p["title"], p["status"], source["id"], p.get("reason", ""))
+        for source in doc["sources"]
+        for p in source["provisions"]
+    }
+    sections = {name: _section(name, body) for name, body in doc["sections"].items()}
+    return ReferentialVersion(
+        scheme=doc["scheme"],
+        id=doc["id"],
+        title=doc["title"],
+        publisher=doc["publisher"],
+        language=doc["language"],
+        published_on=parse_date(doc["published_on"]),
+        in_force_from=parse_date(doc["in_force_from"]),
+        in_force_until=_date(doc.get("in_force_until")),
+        repealed_on=_date(doc.get("repealed_on")),
+        supersedes=doc.get("supersedes"),
+        provisions=provisions,
+        sections=sections,
+        digest=digest(doc),
+        path=path,
+        document=doc,
+    )
+
+
+def _section(name: str, body: Mapping[str, Any]) -> Section:
+    policy_doc = body.get("time_policy") or {}
+    policy = TimePolicy(
+        mode=policy_doc.get("mode", "pinned"),
+        clause=policy_doc.get("clause", ""),
+        since=_date(policy_doc.get("from")),
+        grace_months=policy_doc.get("grace_months", 0),
+        note=policy_doc.get("note", ""),
+    )
+    return Section(
+        name=name,
+        title=body["title"],
+        policy=policy,
+        parameters={k: Parameter(name=k, **v) for k, v in (body.get("parameters") or {}).items()},
+        tables={k: Table(name=k, **v) for k, v in (body.get("tables") or {}).items()},
+        criteria={k: Criterion(id=k, **v) for k, v in (body.get("criteria") or {}).items()},
+        bands={k: _band_set(k, v) for k, v in (body.get("bands") or {}).items()},
+        rule_files=tuple(body.get("rules") or ()),
+        procedures={k: _procedure(k, name, v) for k, v in (body.get("procedures") or {}).items()},
+    )
+
+
+def _band_set(name: str, body: Mapping[str, Any]) -> BandSet:
+    bands = tuple(
+        Band(
+            id=b["id"],
+            lower=Bound(**b["lower"]),
+            upper=Bound(**b["upper"]),
+            clause=b.get("clause", body["clause"]),
+            note=b.get("note", ""),
+        )
+        for b in body["bands"]
+    )
+    return BandSet(
+        name=name,
+        unit=body["unit"],
+        minimum=body["range"]["min"],
+        maximum=body["range"]["max"],
+        bands=bands,
+        clause=body["clause"],
+        note=body.get("note", ""),
+    )
+
+
+def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
+    return Procedure(
+        name=name,
+        title=body["title"],
+        clause=body["clause"],
+        section=section,
+        input=body["input"],
+        outcomes=body["outcomes"],
+        uses=tuple(body.get("uses") or ()),
+        criteria_input=body.get("criteria_input"),
+        values=tuple(body.get("values") or ()),
+        rule_files=tuple(body.get("rules") or ()),
+    )

@@ -1,0 +1,188 @@
+"""Declarative rules, compiled into a representation no runtime owns.
+
+A rule file (`rules/<scheme>/*.yaml`) lists rules: an id, the clause it
+encodes, an optional CEL condition, one conclusion (a fact with its value, an
+outcome, or a finding) and a justification sentence. A rule is ready to fire
+when every fact it names is known; this is what a runtime matches on (see
+`engine.runtime`). Compiling checks syntax and names; the semantic checks that
+need the referential (does `params.x` exist?) live in `engine.checks`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .canonical import digest
+from .documents import load_document
+from .errors import Problem, ReferentialError
+from .expressions import Expression, ExpressionError, Template
+from .referential import schema_problems
+
+SCHEMA_FILE = "rules.schema.json"
+OUTCOME = "outcome"
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    kind: str  # "fact" (outcomes are the fact named "outcome") or "finding"
+    name: str  # the fact's name, or the finding's code
+    value: Expression | None = None
+    constant: str | None = None
+    severity: str = ""
+    message: Template | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    clause: str
+    file: str
+    index: int
+    condition: Expression | None
+    for_each: Expression | None
+    conclusion: Conclusion
+    because: Template
+
+    @property
+    def expressions(self) -> tuple[Expression | Template, ...]:
+        parts = (self.condition, self.for_each, self.conclusion.value, self.conclusion.message, self.because)
+        return tuple(p for p in parts if p is not None)
+
+    @property
+    def references(self) -> frozenset[tuple[str, str]]:
+        refs: set[tuple[str, str]] = set()
+        for part in self.expressions:
+            refs |= part.references
+        return frozenset(refs)
+
+    @property
+    def premises(self) -> tuple[str, ...]:
+        """The facts this rule reads: it fires once all of them are known."""
+        return tuple(sorted(name for ns, name in self.references if ns == "facts"))
+
+    @property
+    def concludes(self) -> str | None:
+        return self.conclusion.name if self.conclusion.kind == "fact" else None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file} $.rules[{self.index}] ({self.id})"
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """The rules one procedure runs, and the digest that names their compiled form."""
+
+    rules: tuple[Rule, ...]
+    digest: str
+
+    def by_id(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+@cache
+def rules_schema(root: Path) -> dict:
+    return json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+@cache
+def load_rule_file(path: Path, scheme: str) -> tuple[tuple[Rule, ...], str]:
+    """Compile one rule file; returns its rules and the digest of its content."""
+    file = str(path)
+    document = load_document(path, ReferentialError)
+    problems = schema_problems(document, rules_schema(path.parent.parent), file)
+    if problems:
+        raise ReferentialError(f"{file} does not match {SCHEMA_FILE}", problems)
+    if document["scheme"] != scheme:
+        raise ReferentialError(
+            f"{file} belongs to scheme {document['scheme']!r}, not {scheme!r}",
+            [Problem(f"expected {scheme!r}", ("scheme",), file)],
+        )
+    rules, problems = [], []
+    for index, body in enumerate(document["rules"]):
+        try:
+            rules.append(_compile_rule(body, file, index))
+        except _RuleProblem as exc:
+            problems.append(Problem(exc.message, ("rules", index, *exc.path), file))
+    if problems:
+        raise ReferentialError(f"{file} has rules that do not compile", problems)
+    return tuple(rules), digest(document)
+
+
+class _RuleProblem(Exception):
+    def __init__(self, path: tuple, message: str):
+        self.path, self.message = path, message
+
+
+def _expression(body: Mapping[str, Any], *path: str) -> Expression:
+    source = body
+    for key in path:
+        source = source[key]
+    try:
+        return Expression.compile(source)
+    except ExpressionError as exc:
+        raise _RuleProblem(path, str(exc)) from None
+
+
+def _template(source: str, *path: str) -> Template:
+    try:
+        return Template.compile(source)
+    except ExpressionError as exc:
+        raise _RuleProblem(path, f"in a {{placeholder}}: {exc}") from None
+
+
+def _compile_rule(body: Mapping[str, Any], file: str, index: int) -> Rule:
+    then = body["then"]
+    if "fact" in then:
+        conclusion = Conclusion("fact", then["fact"], value=_expression(body, "then", "value"))
+    elif OUTCOME in then:
+        conclusion = Conclusion("fact", OUTCOME, constant=then[OUTCOME])
+    else:
+        finding = then["finding"]
+        conclusion = Conclusion(
+            "finding",
+            finding["code"],
+            severity=finding["severity"],
+            message=_template(finding["message"], "then", "finding", "message"),
+        )
+    if "for_each" in body and conclusion.kind != "finding":
+        raise _RuleProblem(("for_each",), "for_each is for findings: a fact has one value")
+    if conclusion.name in {"value", "item"}:
+        raise _RuleProblem(("then", "fact"), f"{conclusion.name!r} is reserved in expressions")
+    return Rule(
+        id=body["id"],
+        title=body["title"],
+        clause=body["clause"],
+        file=file,
+        index=index,
+        condition=_expression(body, "when") if "when" in body else None,
+        for_each=_expression(body, "for_each") if "for_each" in body else None,
+        conclusion=conclusion,
+        because=_template(body["because"], "because"),
+    )
+
+
+def build_rulebook(files: Iterable[Path], scheme: str) -> RuleBook:
+    """The rules of several files, with duplicate ids refused."""
+    rules: list[Rule] = []
+    digests: list[str] = []
+    seen: dict[str, Rule] = {}
+    problems: list[Problem] = []
+    for path in files:
+        file_rules, file_digest = load_rule_file(path, scheme)
+        digests.append(file_digest)
+        for rule in file_rules:
+            if rule.id in seen:
+                problems.append(
+                    Problem(f"rule id {rule.id!r} is already used at {seen[rule.id].where}", ("rules", rule.index, "id"), rule.file)
+                )
+            seen[rule.id] = rule
+            rules.append(rule)
+    if problems:
+        raise ReferentialError("rule ids must be unique within a procedure", problems)
+    return RuleBook(rules=tuple(rules), digest=digest(sorted(digests)))

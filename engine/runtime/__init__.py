@@ -1,0 +1,39 @@
+"""Forward-chaining runtimes: they decide when a rule is ready, never what it concludes.
+
+A runtime receives the rule book, the names of the facts known at the start,
+and a `fire` callback. It must call `fire(rule)` exactly once for every rule
+whose premises (the facts it names) are all known, and treat the names that
+`fire` returns as newly known facts. Values, conditions, conflicts and the
+trail stay with the engine (`engine.inference`), so two runtimes can be run on
+the same rules and their decisions compared.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Protocol
+
+from ..rules import Rule, RuleBook
+
+Fire = Callable[[Rule], list[str]]
+
+
+class Runtime(Protocol):
+    name: str
+
+    def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None: ...
+
+
+def get_runtime(name: str) -> Runtime:
+    """The runtime called `name`: "durable-rules" (the default) or "python"."""
+    if name == "durable-rules":
+        from .durable import shared_runtime
+
+        return shared_runtime()
+    if name == "python":
+        from .python import PythonRuntime
+
+        return PythonRuntime()
+    raise ValueError(f"unknown runtime {name!r}: choose durable-rules or python")
+
+
+RUNTIMES = ("durable-rules", "python")

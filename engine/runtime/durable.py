@@ -1,0 +1,162 @@
+"""The durable-rules adapter: the only module that touches the Rete.
+
+durable-rules 2.0.28 has hazards measured in ../shared/notes/durable-rules.md.
+Each is neutralised here, and tests/test_runtime_durable.py shows each one:
+
+- facts no rule consumes are lost: every ruleset gets a rule that consumes any
+  fact, and after the run every asserted marker is checked to be in the
+  session's facts;
+- exceptions in actions are swallowed into the session state: actions catch
+  their own failures, and the state is checked after every run; either one
+  fails the evaluation, so no partial decision is ever returned;
+- background timer threads: the Host's dispatch loop is never started, so
+  actions run inside the assert call and are all done when it returns;
+- threads crash the C core: a runtime refuses calls from any thread but the
+  one that created it (parallelism is by processes);
+- 1,024 live sessions per ruleset: one session per dossier, deleted in a
+  `finally` whatever happened;
+- fact identity is a 32-bit hash, and an identical fact is refused: markers
+  carry a per-session sequence number; a refused marker is re-asserted with a
+  new one, and refused again is an error, never a silent drop;
+- no type checks: only markers (`{"fact": name}`) enter the Rete; values are
+  validated by Cerberus and evaluated by the engine, never by the Rete;
+- rulesets cannot be redefined: one ruleset per rule book, named from its
+  digest, registered once per process;
+- arithmetic only on the right-hand side: conditions are CEL, evaluated by the
+  engine; the Rete only joins on which facts are known;
+- no truth maintenance: each dossier runs in a fresh session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from durable import engine as durable_engine
+
+from ..errors import EvaluationError
+from ..rules import Rule, RuleBook
+from . import Fire
+
+START = "__start__"
+MAX_REASSERTS = 3
+
+
+class _QuietHost(durable_engine.Host):
+    """A Host without the timer loop: actions run synchronously inside assert calls."""
+
+    def _run(self) -> None:
+        pass
+
+
+@dataclass
+class _Session:
+    fire: Fire
+    sequence: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+    asserted: set[str] = field(default_factory=set)
+    failure: BaseException | None = None
+
+
+def _consume(_closure: Any) -> None:
+    """Consumer of every fact: a fact nothing consumes would be dropped by the Rete."""
+
+
+class DurableRuntime:
+    name = "durable-rules"
+
+    def __init__(self) -> None:
+        self._host = _QuietHost()
+        self._registered: set[str] = set()
+        self._sessions: dict[str, _Session] = {}
+        self._session_ids = itertools.count(1)
+        self._owner = threading.get_ident()
+
+    @staticmethod
+    def ruleset_name(book: RuleBook) -> str:
+        return "referee-" + book.digest.removeprefix("sha256:")[:24]
+
+    def _register(self, book: RuleBook) -> str:
+        name = self.ruleset_name(book)
+        if name in self._registered:
+            return name
+        definition: dict[str, Any] = {}
+        for index, rule in enumerate(book.rules):
+            premises = rule.premises or (START,)
+            definition[f"r{index}"] = {
+                "all": [{f"p{i}": {"fact": fact}} for i, fact in enumerate(premises)],
+                "run": self._action(rule),
+            }
+        definition["consume_every_fact"] = {"all": [{"p0": {"$ex": {"fact": 1}}}], "run": _consume}
+        self._host.register_rulesets({name: definition})
+        self._registered.add(name)
+        return name
+
+    def _action(self, rule: Rule) -> Callable[[Any], None]:
+        def action(closure: Any) -> None:
+            session = self._sessions[closure.s["sid"]]
+            if session.failure is not None:
+                return
+            try:
+                for fact in session.fire(rule):
+                    self._assert(closure.assert_fact, session, fact, closure.s["sid"])
+            except BaseException as exc:  # kept whole; durable-rules would keep only a string
+                session.failure = exc
+
+        return action
+
+    def _assert(self, assert_fact: Callable[[dict], Any], session: _Session, fact: str, sid: str) -> None:
+        for _attempt in range(MAX_REASSERTS):
+            marker = {"sid": sid, "fact": fact, "seq": next(session.sequence)}
+            try:
+                assert_fact(marker)
+            except durable_engine.MessageObservedException:
+                continue  # identity collision: a new sequence number gives a new hash
+            except durable_engine.MessageNotHandledException:
+                raise EvaluationError(f"the Rete refused fact {fact!r}: no rule consumes it") from None
+            session.asserted.add(fact)
+            return
+        raise EvaluationError(f"the Rete refused fact {fact!r} {MAX_REASSERTS} times as already observed")
+
+    def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None:
+        if threading.get_ident() != self._owner:
+            raise EvaluationError(
+                "the durable-rules runtime is used from a second thread; its C core is not "
+                "thread-safe: run dossiers in parallel with processes, not threads"
+            )
+        ruleset = self._register(book)
+        sid = f"d{next(self._session_ids)}"
+        session = _Session(fire)
+        self._sessions[sid] = session
+        try:
+            for fact in (START, *known):
+                self._assert(lambda marker: self._host.assert_fact(ruleset, marker), session, fact, sid)
+                if session.failure is not None:
+                    break
+            self._check(ruleset, sid, session)
+        finally:
+            del self._sessions[sid]
+            self._host.delete_state(ruleset, sid)
+
+    def _check(self, ruleset: str, sid: str, session: _Session) -> None:
+        if session.failure is not None:
+            raise session.failure
+        state = self._host.get_state(ruleset, sid)
+        if "exception" in state:
+            raise EvaluationError(f"a rule action failed inside durable-rules: {state['exception']}")
+        present = {f["fact"] for f in self._host.get_facts(ruleset, sid)}
+        dropped = session.asserted - present
+        if dropped:
+            raise EvaluationError(f"durable-rules dropped asserted facts: {', '.join(sorted(dropped))}")
+
+
+_shared: DurableRuntime | None = None
+
+
+def shared_runtime() -> DurableRuntime:
+    """One runtime per process: rulesets are registered once and can never be unloaded."""
+    global _shared
+    if _shared is None:
+        _shared = DurableRuntime()
+    return _shared

@@ -1,0 +1,193 @@
+"""Which version governs each section of a dossier, and why.
+
+The rules of time (DESIGN.md "Time"):
+
+1. The base version is the one in force on the cycle anchor: the latest whose
+   `in_force_from` is on or before it. A section is pinned to it by default, so
+   no version published after a cycle started alters that cycle.
+2. A later version, already in force on the event date, takes a section over
+   from the base when it declares that section `event_date` (e.g. verification
+   rules follow the date of the verification), or `retroactive` from a date,
+   after an optional grace period for running cycles.
+3. A base version repealed on or before the anchor refuses the new cycle; a
+   cycle anchored before the repeal keeps its version.
+4. An evaluator may force a version: every section is taken from it, and the
+   selection warns when that is not what the rules of time would have chosen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .dates import add_months
+from .errors import DossierError, Problem, ReferentialError
+from .referential import ReferentialVersion
+
+
+@dataclass(frozen=True)
+class SectionChoice:
+    section: str
+    version: ReferentialVersion
+    mode: str  # pinned | event_date | retroactive | forced
+    reason: str
+    clause: str = ""
+
+
+@dataclass(frozen=True)
+class Selection:
+    choices: dict[str, SectionChoice]
+    base: ReferentialVersion | None
+    forced: str | None = None
+    warnings: tuple[str, ...] = ()
+    refusal: str | None = None  # the base version was repealed before the cycle started
+
+    def version_of(self, section: str) -> ReferentialVersion:
+        return self.choices[section].version
+
+
+def in_force_on(versions: Sequence[ReferentialVersion], day: dt.date) -> ReferentialVersion:
+    """The version governing cycles anchored on `day` (it may be repealed: see `select`)."""
+    started = [v for v in versions if v.in_force_from <= day and (v.in_force_until is None or day < v.in_force_until)]
+    if not started:
+        known = ", ".join(f"{v.id} (from {v.in_force_from})" for v in versions)
+        raise DossierError(
+            f"no version of {versions[0].scheme} was in force on {day}",
+            [Problem(f"known versions: {known}", ("cycle", "anchor"))],
+        )
+    return max(started, key=lambda v: v.in_force_from)
+
+
+def version_by_id(versions: Sequence[ReferentialVersion], version_id: str) -> ReferentialVersion:
+    chosen = next((v for v in versions if v.id == version_id), None)
+    if chosen is None:
+        raise DossierError(
+            f"unknown version {version_id!r} of {versions[0].scheme}",
+            [Problem(f"known versions: {', '.join(v.id for v in versions)}", ("version",))],
+        )
+    return chosen
+
+
+def select(
+    versions: Sequence[ReferentialVersion],
+    sections: Sequence[str],
+    anchor: dt.date,
+    event: dt.date,
+    forced: str | None = None,
+) -> Selection:
+    versions = sorted(versions, key=lambda v: v.in_force_from)
+    if event < anchor:
+        raise DossierError(
+            "the event date precedes the cycle anchor",
+            [Problem(f"event_date {event} is before cycle.anchor {anchor}", ("event_date",))],
+        )
+    if forced is not None:
+        return _forced(versions, sections, anchor, event, forced)
+    base = in_force_on(versions, anchor)
+    if base.repealed_on is not None and anchor >= base.repealed_on:
+        return Selection(
+            choices={},
+            base=base,
+            refusal=(
+                f"version {base.id} of {base.scheme} was repealed on {base.repealed_on} and no version "
+                f"replaces it: it governs no cycle anchored on {anchor}; cycles anchored before the "
+                f"repeal keep it"
+            ),
+        )
+    later = [v for v in versions if v.in_force_from > base.in_force_from]
+    choices = {name: _choose(name, base, later, anchor, event) for name in sections}
+    return Selection(choices=choices, base=base)
+
+
+def _choose(
+    section: str,
+    base: ReferentialVersion,
+    later: Sequence[ReferentialVersion],
+    anchor: dt.date,
+    event: dt.date,
+) -> SectionChoice:
+    takeover: SectionChoice | None = None
+    deferred: list[str] = []
+    for version in later:
+        if section not in version.sections:
+            continue
+        policy = version.sections[section].policy
+        if policy.mode == "event_date" and version.in_force_from <= event:
+            takeover = SectionChoice(
+                section,
+                version,
+                "event_date",
+                f"version {version.id} (in force from {version.in_force_from}) declares that section "
+                f"'{section}' follows the event date; it is in force on the event date {event}",
+                policy.clause,
+            )
+        elif policy.mode == "retroactive" and policy.since is not None:
+            effective = add_months(policy.since, policy.grace_months)
+            if event >= effective:
+                grace = f" after a grace of {policy.grace_months} months" if policy.grace_months else ""
+                takeover = SectionChoice(
+                    section,
+                    version,
+                    "retroactive",
+                    f"version {version.id} applies section '{section}' to running cycles from "
+                    f"{policy.since}{grace}; the event date {event} is on or after {effective}",
+                    policy.clause,
+                )
+            else:
+                deferred.append(
+                    f"version {version.id} applies to running cycles only from {effective} "
+                    f"(retroactive from {policy.since} with {policy.grace_months} months' grace)"
+                )
+        elif version.in_force_from <= event:
+            deferred.append(f"version {version.id} (in force from {version.in_force_from}) applies from the next cycle")
+    if takeover is not None:
+        return takeover
+    if section not in base.sections:
+        raise ReferentialError(
+            f"section '{section}' is not defined by version {base.id}, which governs the cycle",
+            [Problem("add the section to this version or declare it event_date in a later one", ("sections",), str(base.path))],
+        )
+    reason = (
+        f"version {base.id} was in force on the cycle anchor {anchor} (from {base.in_force_from}); "
+        f"section '{section}' is pinned to the cycle"
+    )
+    if deferred:
+        reason += "; " + "; ".join(deferred)
+    policy = base.sections[section].policy
+    return SectionChoice(section, base, "pinned", reason, policy.clause)
+
+
+def _forced(
+    versions: Sequence[ReferentialVersion],
+    sections: Sequence[str],
+    anchor: dt.date,
+    event: dt.date,
+    forced: str,
+) -> Selection:
+    chosen = version_by_id(versions, forced)
+    missing = [s for s in sections if s not in chosen.sections]
+    if missing:
+        raise DossierError(
+            f"version {forced} cannot serve this procedure",
+            [Problem(f"it has no section '{s}'") for s in missing],
+        )
+    warnings: list[str] = []
+    try:
+        natural = select(versions, sections, anchor, event)
+    except (DossierError, ReferentialError) as exc:
+        warnings.append(f"version {forced} was forced; without it no version would apply: {exc.message}")
+    else:
+        if natural.refusal:
+            warnings.append(f"version {forced} was forced; without it: {natural.refusal}")
+        for name in sections:
+            if natural.refusal is None and natural.choices[name].version.id != forced:
+                warnings.append(
+                    f"version {forced} was forced for section '{name}', which the rules of time give "
+                    f"to version {natural.choices[name].version.id}: {natural.choices[name].reason}"
+                )
+    choices = {
+        name: SectionChoice(name, chosen, "forced", f"version {forced} was forced by the evaluator (--version)")
+        for name in sections
+    }
+    return Selection(choices=choices, base=chosen, forced=forced, warnings=tuple(warnings))
