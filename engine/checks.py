@@ -15,12 +15,13 @@ run reports everything wrong at once. Coverage is reported per version.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .dossier import DOSSIER_FACTS, facts_schema, make_validator
 from .errors import Problem, RefereeError
 from .expressions import ALL
-from .referential import BandSet, ReferentialVersion
+from .referential import BandSet, ReferentialVersion, load_referential
 from .rules import OUTCOME, Rule, build_rulebook
 from .store import Store
 
@@ -204,3 +205,38 @@ def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:
         if len(children) > 1:
             problems.append(Problem(f"{parent} is superseded by several versions: {', '.join(children)}", ("supersedes",), str(by_id[parent].path)))
     return problems
+
+
+def referential_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.yaml") if p.is_file())
+        else:
+            files.append(path)
+    return files
+
+
+def validate_paths(store: Store, paths: Iterable[Path]) -> list[Report]:
+    """Check every referential file under `paths`, each with its scheme's chain of versions."""
+    reports: list[Report] = []
+    for path in referential_files(paths):
+        report = Report(str(path))
+        reports.append(report)
+        try:
+            version = load_referential(path, store.referentials_dir)
+        except RefereeError as exc:
+            report.problems += list(exc.problems) or [Problem(exc.message, (), str(path))]
+            continue
+        checked = check_version(store, version)
+        report.problems += checked.problems
+        report.warnings += checked.warnings
+        report.coverage = checked.coverage
+        siblings = []
+        for sibling in sorted(path.parent.glob("*.yaml")):
+            try:
+                siblings.append(version if sibling == path else load_referential(sibling, store.referentials_dir))
+            except RefereeError:
+                continue  # reported on its own
+        report.problems += [p for p in check_chain(siblings) if p.file == str(path)]
+    return reports

@@ -1,0 +1,90 @@
+"""The derivation tree of a conclusion, read back from a decision's trail.
+
+An auditor asks "why this outcome?": the answer is the trail entry that
+concluded it, then, for each premise, either the entry that concluded that
+fact (recursively), a dossier fact with its path, or a referential value with
+its version and clause. The version selection that opens the trail is shown
+first, since it says which text every clause comes from.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .errors import DecisionFileError, Problem
+from .evaluate import DECISION_FORMAT
+from .expressions import format_value
+
+
+def check_decision(decision: Any, source: str) -> Mapping[str, Any]:
+    if not isinstance(decision, Mapping) or decision.get("format") != DECISION_FORMAT:
+        raise DecisionFileError(f"{source} is not a referee decision", [Problem(f"expected format {DECISION_FORMAT!r}", ("format",), source)])
+    for key in ("trail", "outcome", "versions"):
+        if key not in decision:
+            raise DecisionFileError(f"{source} is not a complete decision", [Problem("missing", (key,), source)])
+    return decision
+
+
+def derivation_tree(decision: Mapping[str, Any], fact: str = "outcome") -> dict[str, Any]:
+    """The tree for `fact` as nested data: node = trail entry + its premises' subtrees."""
+    entries = {e["id"]: e for e in decision["trail"]}
+    by_fact = {e["fact"]: e for e in decision["trail"] if e.get("kind") == "fact"}
+    if fact not in by_fact:
+        known = ", ".join(sorted(by_fact)) or "none"
+        raise DecisionFileError(f"no rule concluded {fact!r} in this decision", [Problem(f"concluded facts: {known}", ("trail",))])
+
+    def node(entry: Mapping[str, Any]) -> dict[str, Any]:
+        children = []
+        for premise in entry.get("premises", ()):
+            if premise.get("source") == "rule" and premise.get("trail") in entries:
+                children.append(node(entries[premise["trail"]]))
+            else:
+                children.append({"premise": premise})
+        return {"entry": entry, "premises": children}
+
+    selection = [e for e in decision["trail"] if e.get("kind") == "version-selection"]
+    return {"fact": fact, "selection": selection, "tree": node(by_fact[fact])}
+
+
+def _premise_line(premise: Mapping[str, Any]) -> str:
+    kind = premise.get("kind")
+    if kind == "fact":
+        where = premise.get("path", "")
+        return f"{premise['name']} = {_short(premise.get('value'))}   [dossier {where}]"
+    cite = f"[{premise.get('clause')} · version {premise.get('version')}, section {premise.get('section')}]"
+    unit = f" {premise['unit']}" if premise.get("unit") else ""
+    label = {"parameter": "params", "table": "tables", "bands": "bands", "criteria": "criteria"}.get(kind, kind)
+    name = "criteria" if kind == "criteria" else f"{label}.{premise.get('name')}"
+    return f"{name} = {_short(premise.get('value'))}{unit}   {cite}"
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    if isinstance(value, Mapping) and value and all(isinstance(v, Mapping) for v in value.values()):
+        text = "; ".join(f"{k}: {_short(v, 60)}" for k, v in value.items())
+    else:
+        text = format_value(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_tree(explained: Mapping[str, Any]) -> str:
+    lines = ["Versions applied:"]
+    for entry in explained["selection"]:
+        section = entry.get("section") or "(all)"
+        lines.append(f"  {section}: {entry['version']} ({entry['mode']}) — {entry['because']}")
+    lines.append("")
+    lines.append(f"Why {explained['fact']}:")
+
+    def walk(node: Mapping[str, Any], prefix: str, last: bool, top: bool) -> None:
+        branch = "" if top else ("└─ " if last else "├─ ")
+        child_prefix = prefix + ("" if top else ("   " if last else "│  "))
+        if "entry" in node:
+            e = node["entry"]
+            lines.append(f"{prefix}{branch}{e['fact']} = {_short(e['value'])}   [rule {e['rule']} · {e['clause']} · version {e['version']}]")
+            lines.append(f"{child_prefix}{'   ' if not node['premises'] else '│  '}because: {e['because']}")
+            for i, child in enumerate(node["premises"]):
+                walk(child, child_prefix, i == len(node["premises"]) - 1, False)
+        else:
+            lines.append(f"{prefix}{branch}{_premise_line(node['premise'])}")
+
+    walk(explained["tree"], "  ", True, True)
+    return "\n".join(lines)

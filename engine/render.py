@@ -1,0 +1,105 @@
+"""Text views for people; the JSON views are the data themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable, Mapping, Sequence
+
+from .checks import Report
+from .expressions import format_value
+from .referential import ReferentialVersion
+
+
+def decision_text(decision: Mapping[str, Any]) -> str:
+    lines = [
+        f"Dossier {decision['dossier_id']} — {decision['scheme']}, procedure {decision['procedure']}",
+        f"Cycle anchor {decision['cycle']['anchor']}, event {decision['event_date']}",
+        "",
+        f"OUTCOME: {decision['outcome']}",
+        f"  {decision['outcome_meaning']}",
+    ]
+    if decision["forced_version"]:
+        lines.append(f"  (version {decision['forced_version']} forced by the evaluator)")
+    if decision["values"]:
+        lines += ["", "Values:"]
+        width = max(len(k) for k in decision["values"])
+        lines += [f"  {k.ljust(width)}  {format_value(v)}" for k, v in decision["values"].items()]
+    if decision["findings"]:
+        lines += ["", "Findings:"]
+        for f in decision["findings"]:
+            clause = f" [{f['clause']}]" if f.get("clause") else ""
+            lines.append(f"  {f['severity'].upper():7} {f['code']}{clause}: {f['message']}")
+    lines += ["", "Versions:"]
+    for v in decision["versions"]:
+        lines.append(f"  {v['section'] or '(all)'}: {v['referential']} {v['version']} ({v['mode']}) — {v['reason']}")
+    derived = [e for e in decision["trail"] if e["kind"] == "fact"]
+    if derived:
+        lines += ["", "Trail:"]
+        for e in derived:
+            lines.append(f"  {e['id']:>4} {e['fact']} = {format_value(e['value'])}  [{e['rule']} · {e['clause']}]")
+            lines.append(f"       {e['because']}")
+    return "\n".join(lines)
+
+
+def _status(version: ReferentialVersion, successor: ReferentialVersion | None, day: dt.date) -> str:
+    if day < version.in_force_from:
+        return "not yet in force"
+    if version.repealed_on is not None and day >= version.repealed_on:
+        return "repealed (serves cycles anchored before the repeal)"
+    until = version.in_force_until or (successor.in_force_from if successor else None)
+    if until is not None and day >= until:
+        return "superseded (serves the cycles it governs)"
+    return "in force"
+
+
+def versions_table(versions: Sequence[ReferentialVersion], day: dt.date) -> list[dict[str, Any]]:
+    rows = []
+    for i, v in enumerate(versions):
+        successor = versions[i + 1] if i + 1 < len(versions) else None
+        rows.append(
+            {
+                "id": v.id,
+                "title": v.title,
+                "published_on": v.published_on.isoformat(),
+                "in_force_from": v.in_force_from.isoformat(),
+                "in_force_until": (v.in_force_until or (successor.in_force_from if successor else None)),
+                "repealed_on": v.repealed_on,
+                "supersedes": v.supersedes,
+                "status": _status(v, successor, day),
+                "digest": v.digest,
+            }
+        )
+    for row in rows:
+        for key in ("in_force_until", "repealed_on"):
+            row[key] = row[key].isoformat() if row[key] else None
+    return rows
+
+
+def versions_text(scheme: str, rows: Iterable[Mapping[str, Any]], day: dt.date) -> str:
+    lines = [f"Versions of {scheme} as of {day}:"]
+    for r in rows:
+        until = f" until {r['in_force_until']}" if r["in_force_until"] else ""
+        repeal = f", repealed on {r['repealed_on']}" if r["repealed_on"] else ""
+        lines.append(f"  {r['id']:<14} {r['status']:<45} in force from {r['in_force_from']}{until}{repeal}")
+        lines.append(f"  {'':<14} published {r['published_on']}; supersedes {r['supersedes'] or '—'}; {r['digest'][:19]}…")
+    return "\n".join(lines)
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    def problems(items: Iterable[Any]) -> list[str]:
+        return [p.render() for p in items]
+
+    return {"file": report.file, "valid": report.valid, "problems": problems(report.problems), "warnings": problems(report.warnings), "coverage": report.coverage}
+
+
+def report_text(report: Report) -> str:
+    lines = [f"{report.file}: {'valid' if report.valid else 'INVALID'}"]
+    c = report.coverage
+    if c:
+        lines.append(
+            f"  coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope; "
+            f"{c['rules']} rules; {c['citations']} citations"
+        )
+    lines += [f"  error: {p.render()}" for p in report.problems]
+    lines += [f"  warning: {p.render()}" for p in report.warnings]
+    return "\n".join(lines)

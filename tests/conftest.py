@@ -1,0 +1,55 @@
+"""Shared fixtures: the project's store, a scratch copy of it, and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from engine import Store
+from engine.documents import load_document
+
+ROOT = Path(__file__).resolve().parent.parent
+BC = "bilan-carbone-compliance"
+BC_V1 = ROOT / "referentials" / BC / "2014-05-19.yaml"
+
+
+@pytest.fixture(scope="session")
+def store() -> Store:
+    return Store(ROOT)
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """A copy of referentials/ and rules/ that a test may change."""
+    shutil.copytree(ROOT / "referentials", tmp_path / "referentials")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    return tmp_path
+
+
+def write_version(root: Path, scheme: str, document: dict[str, Any]) -> Path:
+    """Write a referential version document under `root` and return its path."""
+    path = root / "referentials" / scheme / f"{document['id']}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def bc_document() -> dict[str, Any]:
+    """The Bilan Carbone® 2014-05-19 version as data, to derive variants from."""
+    return load_document(BC_V1)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Callable[..., Any]:
+    """Run `referee ARGS…` in-process; returns click's Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def run(*args: str, root: Path = ROOT) -> Any:
+        return runner.invoke(main, ["--root", str(root), *map(str, args)], catch_exceptions=False)
+
+    return run
