@@ -135,7 +135,8 @@ def criteria_schema(criteria: Mapping[str, Criterion]) -> dict[str, Any]:
     }
 
 
-DOSSIER_FACTS = ("event_date", "cycle_anchor")  # given to rules as facts, from the envelope
+# Facts every procedure gets from the envelope, with where they come from.
+DOSSIER_FACTS = {"event_date": "$.event_date", "cycle_anchor": "$.cycle.anchor"}
 
 
 def facts_schema(procedure: Procedure, criteria: Mapping[str, Criterion]) -> dict[str, Any]:

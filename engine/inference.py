@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .assembly import Assembly
+from .dossier import DOSSIER_FACTS
 from .errors import EvaluationError, Problem
 from .expressions import ExpressionError, Scope
 from .rules import Rule
@@ -115,7 +116,7 @@ class Inference:
             source = self.concluded_by.get(name)
             premise = {"kind": "fact", "name": name, "value": self.facts[name]}
             if source is None:
-                premise.update(source="dossier", path=f"$.facts.{name}")
+                premise.update(source="dossier", path=DOSSIER_FACTS.get(name, f"$.facts.{name}"))
             else:
                 premise.update(source="rule", rule=source.rule.id)
             premises.append(premise)
