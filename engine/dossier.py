@@ -159,10 +159,23 @@ def make_validator(schema: Mapping[str, Any], where: str) -> cerberus.Validator:
         raise ReferentialError(f"{where}: the input schema is not a valid Cerberus schema", [Problem(str(exc))]) from None
 
 
+_validators: dict[tuple, tuple[Procedure, cerberus.Validator]] = {}
+
+
+def _facts_validator(procedure: Procedure, criteria: Mapping[str, Criterion], where: str) -> cerberus.Validator:
+    """One validator per procedure of a loaded version: building it checks the schema, which costs."""
+    key = (id(procedure), tuple(criteria.values()))
+    cached = _validators.get(key)
+    if cached is None or cached[0] is not procedure:
+        cached = (procedure, make_validator(facts_schema(procedure, criteria), where))
+        _validators[key] = cached
+    return cached[1]
+
+
 def validate_facts(dossier: Dossier, procedure: Procedure, criteria: Mapping[str, Criterion], where: str) -> dict[str, Any]:
     """The facts, normalised; every declared input is present (None when not given)."""
-    schema = facts_schema(procedure, criteria)
-    validator = make_validator(schema, where)
+    validator = _facts_validator(procedure, criteria, where)
+    schema = validator.schema
     if not validator.validate(dict(dossier.facts)):
         raise DossierError(
             f"{dossier.source}: the facts do not satisfy the input of procedure {procedure.name!r} ({where})",
