@@ -172,62 +172,52 @@ def _decision(dossier: Dossier, assembly: Assembly, inference: Inference) -> dic
             findings.append(d.finding)
     procedure = assembly.procedure
     outcome = inference.facts[OUTCOME]
-    return to_plain(
-        {
-            "format": DECISION_FORMAT,
-            "scheme": dossier.scheme,
-            "procedure": dossier.procedure,
-            "dossier_id": dossier.dossier_id,
-            "cycle": dict(dossier.cycle),
-            "event_date": dossier.event_date,
-            "outcome": outcome,
-            "outcome_meaning": procedure.outcomes[outcome],
-            "values": {n: inference.facts[n] for n in procedure.values if inference.facts.get(n) is not None},
-            "findings": findings,
-            "versions": _versions(assembly.selection),
-            "forced_version": assembly.selection.forced,
-            "trail": trail,
-            "digests": {
-                "dossier": dossier.digest,
-                "rules": assembly.rulebook.digest,
-                "referentials": {c.version.id: c.version.digest for c in assembly.selection.choices.values()},
-                "engine": engine_version(),
-            },
-        }
+    return _document(
+        dossier,
+        outcome=outcome,
+        outcome_meaning=procedure.outcomes[outcome],
+        values={n: inference.facts[n] for n in procedure.values if inference.facts.get(n) is not None},
+        findings=findings,
+        versions=_versions(assembly.selection),
+        forced_version=assembly.selection.forced,
+        trail=trail,
+        rules_digest=assembly.rulebook.digest,
+        referentials={c.version.id: c.version.digest for c in assembly.selection.choices.values()},
     )
+
+
+def _document(dossier: Dossier, *, rules_digest: str | None, referentials: dict[str, str], **body: Any) -> dict[str, Any]:
+    """The decision in its documented key order (docs/decision.md)."""
+    header = {
+        "format": DECISION_FORMAT,
+        "scheme": dossier.scheme,
+        "procedure": dossier.procedure,
+        "dossier_id": dossier.dossier_id,
+        "cycle": dict(dossier.cycle),
+        "event_date": dossier.event_date,
+    }
+    digests = {"dossier": dossier.digest, "rules": rules_digest, "referentials": referentials, "engine": engine_version()}
+    return to_plain({**header, **body, "digests": digests})
 
 
 def _refusal(dossier: Dossier, selection: Selection) -> dict[str, Any]:
     base = selection.base
     assert base is not None
-    return to_plain(
-        {
-            "format": DECISION_FORMAT,
-            "scheme": dossier.scheme,
-            "procedure": dossier.procedure,
-            "dossier_id": dossier.dossier_id,
-            "cycle": dict(dossier.cycle),
-            "event_date": dossier.event_date,
-            "outcome": REPEALED_OUTCOME,
-            "outcome_meaning": "no version governs a cycle that starts after the repeal of the version in force",
-            "values": {},
-            "findings": [
-                {"code": "VERSION_REPEALED", "severity": "error", "message": selection.refusal, "clause": None, "rule": None}
-            ],
-            "versions": [
-                {"section": None, "referential": base.scheme, "version": base.id, "digest": base.digest,
-                 "mode": "repealed", "reason": selection.refusal, "clause": None}
-            ],
-            "forced_version": None,
-            "trail": [
-                {"id": "version:repealed", "kind": "version-selection", "section": None, "version": base.id,
-                 "mode": "repealed", "clause": None, "because": selection.refusal}
-            ],
-            "digests": {
-                "dossier": dossier.digest,
-                "rules": None,
-                "referentials": {base.id: base.digest},
-                "engine": engine_version(),
-            },
-        }
+    return _document(
+        dossier,
+        outcome=REPEALED_OUTCOME,
+        outcome_meaning="no version governs a cycle that starts after the repeal of the version in force",
+        values={},
+        findings=[{"code": "VERSION_REPEALED", "severity": "error", "message": selection.refusal, "clause": None, "rule": None}],
+        versions=[
+            {"section": None, "referential": base.scheme, "version": base.id, "digest": base.digest,
+             "mode": "repealed", "reason": selection.refusal, "clause": None}
+        ],
+        forced_version=None,
+        trail=[
+            {"id": "version:repealed", "kind": "version-selection", "section": None, "version": base.id,
+             "mode": "repealed", "clause": None, "because": selection.refusal}
+        ],
+        rules_digest=None,
+        referentials={base.id: base.digest},
     )
