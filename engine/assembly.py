@@ -64,7 +64,8 @@ def select_for(
 
 
 def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assembly:
-    scope: dict[str, dict[str, Any]] = {"params": {}, "tables": {}, "bands": {}, "criteria": {}}
+    # criteria are a list in the grid's order: CEL does not specify the iteration order of maps
+    scope: dict[str, Any] = {"params": {}, "tables": {}, "bands": {}, "criteria": []}
     provenance: dict[tuple[str, str], dict[str, Any]] = {}
     owner: dict[tuple[str, str], str] = {}
     rule_origin: dict[str, SectionChoice] = {}
@@ -107,9 +108,11 @@ def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assemb
             ]
             premise = {"kind": "bands", "name": b.name, "clause": b.clause, "unit": b.unit, "value": [x.describe() for x in b.bands]}
             add("bands", b.name, bands, premise, choice)
-        for c in section.criteria.values():
-            scope["criteria"][c.id] = {"title": c.title, "chapter": c.chapter, "mandatory": c.mandatory, "max_points": c.max_points}
         if section.criteria:
+            scope["criteria"] += [
+                {"id": c.id, "title": c.title, "chapter": c.chapter, "mandatory": c.mandatory, "max_points": c.max_points}
+                for c in section.criteria.values()
+            ]
             clauses = sorted({c.clause for c in section.criteria.values()})
             premise = {"kind": "criteria", "name": "criteria", "value": scope["criteria"], "clause": ", ".join(clauses)}
             provenance[("criteria", ALL)] = {**premise, "version": choice.version.id, "section": name}

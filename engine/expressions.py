@@ -9,7 +9,7 @@ handed to Python's `eval`. What a rule may read:
     params.<name>     the referential's parameters (their values)
     tables.<name>     the referential's tables (maps from key to row)
     bands.<name>      the referential's band sets (lists of bands)
-    criteria          the referential's criteria, by id
+    criteria          the referential's criteria, a list in the grid's order
     item / value      the element of `for_each`, the concluded value (templates)
 
 The functions CEL lacks for this domain are registered in one table below
@@ -251,7 +251,7 @@ class Template:
         return frozenset(refs)
 
     def render(self, scope: "Scope") -> str:
-        return "".join(p if isinstance(p, str) else format_value(p.evaluate(scope)) for p in self.parts)
+        return "".join(p if isinstance(p, str) else format_value(ordered(p.evaluate(scope))) for p in self.parts)
 
 
 def format_value(value: Any) -> str:
@@ -267,6 +267,15 @@ def format_value(value: Any) -> str:
     if value is None:
         return "not given"
     return str(value)
+
+
+def ordered(value: Any) -> Any:
+    """A value from CEL with its maps' keys sorted, so that a decision is the same on every run."""
+    if isinstance(value, Mapping):
+        return {k: ordered(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [ordered(v) for v in value]
+    return value
 
 
 class Scope:

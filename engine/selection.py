@@ -18,7 +18,7 @@ The rules of time (DESIGN.md "Time"):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 from .dates import add_months

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable
 from durable import engine as durable_engine
 
 from ..errors import EvaluationError
-from ..rules import Rule, RuleBook
+from ..rules import RuleBook
 from . import Fire
 
 START = "__start__"
@@ -53,6 +53,7 @@ class _QuietHost(durable_engine.Host):
 
 @dataclass
 class _Session:
+    book: RuleBook
     fire: Fire
     sequence: Iterable[int] = field(default_factory=lambda: itertools.count(1))
     asserted: set[str] = field(default_factory=set)
@@ -86,20 +87,27 @@ class DurableRuntime:
             premises = rule.premises or (START,)
             definition[f"r{index}"] = {
                 "all": [{f"p{i}": {"fact": fact}} for i, fact in enumerate(premises)],
-                "run": self._action(rule),
+                "run": self._action(index),
             }
         definition["consume_every_fact"] = {"all": [{"p0": {"$ex": {"fact": 1}}}], "run": _consume}
         self._host.register_rulesets({name: definition})
         self._registered.add(name)
         return name
 
-    def _action(self, rule: Rule) -> Callable[[Any], None]:
+    def _action(self, index: int) -> Callable[[Any], None]:
+        """The action of the rule at `index`, taken from the session's own book.
+
+        A ruleset outlives the book it was built from and serves every book with
+        the same digest (the same rules in the same order, maybe from another
+        tree), so the action must not keep the first book's Rule objects.
+        """
+
         def action(closure: Any) -> None:
             session = self._sessions[closure.s["sid"]]
             if session.failure is not None:
                 return
             try:
-                for fact in session.fire(rule):
+                for fact in session.fire(session.book.rules[index]):
                     self._assert(closure.assert_fact, session, fact, closure.s["sid"])
             except BaseException as exc:  # kept whole; durable-rules would keep only a string
                 session.failure = exc
@@ -127,7 +135,7 @@ class DurableRuntime:
             )
         ruleset = self._register(book)
         sid = f"d{next(self._session_ids)}"
-        session = _Session(fire)
+        session = _Session(book, fire)
         self._sessions[sid] = session
         try:
             for fact in (START, *known):
