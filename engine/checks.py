@@ -79,6 +79,8 @@ def _cited(version: ReferentialVersion) -> Iterable[tuple[str, tuple, str]]:
                 yield band.clause, (*base, "bands", b.name, band.id), f"band {band.id}"
         for p in section.procedures.values():
             yield p.clause, (*base, "procedures", p.name), f"procedure {p.name}"
+            for i, check in enumerate(p.input_checks):
+                yield check.clause, (*base, "procedures", p.name, "input_checks", i), f"input check {i} of {p.name}"
 
 
 def check_version(store: Store, version: ReferentialVersion) -> Report:
@@ -150,13 +152,18 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
         "criteria": {ALL} if criteria else set(),
         "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
     }
-    for rule in book.rules:
-        for namespace, name in sorted(rule.references):
+    readers = [(f"rule {r.id}", r.references, ("rules", r.index), r.file) for r in book.rules]
+    readers += [
+        (f"input check {i}", c.check.references | c.message.references,
+         ("sections", procedure.section, "procedures", procedure.name, "input_checks", i), str(version.path))
+        for i, c in enumerate(procedure.input_checks)
+    ]
+    for who, references, path, file in readers:
+        for namespace, name in sorted(references):
             if name not in names[namespace]:
                 what = "criteria" if name == ALL else f"{namespace}.{name}"
-                report.problems.append(
-                    Problem(f"rule {rule.id} reads {what}, which {where} of {version.id} does not define", ("rules", rule.index), rule.file)
-                )
+                report.problems.append(Problem(f"{who} reads {what}, which {where} of {version.id} does not define", path, file))
+    for rule in book.rules:
         if rule.conclusion.kind == "fact" and rule.conclusion.name == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
             if rule.file in {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}:
                 report.problems.append(

@@ -16,6 +16,7 @@ from .assembly import Assembly, assemble, select_for
 from .canonical import to_plain
 from .dossier import Dossier, load_dossier, validate_facts
 from .errors import DossierError, EvaluationError, Problem, ReferentialError
+from .expressions import ExpressionError
 from .inference import Derivation, Inference
 from .referential import Criterion, Procedure, ReferentialVersion
 from .rules import OUTCOME
@@ -57,6 +58,7 @@ def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime
     where = f"{selection.version_of(procedure.section).label}, procedure {procedure.name}"
     inputs = validate_facts(dossier, procedure, _criteria(procedure, selection.version_of), where)
     inference = Inference(assembly, inputs)
+    _check_inputs(inference, dossier)
     get_runtime(runtime).run(assembly.rulebook, [name for name, value in inputs.items()], inference.fire)
     _check_outcome(inference, dossier, where)
     return _decision(dossier, assembly, inference)
@@ -64,6 +66,22 @@ def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime
 
 def _criteria(procedure: Procedure, version_of: Callable[[str], ReferentialVersion]) -> dict[str, Criterion]:
     return {c.id: c for name in procedure.sections for c in version_of(name).sections[name].criteria.values()}
+
+
+def _check_inputs(inference: Inference, dossier: Dossier) -> None:
+    """The procedure's input checks, all at once: inputs that are each well typed but impossible together."""
+    procedure = inference.assembly.procedure
+    problems = []
+    for check in procedure.input_checks:
+        try:
+            holds = check.check.evaluate(inference.scope)
+            message = check.message.render(inference.scope)
+        except ExpressionError as exc:
+            raise EvaluationError(f"an input check of procedure {procedure.name!r} failed", [Problem(str(exc))]) from None
+        if holds is not True:
+            problems.append(Problem(f"{message} ({check.clause})", ("facts", check.input), dossier.source))
+    if problems:
+        raise DossierError(f"{dossier.source}: the inputs of procedure {procedure.name!r} are inconsistent", problems)
 
 
 def _check_outcome(inference: Inference, dossier: Dossier, where: str) -> None:

@@ -21,6 +21,7 @@ from .canonical import digest, to_plain
 from .dates import parse_date
 from .documents import load_document
 from .errors import Problem, ReferentialError
+from .expressions import Expression, ExpressionError, Template
 
 SCHEMA_FILE = "referential.schema.json"
 
@@ -101,6 +102,16 @@ class TimePolicy:
 
 
 @dataclass(frozen=True)
+class InputCheck:
+    """A condition the inputs must meet together, beyond their types (e.g. dates in order)."""
+
+    check: Expression
+    input: str
+    message: Template
+    clause: str
+
+
+@dataclass(frozen=True)
 class Procedure:
     name: str
     title: str
@@ -112,6 +123,7 @@ class Procedure:
     criteria_input: str | None = None
     values: tuple[str, ...] = ()
     rule_files: tuple[str, ...] = ()
+    input_checks: tuple[InputCheck, ...] = ()
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -212,7 +224,10 @@ def load_referential(path: Path, schema_root: Path) -> ReferentialVersion:
             f"{file}: scheme and id must match the file's place",
             [Problem(f"declares {document['scheme']}/{document['id']}, stored as {expected[0]}/{expected[1]}", ("id",), file)],
         )
-    return _build(document, path)
+    try:
+        return _build(document, path)
+    except ExpressionError as exc:
+        raise ReferentialError(f"{file}: an input check does not compile", [Problem(str(exc), ("sections",), file)]) from None
 
 
 def _date(value: Any) -> dt.date | None:
@@ -301,4 +316,9 @@ def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
         criteria_input=body.get("criteria_input"),
         values=tuple(body.get("values") or ()),
         rule_files=tuple(body.get("rules") or ()),
+        input_checks=tuple(_input_check(c) for c in body.get("input_checks") or ()),
     )
+
+
+def _input_check(body: Mapping[str, Any]) -> InputCheck:
+    return InputCheck(Expression.compile(body["check"]), body["input"], Template.compile(body["message"]), body["clause"])

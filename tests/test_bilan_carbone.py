@@ -673,3 +673,23 @@ def test_failed_mandatory_criteria_come_in_grid_order(store):
     dossier = audit(40, ["A.1", "D.1"])
     orders = {tuple(evaluate(store, dossier)["values"]["failed_mandatory"]) for _ in range(20)}
     assert orders == {("A.1", "D.1")}
+
+
+@pytest.mark.parametrize(
+    ("started", "event", "anchor", "words"),
+    [
+        pytest.param("2024-12-01", "2024-06-01", "2024-03-04", "after the review on 2024-06-01", id="period-starts-after-review"),
+        pytest.param("2024-02-01", "2024-06-01", "2024-03-04", "before the audit began on 2024-03-04", id="period-starts-before-audit"),
+    ],
+)
+def test_review_with_impossible_dates_is_rejected(store, started, event, anchor, words):
+    with pytest.raises(DossierError) as raised:
+        evaluate(store, review("six_months", 75, started=started, event=event, anchor=anchor))
+    [problem] = raised.value.problems
+    assert problem.path == ("facts", "period_started_on")
+    assert words in problem.message and "process §8" in problem.message
+
+
+def test_review_starting_on_the_audit_and_reviewed_the_same_day_is_accepted(store):
+    decision = evaluate(store, review("one_month", 62, started="2024-03-04", event="2024-03-04", anchor="2024-03-04"))
+    assert decision["outcome"] == "improvement_6_months"
