@@ -99,7 +99,8 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
         cite(clause, path, what)
     for name, section in version.sections.items():
         for band_set in section.bands.values():
-            report.problems += band_problems(band_set, ("sections", name, "bands", band_set.name))
+            path = ("sections", name, "bands", band_set.name)
+            report.problems += [Problem(p.message, p.path, file) for p in band_problems(band_set, path)]
     rules_seen: set[str] = set()
     for procedure in version.procedures().values():
         missing = [s for s in procedure.sections if s not in version.sections]

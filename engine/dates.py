@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def parse_date(value: object) -> dt.date:
@@ -19,6 +22,8 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        if not _ISO_DATE.match(value.strip()):
+            raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:

@@ -75,6 +75,8 @@ def parse_text(text: str, name: str, error: type[RefereeError]) -> Any:
         raise error(f"{name} is not valid YAML", [Problem(problem, file=name, line=line)]) from None
     except yaml.YAMLError as exc:
         raise error(f"{name} is not valid YAML", [Problem(str(exc), file=name)]) from None
+    except ValueError as exc:  # PyYAML builds dates itself and lets an impossible one raise ValueError
+        raise error(f"{name} holds an impossible value", [Problem(f"{exc} (a date must exist, as YYYY-MM-DD)", file=name)]) from None
 
 
 def load_document(path: Path, error: type[RefereeError] = DossierError) -> Any:

@@ -8,6 +8,7 @@ two runtimes, or two runs, give byte-identical decisions.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -48,7 +49,11 @@ def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime
         )
     forced = version or dossier.version
     versions = store.versions(dossier.scheme)
-    selection, procedure = select_for(versions, dossier.procedure, dossier.anchor, dossier.event_date, forced)
+    try:
+        selection, procedure = select_for(versions, dossier.procedure, dossier.anchor, dossier.event_date, forced)
+    except DossierError as exc:  # selection knows dates, not files: name the dossier
+        problems = [replace(p, file=p.file or dossier.source) for p in exc.problems]
+        raise DossierError(f"{dossier.source}: {exc.message}", problems) from None
     if selection.refusal:
         assert selection.base is not None
         base = selection.base

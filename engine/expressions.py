@@ -35,6 +35,13 @@ ALL = "*"  # the name under which a whole namespace (criteria) is referenced
 
 _STRING_LITERAL = re.compile(r"""(?:[rR]?)("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
 _REFERENCE = re.compile(r"\b(facts|params|tables|bands)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_FACT_INDEX = re.compile(r"\bfacts\s*\[")
+# CEL's standard functions and macros (cel-spec, "List of Standard Definitions")
+CEL_FUNCTIONS = frozenset(
+    "size has matches startsWith endsWith contains int uint double string bool bytes type dyn "
+    "timestamp duration all exists exists_one map filter getDate getDayOfMonth getDayOfWeek "
+    "getDayOfYear getFullYear getHours getMilliseconds getMinutes getMonth getSeconds".split()
+)
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 # The CEL binding logs every failing Python function to the "cel" logger; the
@@ -112,7 +119,7 @@ def _lookup(table: Any, key: Any) -> Any:
     if not isinstance(table, Mapping):
         raise ExpressionError(f"lookup() takes a table, got {table!r}")
     if key not in table:
-        raise ExpressionError(f"lookup(): no row {key!r} (rows: {', '.join(map(str, table))})")
+        raise ExpressionError(f"lookup(): no row {key!r} (rows: {', '.join(sorted(map(str, table)))})")
     return table[key]
 
 
@@ -188,6 +195,14 @@ class Expression:
             program = cel.compile(source)
         except Exception as exc:  # the binding raises ValueError with CEL's own message
             raise ExpressionError(str(exc)) from None
+        if _FACT_INDEX.search(_strip_strings(source)):
+            raise ExpressionError("write facts.NAME, not facts[...]: the engine must see which facts a rule reads")
+        functions = sorted(
+            f for f in program.functions()  # operators are listed too, under non-identifier names
+            if re.match(r"^[A-Za-z]\w*$", f) and f not in CEL_FUNCTIONS and f not in FUNCTIONS
+        )
+        if functions:
+            raise ExpressionError(f"unknown function(s) {', '.join(functions)}; see docs/expressions.md")
         unknown = sorted(set(program.variables()) - set(NAMESPACES) - set(LOCALS) - _bound_names(source))
         if unknown:
             raise ExpressionError(

@@ -30,6 +30,7 @@ Each is neutralised here, and tests/test_runtime_durable.py shows each one:
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -145,7 +146,12 @@ class DurableRuntime:
             self._check(ruleset, sid, session)
         finally:
             del self._sessions[sid]
-            self._host.delete_state(ruleset, sid)
+            failing = sys.exc_info()[0] is not None
+            try:
+                self._host.delete_state(ruleset, sid)
+            except Exception:
+                if not failing:  # a session that never started has no state; the first error is the one to report
+                    raise
 
     def _check(self, ruleset: str, sid: str, session: _Session) -> None:
         if session.failure is not None:

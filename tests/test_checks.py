@@ -1,0 +1,366 @@
+"""Semantic checks of referentials (engine/checks.py) and `referee validate`.
+
+Each test breaks one thing in a scratch copy of the real referential or of
+its rules, and asserts the words of the problem reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+from conftest import BC, BC_V1, ROOT, bc_document, write_version
+from engine import Store
+from engine.checks import Report, validate_paths
+from engine.documents import load_document
+
+V1_FILE = f"referentials/{BC}/2014-05-19.yaml"
+
+
+def break_version(scratch: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    document = bc_document()
+    change(document)
+    return write_version(scratch, BC, document)
+
+
+def break_rules(scratch: Path, file: str, change: Callable[[dict[str, Any]], None]) -> Path:
+    path = scratch / "rules" / BC / file
+    document = load_document(path)
+    change(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def report_of(scratch: Path) -> Report:
+    reports = validate_paths(Store(scratch), [scratch / V1_FILE])
+    assert len(reports) == 1
+    assert reports[0].file == str(scratch / V1_FILE)
+    return reports[0]
+
+
+def problems(report: Report) -> list[str]:
+    return [p.render() for p in report.problems]
+
+
+def score_bands(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return document["sections"]["assessment"]["bands"]["score"]["bands"]
+
+
+def rule_index(document: dict[str, Any], rule_id: str) -> int:
+    return next(i for i, r in enumerate(document["rules"]) if r["id"] == rule_id)
+
+
+def cli_validate(cli: Callable[..., Any], scratch: Path, *args: str) -> Any:
+    result = cli("validate", *args, root=scratch)
+    assert "Traceback" not in result.output
+    return result
+
+
+# --- the real referentials ---------------------------------------------------------------------------------
+
+
+def expected_coverage() -> dict[str, int]:
+    """Provisions and rules counted from the files themselves (citations are checked apart)."""
+    provisions = [p for source in bc_document()["sources"] for p in source["provisions"]]
+    encoded = sum(p["status"] == "encoded" for p in provisions)
+    rules = sum(len(load_document(f)["rules"]) for f in (ROOT / "rules" / BC).glob("*.yaml"))
+    return {"provisions": len(provisions), "encoded": encoded, "out_of_scope": len(provisions) - encoded, "rules": rules}
+
+
+def test_the_real_referential_is_valid(store: Store) -> None:
+    reports = validate_paths(store, [store.referentials_dir])
+    assert [r.file for r in reports] == [str(BC_V1)]
+    report = reports[0]
+    assert report.valid, problems(report)
+    assert report.warnings == []
+    citations = report.coverage.pop("citations")
+    assert report.coverage == expected_coverage()
+    assert citations >= report.coverage["rules"] + report.coverage["encoded"]
+
+
+def test_referee_validate_passes_on_the_real_referentials(cli: Callable[..., Any]) -> None:
+    result = cli("validate")
+    assert result.exit_code == 0, result.output
+    assert f"{BC_V1}: valid" in result.stdout
+    c = expected_coverage()
+    assert re.search(
+        rf"coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope; "
+        rf"{c['rules']} rules; \d+ citations",
+        result.stdout,
+    )
+    explicit = cli("validate", str(ROOT / "referentials"))
+    assert explicit.exit_code == 0 and explicit.stdout == result.stdout
+
+
+def test_an_unchanged_scratch_copy_is_valid(scratch: Path, cli: Callable[..., Any]) -> None:
+    assert report_of(scratch).valid
+    assert cli_validate(cli, scratch).exit_code == 0
+
+
+# --- bands ----------------------------------------------------------------------------------------------------
+
+
+def test_a_gap_between_bands(scratch: Path, cli: Callable[..., Any]) -> None:
+    def gap(document: dict[str, Any]) -> None:
+        score_bands(document)[1]["upper"] = {"value": 59, "inclusive": False}
+
+    break_version(scratch, gap)
+    report = report_of(scratch)
+    assert not report.valid
+    assert [p.message for p in report.problems] == [
+        "gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]"
+    ]
+    assert report.problems[0].path == ("sections", "assessment", "bands", "score")
+    result = cli_validate(cli, scratch)
+    assert result.exit_code == 1
+    assert f"{scratch / V1_FILE}: INVALID" in result.stdout
+    assert "$.sections.assessment.bands.score: gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]" in result.stdout
+
+
+def test_an_overlap_between_bands(scratch: Path, cli: Callable[..., Any]) -> None:
+    def overlap(document: dict[str, Any]) -> None:
+        score_bands(document)[1]["upper"] = {"value": 60, "inclusive": True}
+
+    break_version(scratch, overlap)
+    assert [p.message for p in report_of(scratch).problems] == [
+        "overlap between improvement_1_month [50, 60] and improvement_6_months [60, 70]"
+    ]
+    assert cli_validate(cli, scratch).exit_code == 1
+
+
+def test_bounds_both_exclusive_leave_a_gap_of_one_point(scratch: Path) -> None:
+    def hole(document: dict[str, Any]) -> None:
+        score_bands(document)[2]["lower"] = {"value": 60, "inclusive": False}
+
+    break_version(scratch, hole)
+    assert [p.message for p in report_of(scratch).problems] == [
+        "gap between improvement_1_month [50, 60[ and improvement_6_months ]60, 70]"
+    ]
+
+
+def test_bands_that_do_not_reach_the_ends_of_the_range(scratch: Path) -> None:
+    def short(document: dict[str, Any]) -> None:
+        bands = score_bands(document)
+        bands[0]["lower"] = {"value": 0, "inclusive": False}
+        bands[3]["upper"] = {"value": 99, "inclusive": True}
+
+    break_version(scratch, short)
+    assert [p.message for p in report_of(scratch).problems] == [
+        "gap: the range starts at 0 (inclusive) but the first band is refused ]0, 50[",
+        "gap: the range ends at 100 (inclusive) but the last band is compliant ]70, 99]",
+    ]
+
+
+def test_an_empty_band(scratch: Path) -> None:
+    def empty(document: dict[str, Any]) -> None:
+        bands = score_bands(document)
+        bands.insert(2, {"id": "nothing", "lower": {"value": 60, "inclusive": True}, "upper": {"value": 60, "inclusive": False}})
+
+    break_version(scratch, empty)
+    assert "band nothing is empty: nothing [60, 60[" in [p.message for p in report_of(scratch).problems]
+
+
+def test_a_band_problem_names_the_referential_file(scratch: Path) -> None:
+    break_version(scratch, lambda d: score_bands(d)[1].update(upper={"value": 59, "inclusive": False}))
+    assert report_of(scratch).problems[0].file == str(scratch / V1_FILE)
+
+
+# --- rules ------------------------------------------------------------------------------------------------------
+
+
+def test_a_rule_without_a_clause(scratch: Path, cli: Callable[..., Any]) -> None:
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][1].pop("clause"))
+    report = report_of(scratch)
+    assert problems(report) == [f"{audit} $.rules[1]: 'clause' is a required property"]
+    result = cli_validate(cli, scratch)
+    assert result.exit_code == 1
+    assert f"error: {audit} $.rules[1]: 'clause' is a required property" in result.stdout
+
+
+def test_a_rule_citing_a_clause_not_listed_in_sources(scratch: Path, cli: Callable[..., Any]) -> None:
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.compliant")].update(clause="process §99"))
+    report = report_of(scratch)
+    assert problems(report) == [
+        f"{audit} $.rules[1].clause: rule audit.compliant cites 'process §99', which is not a provision listed under sources"
+    ]
+    assert cli_validate(cli, scratch).exit_code == 1
+
+
+def test_a_rule_reading_an_unknown_parameter(scratch: Path, cli: Callable[..., Any]) -> None:
+    consequences = break_rules(
+        scratch, "consequences.yaml", lambda d: d["rules"][0]["then"].update(value="add_months(facts.event_date, params.nope)")
+    )
+    report = report_of(scratch)
+    assert problems(report) == [
+        f"{consequences} $.rules[0]: rule consequence.six-months-deadline reads params.nope, which procedure audit of 2014-05-19 does not define",
+        f"{consequences} $.rules[0]: rule consequence.six-months-deadline reads params.nope, which procedure improvement_review of 2014-05-19 does not define",
+    ]
+    assert cli_validate(cli, scratch).exit_code == 1
+
+
+def test_a_rule_reading_an_unknown_fact(scratch: Path, cli: Callable[..., Any]) -> None:
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.refused")].update(when="facts.resources_complete && facts.scorre < 50.0"))
+    assert problems(report_of(scratch)) == [
+        f"{audit} $.rules[4]: rule audit.refused reads facts.scorre, which procedure audit of 2014-05-19 does not define"
+    ]
+    result = cli_validate(cli, scratch)
+    assert result.exit_code == 1 and "reads facts.scorre" in result.stdout
+
+
+def test_a_rule_reading_an_unknown_table(scratch: Path) -> None:
+    resources = break_rules(scratch, "resources.yaml", lambda d: d["rules"][0]["then"].update(value="lookup(tables.required, facts.tool_type)"))
+    assert [p.message for p in report_of(scratch).problems] == [
+        "rule resources.required reads tables.required, which procedure audit of 2014-05-19 does not define"
+    ]
+    assert report_of(scratch).problems[0].file == str(resources)
+
+
+def test_a_rule_concluding_an_outcome_its_procedure_does_not_list(scratch: Path) -> None:
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.refused")]["then"].update(outcome="rejected"))
+    report = report_of(scratch)
+    assert problems(report) == [
+        f"{audit} $.rules[4].then: rule audit.refused concludes outcome 'rejected', not listed by procedure audit"
+    ]
+    assert [w.message for w in report.warnings] == ["procedure audit lists outcome 'refused', which no rule concludes"]
+
+
+def test_a_rule_that_does_not_compile(scratch: Path) -> None:
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][0].update(when="!facts.resources_complete &&"))
+    report = report_of(scratch)
+    assert len(report.problems) == 1
+    problem = report.problems[0]
+    assert (problem.file, problem.path) == (str(audit), ("rules", 0, "when"))
+    assert "Syntax error" in problem.message
+
+
+def test_a_rule_id_used_twice(scratch: Path) -> None:
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][1].update(id="audit.incomplete"))
+    assert problems(report_of(scratch)) == [
+        f"{audit} $.rules[1].id: rule id 'audit.incomplete' is already used at {audit} $.rules[0] (audit.incomplete)"
+    ]
+
+
+def test_a_listed_rule_file_that_does_not_exist(scratch: Path) -> None:
+    missing = scratch / "rules" / BC / "audit.yaml"
+    missing.unlink()
+    report = report_of(scratch)
+    first = report.problems[0]
+    assert first.render() == f"{scratch / V1_FILE} $.sections: procedure audit lists rule file {missing}, which does not exist"
+    assert "procedure audit reports value 'may_resubmit', which no rule concludes" in [p.message for p in report.problems]
+    assert "procedure audit lists outcome 'compliant', which no rule concludes" in [w.message for w in report.warnings]
+
+
+# --- citations in the referential -----------------------------------------------------------------------------
+
+
+def test_a_parameter_citing_an_unlisted_clause(scratch: Path) -> None:
+    break_version(scratch, lambda d: d["sections"]["assessment"]["parameters"]["improvement_validation_fee"].update(clause="process §9"))
+    assert problems(report_of(scratch)) == [
+        f"{scratch / V1_FILE} $.sections.assessment.parameters.improvement_validation_fee: "
+        "parameter improvement_validation_fee cites 'process §9', which is not a provision listed under sources"
+    ]
+
+
+def test_a_time_policy_citing_an_unlisted_clause(scratch: Path) -> None:
+    break_version(scratch, lambda d: d["sections"]["resources"]["time_policy"].update(clause="process §5.bis"))
+    assert [p.message for p in report_of(scratch).problems] == [
+        "time policy of resources cites 'process §5.bis', which is not a provision listed under sources"
+    ]
+
+
+def test_an_encoded_provision_nothing_cites_is_a_warning(scratch: Path) -> None:
+    def extra(document: dict[str, Any]) -> None:
+        document["sources"][0]["provisions"].append({"id": "process §9", "title": "Appeal", "status": "encoded"})
+
+    before = report_of(scratch).coverage
+    break_version(scratch, extra)
+    report = report_of(scratch)
+    assert report.valid
+    assert [w.message for w in report.warnings] == ["provision 'process §9' is marked encoded but nothing cites it"]
+    assert report.coverage == {**before, "provisions": before["provisions"] + 1, "encoded": before["encoded"] + 1}
+
+
+# --- the chain of versions ---------------------------------------------------------------------------------------
+
+
+def test_supersedes_an_unknown_version(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_version(scratch, lambda d: d.update(supersedes="2010-01-01"))
+    assert problems(report_of(scratch)) == [
+        f"{scratch / V1_FILE} $.supersedes: supersedes '2010-01-01', which is not a version of {BC}"
+    ]
+    result = cli_validate(cli, scratch)
+    assert result.exit_code == 1 and "supersedes '2010-01-01', which is not a version of" in result.stdout
+
+
+def test_in_force_before_publication(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_version(scratch, lambda d: d.update(published_on=dt.date(2014, 6, 1)))
+    assert problems(report_of(scratch)) == [
+        f"{scratch / V1_FILE} $.in_force_from: in force from 2014-05-19, before its publication on 2014-06-01; use a retroactive time policy"
+    ]
+    assert cli_validate(cli, scratch).exit_code == 1
+
+
+def test_a_repeal_before_coming_into_force(scratch: Path) -> None:
+    break_version(scratch, lambda d: d.update(repealed_on=dt.date(2014, 5, 19)))
+    assert [p.message for p in report_of(scratch).problems] == [
+        "repealed on 2014-05-19, not after it came into force on 2014-05-19"
+    ]
+
+
+def test_a_successor_starting_before_the_version_it_supersedes(scratch: Path) -> None:
+    document = bc_document()
+    document.update(id="2014-01-01", published_on=dt.date(2014, 1, 1), in_force_from=dt.date(2014, 1, 1), supersedes="2014-05-19")
+    path = write_version(scratch, BC, document)
+    reports = validate_paths(Store(scratch), [path])
+    assert [p.message for p in reports[0].problems] == [
+        "in force from 2014-01-01, not after 2014-05-19 which it supersedes (2014-05-19)"
+    ]
+
+
+def test_two_first_versions(scratch: Path) -> None:
+    document = bc_document()
+    document.update(id="2020-01-01", published_on=dt.date(2020, 1, 1), in_force_from=dt.date(2020, 1, 1))
+    write_version(scratch, BC, document)
+    reports = validate_paths(Store(scratch), [scratch / "referentials"])
+    assert len(reports) == 2
+    # The problem belongs to the folder, not to either file: validate_paths keeps only a file's own problems.
+    assert all(r.valid for r in reports)
+
+
+# --- files that do not load ----------------------------------------------------------------------------------------
+
+
+def test_a_referential_that_breaks_the_schema(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_version(scratch, lambda d: d.update(colour="green"))
+    assert [p.message for p in report_of(scratch).problems] == [
+        "Additional properties are not allowed ('colour' was unexpected); allowed keys: changes, decisions, id, illustrative, "
+        "in_force_from, in_force_until, language, note, published_on, publisher, repealed_on, scheme, sections, sources, supersedes, title"
+    ]
+    assert cli_validate(cli, scratch).exit_code == 1
+
+
+def test_a_referential_stored_under_another_id(scratch: Path) -> None:
+    document = bc_document()
+    path = scratch / "referentials" / BC / "2015-01-01.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    report = validate_paths(Store(scratch), [path])[0]
+    assert [p.message for p in report.problems] == [
+        f"declares {BC}/2014-05-19, stored as {BC}/2015-01-01"
+    ]
+
+
+def test_validate_json_output(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_version(scratch, lambda d: score_bands(d)[1].update(upper={"value": 59, "inclusive": False}))
+    result = cli_validate(cli, scratch, "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [(r["file"], r["valid"]) for r in data] == [(str(scratch / V1_FILE), False)]
+    assert data[0]["problems"] == [
+        f"{scratch / V1_FILE} $.sections.assessment.bands.score: gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]"
+    ]

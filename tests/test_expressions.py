@@ -1,0 +1,380 @@
+"""The expression language: CEL and the functions registered in engine/expressions.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.expressions import ALL, FUNCTIONS, Expression, ExpressionError, Scope, Template, format_value, ordered, register
+
+SCORE_BANDS = [
+    {"id": "refused", "lower": {"value": 0, "inclusive": True}, "upper": {"value": 50, "inclusive": False}},
+    {"id": "improvement_1_month", "lower": {"value": 50, "inclusive": True}, "upper": {"value": 60, "inclusive": False}},
+    {"id": "improvement_6_months", "lower": {"value": 60, "inclusive": True}, "upper": {"value": 70, "inclusive": True}},
+    {"id": "compliant", "lower": {"value": 70, "inclusive": False}, "upper": {"value": 100, "inclusive": True}},
+]
+
+REFERENTIAL = {
+    "params": {"months": 6, "fee": 1000},
+    "tables": {"resources": {"internal": ["tool_access", "test_cases"], "commercial": ["tool_access"]}, "weights": {"A": 25}},
+    "bands": {"score": SCORE_BANDS},
+    "criteria": [{"id": "A.1", "mandatory": True, "max_points": 5}, {"id": "B", "mandatory": False, "max_points": 25}],
+}
+
+
+def run(source: str, **facts: Any) -> Any:
+    return Expression.compile(source).evaluate(Scope(REFERENTIAL, facts))
+
+
+def fails(source: str, **facts: Any) -> str:
+    with pytest.raises(ExpressionError) as raised:
+        run(source, **facts)
+    return str(raised.value)
+
+
+# --- min, max, sum ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("min(3, 1, 2)", 1),
+        ("min([3, 1, 2])", 1),
+        ("min(2.5, 7)", 2.5),
+        ("max(3, 1, 2)", 3),
+        ("max([1.5, -4])", 1.5),
+        ("sum([1, 2, 3])", 6),
+        ("sum(1, 2.5)", 3.5),
+        ("sum([])", 0),
+        ("sum(facts.points)", 12),
+        ("max(facts.points)", 5),
+    ],
+)
+def test_min_max_sum(source: str, expected: Any) -> None:
+    assert run(source, points=[5, 4, 3]) == expected
+
+
+def test_min_and_max_of_an_empty_list_are_errors() -> None:
+    assert fails("min([])") == "min([]): min() of an empty list"
+    assert fails("max(facts.l)", l=[]) == "max(facts.l): max() of an empty list"
+
+
+@pytest.mark.parametrize("source", ['min("a", 1)', "max([1, true])", 'sum(["1"])'])
+def test_aggregates_take_numbers_only(source: str) -> None:
+    function = source.split("(")[0]
+    assert f"{function}() takes numbers, got" in fails(source)
+
+
+# --- round: half away from zero --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("round(2.345, 2)", 2.35),
+        ("round(0.5)", 1),
+        ("round(1.5)", 2),
+        ("round(2.5)", 3),  # banker's rounding would give 2
+        ("round(-0.5)", -1),
+        ("round(-2.345, 2)", -2.35),
+        ("round(1.005, 2)", 1.01),  # binary floating point alone would give 1.0
+        ("round(2.675, 2)", 2.68),
+        ("round(0.125, 2)", 0.13),
+        ("round(82.4999, 2)", 82.5),
+        ("round(82)", 82),
+        ("round(15, -1)", 20),
+        ("round(14.9, -1)", 10),
+    ],
+)
+def test_round_is_half_up(source: str, expected: Any) -> None:
+    result = run(source)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+def test_round_of_a_sum_of_hundredths() -> None:
+    assert run("round(sum(facts.points), 2)", points=[20.1, 20.2, 20.3, 21.4]) == 82.0
+
+
+# --- calendar functions -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('add_days("2024-02-28", 1)', "2024-02-29"),
+        ('add_days("2023-02-28", 1)', "2023-03-01"),
+        ('add_days("2024-12-31", 1)', "2025-01-01"),
+        ('add_days("2024-03-01", -1)', "2024-02-29"),
+        ('add_months("2024-01-31", 1)', "2024-02-29"),
+        ('add_months("2023-01-31", 1)', "2023-02-28"),
+        ('add_months("2024-03-31", 1)', "2024-04-30"),
+        ('add_months("2024-08-31", 6)', "2025-02-28"),
+        ('add_months("2024-05-21", 6)', "2024-11-21"),
+        ('add_months("2024-11-30", 3)', "2025-02-28"),
+        ('add_months("2024-03-31", -1)', "2024-02-29"),
+        ('add_months("2024-05-21", 0)', "2024-05-21"),
+        ('add_years("2024-02-29", 1)', "2025-02-28"),
+        ('add_years("2024-02-29", 3)', "2027-02-28"),
+        ('add_years("2024-02-29", 4)', "2028-02-29"),
+        ('add_years("2024-05-21", 3)', "2027-05-21"),
+        ("add_months(facts.day, params.months)", "2024-11-21"),
+    ],
+)
+def test_date_arithmetic(source: str, expected: str) -> None:
+    assert run(source, day="2024-05-21") == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('days_between("2024-01-01", "2024-03-01")', 60),
+        ('days_between("2023-01-01", "2023-03-01")', 59),
+        ('days_between("2024-03-01", "2024-01-01")', -60),
+        ('days_between("2024-05-21", "2024-05-21")', 0),
+        ('months_between("2024-01-31", "2024-02-29")', 1),
+        ('months_between("2024-01-31", "2024-02-28")', 0),
+        ('months_between("2024-01-15", "2024-07-14")', 5),
+        ('months_between("2024-01-15", "2024-07-15")', 6),
+        ('months_between("2024-03-15", "2024-01-16")', -1),
+        ('months_between("2024-03-15", "2024-01-15")', -2),
+    ],
+)
+def test_day_and_month_counts(source: str, expected: int) -> None:
+    assert run(source) == expected
+
+
+def test_a_function_given_an_impossible_date_names_itself_and_the_value() -> None:
+    message = fails('add_days("2025-02-30", 1)')
+    assert message == "add_days(\"2025-02-30\", 1): add_days(): '2025-02-30' is not a date (expected YYYY-MM-DD)"
+    assert "months_between(): '30/01/2024' is not a date" in fails('months_between("30/01/2024", "2024-03-01")')
+
+
+# --- lookup -----------------------------------------------------------------------------------------------
+
+
+def test_lookup_finds_a_row() -> None:
+    assert run("lookup(tables.resources, facts.kind)", kind="internal") == ["tool_access", "test_cases"]
+
+
+def test_lookup_of_a_missing_row_says_which_rows_exist() -> None:
+    message = fails("lookup(tables.resources, facts.kind)", kind="external")
+    prefix = "lookup(tables.resources, facts.kind): lookup(): no row 'external' (rows: "
+    assert message.startswith(prefix) and message.endswith(")")
+    assert sorted(message[len(prefix) : -1].split(", ")) == ["commercial", "internal"]
+
+
+def test_the_rows_listed_by_a_failed_lookup_are_in_a_fixed_order() -> None:
+    referential = {"tables": {"t": {k: 1 for k in ("a", "b", "c", "d", "e", "f")}}}
+    expression = Expression.compile("lookup(tables.t, facts.k)")
+    messages = set()
+    for _ in range(20):
+        with pytest.raises(ExpressionError) as raised:
+            expression.evaluate(Scope(referential, {"k": "z"}))
+        messages.add(str(raised.value))
+    assert len(messages) == 1
+
+
+def test_lookup_takes_a_table() -> None:
+    assert "lookup() takes a table, got 'internal'" in fails('lookup("internal", "x")')
+
+
+# --- band -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("score", "band"),
+    [
+        (0, "refused"),  # inclusive lower end
+        (49.99, "refused"),
+        (50, "improvement_1_month"),  # [50: inclusive
+        (59.999, "improvement_1_month"),
+        (60, "improvement_6_months"),  # 60[ exclusive, [60 inclusive
+        (70, "improvement_6_months"),  # 70] inclusive: exactly 70 is not "above 70"
+        (70.01, "compliant"),  # ]70 exclusive
+        (100, "compliant"),  # inclusive upper end
+    ],
+)
+def test_band_at_its_bounds(score: float, band: str) -> None:
+    assert run("band(bands.score, facts.score)", score=score) == band
+
+
+@pytest.mark.parametrize("score", [-0.01, 100.01])
+def test_a_number_outside_every_band_is_an_error(score: float) -> None:
+    assert f"band(): {score!r} lies in no band" in fails("band(bands.score, facts.score)", score=score)
+
+
+def test_band_takes_a_number() -> None:
+    assert "band() takes numbers, got '82'" in fails("band(bands.score, facts.score)", score="82")
+
+
+# --- compiling --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "unknown"),
+    [
+        ("foo.bar + 1", "foo"),
+        ("score > 70", "score"),
+        ("fact.score > 70", "fact"),
+        ("zeta && alpha", "alpha, zeta"),
+    ],
+)
+def test_unknown_names_are_refused_at_compile(source: str, unknown: str) -> None:
+    with pytest.raises(ExpressionError) as raised:
+        Expression.compile(source)
+    assert str(raised.value).startswith(f"unknown name(s) {unknown}: an expression reads facts, params, tables, bands, criteria")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "facts.l.all(x, x > 0)",
+        "facts.l.exists(x, x == 'a') && facts.l.map(y, y + 'b').size() > 0",
+        "criteria.filter(c, c.mandatory).map(c, c.id)",
+        "item + value",
+        "has(facts.score) && size(facts.l) > 0",
+    ],
+)
+def test_bound_variables_and_builtins_are_not_unknown(source: str) -> None:
+    Expression.compile(source)
+
+
+@pytest.mark.parametrize("source", ["1 +", "facts.a &&", "facts.a > )", "(facts.a"])
+def test_syntax_errors_are_refused_at_compile(source: str) -> None:
+    with pytest.raises(ExpressionError) as raised:
+        Expression.compile(source)
+    message = str(raised.value)
+    assert "Syntax error" in message and source in message
+
+
+@pytest.mark.parametrize("source", ["", "   ", None, 3])
+def test_an_expression_is_a_non_empty_string(source: Any) -> None:
+    with pytest.raises(ExpressionError, match="an expression must be a non-empty string"):
+        Expression.compile(source)
+
+
+def test_an_unknown_function_is_refused_at_compile() -> None:
+    with pytest.raises(ExpressionError, match="add_month"):
+        Expression.compile("add_month(facts.event_date, params.months)")
+
+
+# --- references -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "references"),
+    [
+        ("params.p + facts.b * 2 > tables.t.a", {("params", "p"), ("facts", "b"), ("tables", "t")}),
+        ("band(bands.score, facts.score)", {("bands", "score"), ("facts", "score")}),
+        ("facts.criteria[item].points", {("facts", "criteria")}),
+        ("facts . spaced > 0", {("facts", "spaced")}),
+        ('"facts.quoted" + facts.r', {("facts", "r")}),
+        ("'params.not_read' == 'x'", set()),
+        ("has(facts.x) ? facts.x : 0", {("facts", "x")}),
+        ("criteria.filter(c, c.mandatory && !facts.criteria[c.id].validated).map(c, c.id)", {("criteria", ALL), ("facts", "criteria")}),
+        ("1 + 2", set()),
+    ],
+)
+def test_references_are_found_statically(source: str, references: set) -> None:
+    assert Expression.compile(source).references == frozenset(references)
+
+
+def test_names_of_one_namespace() -> None:
+    expression = Expression.compile("facts.a + facts.b > params.c")
+    assert expression.names("facts") == {"a", "b"}
+    assert expression.names("params") == {"c"}
+    assert expression.names("tables") == set()
+
+
+def test_a_fact_read_by_index_is_a_reference_or_refused() -> None:
+    try:
+        expression = Expression.compile('facts["score"] > 70')
+    except ExpressionError:
+        return
+    assert ("facts", "score") in expression.references
+
+
+# --- evaluation errors --------------------------------------------------------------------------------------
+
+
+def test_a_missing_fact_is_named() -> None:
+    assert fails("facts.absent > 1", present=1) == "facts.absent > 1: no such key 'absent'"
+
+
+def test_integer_division_by_zero_is_an_error() -> None:
+    assert "division by zero" in fails("facts.a / facts.b", a=1, b=0)
+
+
+def test_registered_functions_are_registered_once() -> None:
+    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band"} <= set(FUNCTIONS)
+    with pytest.raises(ValueError, match="'round' is already registered"):
+        register("round", round)
+
+
+# --- templates ----------------------------------------------------------------------------------------------
+
+
+def test_a_template_splits_into_text_and_expressions() -> None:
+    template = Template.compile("The score {facts.score}/100 is in band {value}.")
+    kinds = [type(p).__name__ for p in template.parts]
+    assert kinds == ["str", "Expression", "str", "Expression", "str"]
+    assert template.references == frozenset({("facts", "score")})
+
+
+def test_a_template_without_placeholders_is_its_text() -> None:
+    template = Template.compile("Improvements must be presented within the period.")
+    assert template.parts == ("Improvements must be presented within the period.",)
+    assert template.render(Scope(REFERENTIAL, {})) == "Improvements must be presented within the period."
+
+
+def test_a_template_renders_values_as_sentences() -> None:
+    scope = Scope(REFERENTIAL, {"score": 82.5, "missing": [], "given": ["a", "b"], "ok": True, "none": None, "whole": 82.0})
+    scope.bind("value", "compliant")
+    template = Template.compile(
+        "{facts.score} {value}; missing: {facts.missing}; given: {facts.given}; ok: {facts.ok}; {facts.none}; {facts.whole}; fee {params.fee} €"
+    )
+    assert template.render(scope) == "82.5 compliant; missing: none; given: a, b; ok: yes; not given; 82; fee 1000 €"
+
+
+@pytest.mark.parametrize("source", ["bad {nope.x}", "bad {1 +}"])
+def test_a_bad_placeholder_is_refused_at_compile(source: str) -> None:
+    with pytest.raises(ExpressionError):
+        Template.compile(source)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(True, "yes"), (False, "no"), (2.0, "2"), (1 / 3, "0.33"), (82.5, "82.5"), ([], "none"), (["a", 1], "a, 1"), (None, "not given"), ({"A": 25}, "A: 25"), ("x", "x"), (7, "7")],
+)
+def test_format_value(value: Any, text: str) -> None:
+    assert format_value(value) == text
+
+
+def test_rendering_a_map_is_deterministic() -> None:
+    referential = {"tables": {"weights": {"A": 25, "B": 25, "C": 25, "D": 20, "E": 5}}}
+    template = Template.compile("{tables.weights}")
+    rendered = {template.render(Scope(referential, {})) for _ in range(20)}
+    assert rendered == {"A: 25, B: 25, C: 25, D: 20, E: 5"}
+
+
+def test_ordered_sorts_the_keys_of_maps_coming_back_from_cel() -> None:
+    value = {"b": [{"z": 1, "a": 2}], "a": {"d": 1, "c": 2}}
+    result = ordered(value)
+    assert list(result) == ["a", "b"]
+    assert list(result["a"]) == ["c", "d"]
+    assert list(result["b"][0]) == ["a", "z"]
+    assert result == value
+
+
+def test_a_map_concluded_by_an_expression_comes_back_ordered() -> None:
+    referential = {"tables": {"weights": {"E": 5, "D": 20, "C": 25, "B": 25, "A": 25}}}
+    results = {tuple(ordered(Expression.compile("tables.weights").evaluate(Scope(referential, {})))) for _ in range(20)}
+    assert results == {("A", "B", "C", "D", "E")}
+
+
+def test_criteria_are_a_list_in_the_grid_order() -> None:
+    expression = Expression.compile("criteria.filter(c, c.mandatory).map(c, c.id)")
+    criteria = [{"id": i, "mandatory": True} for i in ("A.1", "A.2", "A.3", "A.5", "D.1")]
+    assert {tuple(expression.evaluate(Scope({"criteria": criteria}, {}))) for _ in range(20)} == {("A.1", "A.2", "A.3", "A.5", "D.1")}

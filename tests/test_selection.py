@@ -1,0 +1,330 @@
+"""Which version governs each section of a dossier (engine/selection.py).
+
+Versions are variants of the real 2014-05-19 version (`bc_document()`),
+written to a scratch store beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import BC, ROOT, bc_document, write_version
+from engine import Store
+from engine.documents import load_document
+from engine.dossier import read_dossier
+from engine.errors import DossierError
+from engine.evaluate import REPEALED_OUTCOME, evaluate
+from engine.referential import ReferentialVersion
+from engine.runtime import durable as durable_module
+from engine.runtime.durable import DurableRuntime
+from engine.selection import Selection, select
+
+D = dt.date
+V1 = "2014-05-19"
+SECTIONS = ("assessment", "resources")
+EXAMPLE = ROOT / "examples" / BC / "compliant.yaml"
+
+
+def successor(version_id: str, in_force_from: dt.date, published_on: dt.date | None = None, **policies: dict[str, Any]) -> dict[str, Any]:
+    """A version superseding 2014-05-19; `policies` gives sections their time policy."""
+    document = bc_document()
+    document.update(
+        id=version_id,
+        published_on=published_on or in_force_from,
+        in_force_from=in_force_from,
+        supersedes=V1,
+        changes=[{"where": "process", "change": "a later edition (test fixture)"}],
+        illustrative=True,
+    )
+    for section, policy in policies.items():
+        document["sections"][section]["time_policy"] = policy
+    return document
+
+
+def versions_of(scratch: Path, *documents: dict[str, Any]) -> list[ReferentialVersion]:
+    for document in documents:
+        write_version(scratch, BC, document)
+    return Store(scratch).versions(BC)
+
+
+def modes(selection: Selection) -> dict[str, tuple[str, str]]:
+    return {name: (choice.version.id, choice.mode) for name, choice in selection.choices.items()}
+
+
+@pytest.fixture
+def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> DurableRuntime:
+    """A durable runtime of this test only (the shared one may hold the real project's rule book)."""
+    fresh = DurableRuntime()
+    monkeypatch.setattr(durable_module, "_shared", fresh)
+    return fresh
+
+
+def dossier(anchor: dt.date, event: dt.date, **changes: Any) -> Any:
+    document = load_document(EXAMPLE)
+    document["cycle"]["anchor"] = anchor
+    document["event_date"] = event
+    document.update(changes)
+    return read_dossier(document, "dossier.yaml")
+
+
+# --- pinned by default ---------------------------------------------------------------------------------------
+
+
+def test_every_section_is_pinned_to_the_version_in_force_on_the_anchor(scratch: Path) -> None:
+    selection = select(versions_of(scratch), SECTIONS, D(2024, 3, 4), D(2024, 5, 21))
+    assert selection.base is not None and selection.base.id == V1
+    assert modes(selection) == {"assessment": (V1, "pinned"), "resources": (V1, "pinned")}
+    assert selection.choices["assessment"].clause == "process §8"
+    assert selection.choices["resources"].clause == "process §5"
+    assert selection.choices["assessment"].reason == (
+        f"version {V1} was in force on the cycle anchor 2024-03-04 (from 2014-05-19); section 'assessment' is pinned to the cycle"
+    )
+    assert selection.refusal is None and selection.warnings == () and selection.forced is None
+
+
+def test_a_version_published_mid_cycle_applies_from_the_next_cycle(scratch: Path) -> None:
+    versions = versions_of(scratch, successor("2024-04-01", D(2024, 4, 1)))
+    running = select(versions, SECTIONS, D(2024, 3, 4), D(2024, 5, 21))
+    assert modes(running) == {"assessment": (V1, "pinned"), "resources": (V1, "pinned")}
+    assert running.choices["assessment"].reason.endswith(
+        "; version 2024-04-01 (in force from 2024-04-01) applies from the next cycle"
+    )
+    following = select(versions, SECTIONS, D(2024, 6, 3), D(2024, 9, 1))
+    assert following.base is not None and following.base.id == "2024-04-01"
+    assert modes(following) == {"assessment": ("2024-04-01", "pinned"), "resources": ("2024-04-01", "pinned")}
+
+
+@pytest.mark.parametrize(
+    ("anchor", "expected"),
+    [(D(2024, 3, 31), V1), (D(2024, 4, 1), "2024-04-01"), (D(2024, 4, 2), "2024-04-01")],
+)
+def test_the_day_before_on_and_after_in_force_from(scratch: Path, anchor: dt.date, expected: str) -> None:
+    versions = versions_of(scratch, successor("2024-04-01", D(2024, 4, 1)))
+    selection = select(versions, SECTIONS, anchor, anchor)
+    assert modes(selection) == {"assessment": (expected, "pinned"), "resources": (expected, "pinned")}
+
+
+def test_the_publication_date_does_not_decide(scratch: Path) -> None:
+    # Published in January, in force from April: a cycle anchored in February keeps the old version.
+    versions = versions_of(scratch, successor("2024-04-01", D(2024, 4, 1), published_on=D(2024, 1, 15)))
+    assert select(versions, SECTIONS, D(2024, 2, 1), D(2024, 2, 1)).base.id == V1  # type: ignore[union-attr]
+
+
+# --- event_date -----------------------------------------------------------------------------------------------
+
+
+EVENT_DATE = {"mode": "event_date", "clause": "process §8", "note": "the results presentation follows the grid in force on its date"}
+
+
+def test_an_event_date_section_of_a_later_version_takes_over_for_events_after_it(scratch: Path) -> None:
+    versions = versions_of(scratch, successor("2024-05-01", D(2024, 5, 1), assessment=EVENT_DATE))
+    selection = select(versions, SECTIONS, D(2024, 3, 4), D(2024, 5, 21))
+    assert modes(selection) == {"assessment": ("2024-05-01", "event_date"), "resources": (V1, "pinned")}
+    choice = selection.choices["assessment"]
+    assert choice.clause == "process §8"
+    assert choice.reason == (
+        "version 2024-05-01 (in force from 2024-05-01) declares that section 'assessment' follows the "
+        "event date; it is in force on the event date 2024-05-21"
+    )
+    assert selection.base is not None and selection.base.id == V1
+
+
+@pytest.mark.parametrize(("event", "version"), [(D(2024, 4, 30), V1), (D(2024, 5, 1), "2024-05-01")])
+def test_an_event_date_section_follows_the_event_date_to_the_day(scratch: Path, event: dt.date, version: str) -> None:
+    versions = versions_of(scratch, successor("2024-05-01", D(2024, 5, 1), assessment=EVENT_DATE))
+    selection = select(versions, SECTIONS, D(2024, 3, 4), event)
+    assert selection.choices["assessment"].version.id == version
+    assert selection.choices["resources"].version.id == V1
+
+
+def test_an_event_date_takeover_changes_the_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    later = successor("2024-05-01", D(2024, 5, 1), assessment=EVENT_DATE)
+    later["sections"]["assessment"]["parameters"]["compliance_validity_years"]["value"] = 5
+    versions_of(scratch, later)
+    store = Store(scratch)
+    before = evaluate(store, dossier(D(2024, 3, 4), D(2024, 4, 30)))
+    after = evaluate(store, dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    assert before["values"]["valid_until"] == "2027-04-30"
+    assert after["values"]["valid_until"] == "2029-05-21"
+    assert {v["section"]: (v["version"], v["mode"]) for v in after["versions"]} == {
+        "assessment": ("2024-05-01", "event_date"),
+        "resources": (V1, "pinned"),
+    }
+    validity = next(e for e in after["trail"] if e.get("fact") == "valid_until")
+    assert validity["version"] == "2024-05-01"
+    assert {"kind": "parameter", "name": "compliance_validity_years", "value": 5, "unit": "years", "clause": "abc-site validity",
+            "version": "2024-05-01", "section": "assessment"} in validity["premises"]
+
+
+# --- retroactive ------------------------------------------------------------------------------------------------
+
+
+def retroactive(since: dt.date, grace_months: int | None = None) -> dict[str, Any]:
+    policy: dict[str, Any] = {"mode": "retroactive", "from": since, "clause": "process §8"}
+    if grace_months is not None:
+        policy["grace_months"] = grace_months
+    return policy
+
+
+@pytest.mark.parametrize(
+    ("event", "version", "mode"),
+    [
+        (D(2024, 6, 30), V1, "pinned"),  # within the grace
+        (D(2024, 7, 1), "2024-04-01", "retroactive"),  # the grace has ended
+        (D(2024, 12, 1), "2024-04-01", "retroactive"),
+    ],
+)
+def test_retroactive_with_a_grace_period(scratch: Path, event: dt.date, version: str, mode: str) -> None:
+    versions = versions_of(scratch, successor("2024-04-01", D(2024, 4, 1), assessment=retroactive(D(2024, 4, 1), 3)))
+    selection = select(versions, SECTIONS, D(2024, 3, 4), event)
+    assert modes(selection) == {"assessment": (version, mode), "resources": (V1, "pinned")}
+    reason = selection.choices["assessment"].reason
+    if mode == "pinned":
+        assert reason.endswith(
+            "; version 2024-04-01 applies to running cycles only from 2024-07-01 (retroactive from 2024-04-01 with 3 months' grace)"
+        )
+    else:
+        assert reason == (
+            "version 2024-04-01 applies section 'assessment' to running cycles from 2024-04-01 after a grace of "
+            f"3 months; the event date {event} is on or after 2024-07-01"
+        )
+
+
+@pytest.mark.parametrize(("event", "version"), [(D(2024, 3, 31), V1), (D(2024, 4, 1), "2024-04-01")])
+def test_retroactive_without_grace_applies_from_its_date(scratch: Path, event: dt.date, version: str) -> None:
+    versions = versions_of(scratch, successor("2024-04-01", D(2024, 4, 1), assessment=retroactive(D(2024, 4, 1))))
+    assert select(versions, SECTIONS, D(2024, 3, 4), event).choices["assessment"].version.id == version
+
+
+def test_retroactive_from_a_month_end_uses_calendar_months(scratch: Path) -> None:
+    # 31 January + 1 month of grace ends on 29 February 2024.
+    versions = versions_of(scratch, successor("2024-01-31", D(2024, 1, 31), assessment=retroactive(D(2024, 1, 31), 1)))
+    assert select(versions, SECTIONS, D(2024, 1, 2), D(2024, 2, 28)).choices["assessment"].version.id == V1
+    assert select(versions, SECTIONS, D(2024, 1, 2), D(2024, 2, 29)).choices["assessment"].version.id == "2024-01-31"
+
+
+# --- repeal -------------------------------------------------------------------------------------------------------
+
+
+def repealed_store(scratch: Path) -> Store:
+    document = bc_document()
+    document["repealed_on"] = D(2020, 1, 1)
+    write_version(scratch, BC, document)
+    return Store(scratch)
+
+
+@pytest.mark.parametrize("anchor", [D(2020, 1, 1), D(2021, 6, 1)])
+def test_a_repealed_version_refuses_cycles_anchored_on_or_after_the_repeal(scratch: Path, anchor: dt.date) -> None:
+    selection = select(repealed_store(scratch).versions(BC), SECTIONS, anchor, anchor)
+    assert selection.choices == {}
+    assert selection.base is not None and selection.base.id == V1
+    assert selection.refusal == (
+        f"version {V1} of {BC} was repealed on 2020-01-01 and no version replaces it: it governs no cycle "
+        f"anchored on {anchor}; cycles anchored before the repeal keep it"
+    )
+
+
+def test_a_repealed_version_keeps_serving_cycles_anchored_before_the_repeal(scratch: Path) -> None:
+    selection = select(repealed_store(scratch).versions(BC), SECTIONS, D(2019, 12, 31), D(2020, 3, 1))
+    assert selection.refusal is None
+    assert modes(selection) == {"assessment": (V1, "pinned"), "resources": (V1, "pinned")}
+
+
+def test_evaluating_a_cycle_after_the_repeal_gives_the_version_repealed_outcome(scratch: Path) -> None:
+    store = repealed_store(scratch)
+    decision = evaluate(store, dossier(D(2020, 1, 1), D(2020, 2, 1)))
+    assert decision["outcome"] == REPEALED_OUTCOME == "version_repealed"
+    assert [(f["code"], f["severity"]) for f in decision["findings"]] == [("VERSION_REPEALED", "error")]
+    assert "was repealed on 2020-01-01" in decision["findings"][0]["message"]
+    assert decision["values"] == {}
+    assert decision["versions"][0]["mode"] == "repealed"
+    assert decision["digests"]["rules"] is None
+
+
+def test_evaluating_a_cycle_before_the_repeal_decides(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    decision = evaluate(repealed_store(scratch), dossier(D(2019, 12, 31), D(2020, 2, 1)))
+    assert decision["outcome"] == "compliant"
+    assert not any(f["code"] == "VERSION_REPEALED" for f in decision["findings"])
+
+
+def test_a_repealed_refusal_still_validates_the_facts(scratch: Path) -> None:
+    store = repealed_store(scratch)
+    bad = load_document(EXAMPLE)
+    bad["facts"]["tool_type"] = "spreadsheet"
+    bad["cycle"]["anchor"] = D(2021, 1, 1)
+    bad["event_date"] = D(2021, 2, 1)
+    with pytest.raises(DossierError) as raised:
+        evaluate(store, read_dossier(bad, "bad.yaml"))
+    assert any(p.path == ("facts", "tool_type") for p in raised.value.problems)
+
+
+# --- forcing a version ----------------------------------------------------------------------------------------
+
+
+def test_a_forced_version_serves_every_section_with_a_warning(scratch: Path) -> None:
+    versions = versions_of(scratch, successor("2024-04-01", D(2024, 4, 1)))
+    selection = select(versions, SECTIONS, D(2024, 3, 4), D(2024, 5, 21), forced="2024-04-01")
+    assert modes(selection) == {"assessment": ("2024-04-01", "forced"), "resources": ("2024-04-01", "forced")}
+    assert selection.forced == "2024-04-01"
+    assert selection.choices["assessment"].reason == "version 2024-04-01 was forced by the evaluator (--version)"
+    assert len(selection.warnings) == 2
+    assert selection.warnings[0].startswith(
+        "version 2024-04-01 was forced for section 'assessment', which the rules of time give to version 2014-05-19: "
+    )
+
+
+def test_forcing_the_version_the_rules_of_time_choose_gives_no_warning(scratch: Path) -> None:
+    versions = versions_of(scratch, successor("2024-04-01", D(2024, 4, 1)))
+    selection = select(versions, SECTIONS, D(2024, 3, 4), D(2024, 5, 21), forced=V1)
+    assert modes(selection) == {"assessment": (V1, "forced"), "resources": (V1, "forced")}
+    assert selection.warnings == ()
+
+
+def test_forcing_a_version_where_none_applies_warns(scratch: Path) -> None:
+    selection = select(repealed_store(scratch).versions(BC), SECTIONS, D(2021, 1, 1), D(2021, 1, 1), forced=V1)
+    assert selection.refusal is None
+    assert len(selection.warnings) == 1 and selection.warnings[0].startswith(f"version {V1} was forced; without it: version {V1}")
+
+
+def test_a_forced_version_is_reported_in_the_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    versions_of(scratch, successor("2024-04-01", D(2024, 4, 1)))
+    decision = evaluate(Store(scratch), dossier(D(2024, 3, 4), D(2024, 5, 21)), version="2024-04-01")
+    assert decision["forced_version"] == "2024-04-01"
+    forced = [f for f in decision["findings"] if f["code"] == "VERSION_FORCED"]
+    assert len(forced) == 2 and all(f["severity"] == "warning" for f in forced)
+
+
+def test_forcing_an_unknown_version_is_refused(scratch: Path) -> None:
+    with pytest.raises(DossierError) as raised:
+        select(versions_of(scratch), SECTIONS, D(2024, 3, 4), D(2024, 5, 21), forced="nope")
+    assert raised.value.message == f"unknown version 'nope' of {BC}"
+    assert raised.value.problems[0].message == f"known versions: {V1}"
+
+
+# --- dates that cannot be served -----------------------------------------------------------------------------
+
+
+def test_an_event_date_before_the_anchor_is_refused(scratch: Path) -> None:
+    with pytest.raises(DossierError) as raised:
+        select(versions_of(scratch), SECTIONS, D(2024, 3, 4), D(2024, 3, 3))
+    assert raised.value.message == "the event date precedes the cycle anchor"
+    problem = raised.value.problems[0]
+    assert problem.path == ("event_date",)
+    assert problem.message == "event_date 2024-03-03 is before cycle.anchor 2024-03-04"
+
+
+def test_an_anchor_before_every_version_is_refused(scratch: Path) -> None:
+    with pytest.raises(DossierError) as raised:
+        select(versions_of(scratch, successor("2024-04-01", D(2024, 4, 1))), SECTIONS, D(2014, 5, 18), D(2014, 6, 1))
+    assert raised.value.message == f"no version of {BC} was in force on 2014-05-18"
+    problem = raised.value.problems[0]
+    assert problem.path == ("cycle", "anchor")
+    assert problem.message == f"known versions: {V1} (from 2014-05-19), 2024-04-01 (from 2024-04-01)"
+
+
+def test_an_anchor_on_the_first_day_is_served(scratch: Path) -> None:
+    assert select(versions_of(scratch), SECTIONS, D(2014, 5, 19), D(2014, 5, 19)).base.id == V1  # type: ignore[union-attr]
