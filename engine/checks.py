@@ -164,9 +164,10 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
             if name not in names[namespace]:
                 what = "criteria" if name == ALL else f"{namespace}.{name}"
                 report.problems.append(Problem(f"{who} reads {what}, which {where} of {version.id} does not define", path, file))
+    own_files = {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}
     for rule in book.rules:
-        if rule.conclusion.kind == "fact" and rule.conclusion.name == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
-            if rule.file in {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}:
+        if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
+            if rule.file in own_files:
                 report.problems.append(
                     Problem(f"rule {rule.id} concludes outcome {rule.conclusion.constant!r}, not listed by {where}", ("rules", rule.index, "then"), rule.file)
                 )
@@ -227,24 +228,29 @@ def referential_files(paths: Iterable[Path]) -> list[Path]:
 
 def validate_paths(store: Store, paths: Iterable[Path]) -> list[Report]:
     """Check every referential file under `paths`, each with its scheme's chain of versions."""
+    loaded: dict[Path, ReferentialVersion | RefereeError] = {}
+
+    def load(path: Path) -> ReferentialVersion | RefereeError:
+        """Each file is read once, though every version of a scheme is loaded again for the chain check."""
+        if path not in loaded:
+            try:
+                loaded[path] = load_referential(path, store.referentials_dir)
+            except RefereeError as exc:
+                loaded[path] = exc
+        return loaded[path]
+
     reports: list[Report] = []
     for path in referential_files(paths):
         report = Report(str(path))
         reports.append(report)
-        try:
-            version = load_referential(path, store.referentials_dir)
-        except RefereeError as exc:
-            report.problems += list(exc.problems) or [Problem(exc.message, (), str(path))]
+        version = load(path)
+        if isinstance(version, RefereeError):
+            report.problems += list(version.problems) or [Problem(version.message, (), str(path))]
             continue
         checked = check_version(store, version)
         report.problems += checked.problems
         report.warnings += checked.warnings
         report.coverage = checked.coverage
-        siblings = []
-        for sibling in sorted(path.parent.glob("*.yaml")):
-            try:
-                siblings.append(version if sibling == path else load_referential(sibling, store.referentials_dir))
-            except RefereeError:
-                continue  # reported on its own
+        siblings = [v for v in map(load, sorted(path.parent.glob("*.yaml"))) if isinstance(v, ReferentialVersion)]
         report.problems += [p for p in check_chain(siblings) if p.file == str(path)]
     return reports

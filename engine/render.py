@@ -41,37 +41,39 @@ def decision_text(decision: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _status(version: ReferentialVersion, successor: ReferentialVersion | None, day: dt.date) -> str:
+def _status(version: ReferentialVersion, until: dt.date | None, day: dt.date) -> str:
     if day < version.in_force_from:
         return "not yet in force"
     if version.repealed_on is not None and day >= version.repealed_on:
         return "repealed (serves cycles anchored before the repeal)"
-    until = version.in_force_until or (successor.in_force_from if successor else None)
     if until is not None and day >= until:
         return "superseded (serves the cycles it governs)"
     return "in force"
 
 
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def versions_table(versions: Sequence[ReferentialVersion], day: dt.date) -> list[dict[str, Any]]:
+    """One row per version; a version without in_force_until runs until its successor starts."""
     rows = []
     for i, v in enumerate(versions):
         successor = versions[i + 1] if i + 1 < len(versions) else None
+        until = v.in_force_until or (successor.in_force_from if successor else None)
         rows.append(
             {
                 "id": v.id,
                 "title": v.title,
                 "published_on": v.published_on.isoformat(),
                 "in_force_from": v.in_force_from.isoformat(),
-                "in_force_until": (v.in_force_until or (successor.in_force_from if successor else None)),
-                "repealed_on": v.repealed_on,
+                "in_force_until": _iso(until),
+                "repealed_on": _iso(v.repealed_on),
                 "supersedes": v.supersedes,
-                "status": _status(v, successor, day),
+                "status": _status(v, until, day),
                 "digest": v.digest,
             }
         )
-    for row in rows:
-        for key in ("in_force_until", "repealed_on"):
-            row[key] = row[key].isoformat() if row[key] else None
     return rows
 
 

@@ -81,9 +81,6 @@ class RuleBook:
     rules: tuple[Rule, ...]
     digest: str
 
-    def by_id(self, rule_id: str) -> Rule:
-        return next(r for r in self.rules if r.id == rule_id)
-
 
 @cache
 def rules_schema(root: Path) -> dict:

@@ -34,8 +34,5 @@ class Store:
             self._versions[scheme] = sorted(loaded, key=lambda v: (v.in_force_from, v.id))
         return self._versions[scheme]
 
-    def version(self, scheme: str, version_id: str) -> ReferentialVersion | None:
-        return next((v for v in self.versions(scheme) if v.id == version_id), None)
-
     def rule_file(self, scheme: str, name: str) -> Path:
         return self.rules_dir / scheme / name

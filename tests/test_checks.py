@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-import pytest
 import yaml
 
 from conftest import BC, BC_V1, ROOT, bc_document, write_version

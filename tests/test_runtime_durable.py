@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import durable_rules_engine
 import pytest
 import yaml
 from durable import engine as durable_engine
