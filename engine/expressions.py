@@ -220,11 +220,12 @@ class Expression:
     def evaluate(self, scope: "Scope") -> Any:
         _last_failure.clear()
         try:
-            return self.program.execute(scope.context)
+            result = self.program.execute(scope.context)
         except Exception as exc:
             if _last_failure:  # a registered function failed: its own message is the clear one
                 raise ExpressionError(f"{self.source}: {_last_failure.pop()}") from None
             raise _translate(self.source, exc) from None
+        return ordered(result)
 
 
 def _translate(source: str, exc: Exception) -> ExpressionError:
@@ -266,7 +267,7 @@ class Template:
         return frozenset(refs)
 
     def render(self, scope: "Scope") -> str:
-        return "".join(p if isinstance(p, str) else format_value(ordered(p.evaluate(scope))) for p in self.parts)
+        return "".join(p if isinstance(p, str) else format_value(p.evaluate(scope)) for p in self.parts)
 
 
 def format_value(value: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from .assembly import Assembly
 from .dossier import DOSSIER_FACTS
 from .errors import EvaluationError, Problem
-from .expressions import ExpressionError, Scope, ordered
+from .expressions import ExpressionError, Scope
 from .rules import Rule
 
 
@@ -69,7 +69,7 @@ class Inference:
             self._raise_findings(rule, premises)
             return []
         name = rule.conclusion.name
-        value = rule.conclusion.constant if rule.conclusion.value is None else ordered(rule.conclusion.value.evaluate(self.scope))
+        value = rule.conclusion.constant if rule.conclusion.value is None else rule.conclusion.value.evaluate(self.scope)
         if name in self.facts:
             source = self.concluded_by.get(name)
             by = f"rule {source.rule.id}" if source else "the dossier"
@@ -89,7 +89,7 @@ class Inference:
 
     def _raise_findings(self, rule: Rule, premises: list[dict[str, Any]]) -> None:
         conclusion = rule.conclusion
-        items = [None] if rule.for_each is None else ordered(rule.for_each.evaluate(self.scope))
+        items = [None] if rule.for_each is None else rule.for_each.evaluate(self.scope)
         if not isinstance(items, list):
             raise ExpressionError(f"`for_each` must give a list, got {items!r}")
         for item in items:
@@ -126,7 +126,7 @@ class Inference:
         return premises
 
     def missing_inputs(self) -> list[tuple[str, Rule]]:
-        """Inputs left empty that a rule waiting on them, or declining because of them, reads."""
+        """Inputs left empty (null) that some rule reads: what to ask for when no outcome was reached."""
         reads: list[tuple[str, Rule]] = []
         for rule in self.assembly.rulebook.rules:
             for name in rule.premises:
