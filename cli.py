@@ -19,6 +19,7 @@ import click
 
 from engine import Store
 from engine.checks import validate_paths
+from engine.dates import parse_date
 from engine.documents import load_document
 from engine.errors import DecisionFileError, RefereeError, UsageError
 from engine.evaluate import evaluate_file
@@ -111,7 +112,7 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
