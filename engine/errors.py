@@ -100,7 +100,10 @@ class EvaluationError(RefereeError):
 
 
 class UsageError(RefereeError):
-    """The command was called wrongly (unknown option value, missing file)."""
+    """The command was called wrongly (unknown option value, unknown scheme on the command line).
+
+    A dossier or decision file that cannot be read is invalid input (exit 1), not a usage error.
+    """
 
     exit_code = 2
     headline = "usage error"
