@@ -51,9 +51,17 @@ def select_for(
     event: dt.date,
     forced: str | None,
 ) -> tuple[Selection, Procedure]:
-    """Select the sections of a procedure; the procedure itself is read from its home section's version."""
+    """Select the sections of a procedure; the procedure itself is read from its home section's version.
+
+    A procedure the base version lacks may come from a later version that
+    declares its section `event_date` (e.g. a control procedure introduced
+    mid-cycle): it is looked up in the latest version in force on the event date.
+    """
     base = version_by_id(versions, forced) if forced else in_force_on(versions, anchor)
-    procedure = find_procedure(base, procedure_name)
+    if forced or base.procedure(procedure_name) is not None or event < anchor:
+        procedure = find_procedure(base, procedure_name)
+    else:
+        procedure = find_procedure(in_force_on(versions, event), procedure_name)
     selection = select(versions, procedure.sections, anchor, event, forced)
     if selection.refusal:
         return selection, procedure
@@ -65,7 +73,7 @@ def select_for(
 
 def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assembly:
     # criteria are a list in the grid's order: CEL does not specify the iteration order of maps
-    scope: dict[str, Any] = {"params": {}, "tables": {}, "bands": {}, "criteria": []}
+    scope: dict[str, Any] = {"params": {}, "tables": {}, "bands": {}, "criteria": [], "versions": {}}
     provenance: dict[tuple[str, str], dict[str, Any]] = {}
     owner: dict[tuple[str, str], str] = {}
     rule_origin: dict[str, SectionChoice] = {}
@@ -93,6 +101,7 @@ def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assemb
     for name in procedure.sections:
         choice = selection.choices[name]
         section = choice.version.sections[name]
+        add("versions", name, choice.version.id, {"kind": "version", "name": name, "value": choice.version.id, "clause": choice.clause, "reason": choice.reason}, choice)
         for p in section.parameters.values():
             value = to_plain(p.value)
             add("params", p.name, value, {"kind": "parameter", "name": p.name, "value": value, "unit": p.unit, "clause": p.clause}, choice)

@@ -92,6 +92,8 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
     def cite(clause: str, path: tuple, what: str, where: str = file) -> None:
         if clause not in listed:
             report.problems.append(Problem(f"{what} cites {clause!r}, which is not a provision listed under sources", path, where))
+        elif listed[clause].status == "not_recoverable":
+            report.problems.append(Problem(f"{what} cites {clause!r}, whose content is not recoverable: it cannot be encoded", path, where))
         else:
             citations[clause] += 1
 
@@ -120,7 +122,8 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
     report.coverage = {
         "provisions": len(listed),
         "encoded": len(encoded),
-        "out_of_scope": len(listed) - len(encoded),
+        "out_of_scope": sum(p.status == "out_of_scope" for p in listed.values()),
+        "not_recoverable": sum(p.status == "not_recoverable" for p in listed.values()),
         "rules": len(rules_seen),
         "citations": sum(citations.values()),
     }

@@ -10,6 +10,7 @@ handed to Python's `eval`. What a rule may read:
     tables.<name>     the referential's tables (maps from key to row)
     bands.<name>      the referential's band sets (lists of bands)
     criteria          the referential's criteria, a list in the grid's order
+    versions.<section> the id of the version that governs a section
     item / value      the element of `for_each`, the concluded value (templates)
 
 The functions CEL lacks for this domain are registered in one table below
@@ -29,12 +30,12 @@ import cel
 
 from . import dates
 
-NAMESPACES = ("facts", "params", "tables", "bands", "criteria")
+NAMESPACES = ("facts", "params", "tables", "bands", "criteria", "versions")
 LOCALS = ("item", "value")
 ALL = "*"  # the name under which a whole namespace (criteria) is referenced
 
 _STRING_LITERAL = re.compile(r"""(?:[rR]?)("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
-_REFERENCE = re.compile(r"\b(facts|params|tables|bands)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_REFERENCE = re.compile(r"\b(facts|params|tables|bands|versions)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _FACT_INDEX = re.compile(r"\bfacts\s*\[")
 # CEL's standard functions and macros (cel-spec, "List of Standard Definitions")
 CEL_FUNCTIONS = frozenset(
@@ -139,6 +140,27 @@ def _band(bands: Any, number: Any) -> str:
     raise ExpressionError(f"band(): {number!r} lies in no band")
 
 
+def _order_by(items: Any, keys: Any) -> list:
+    """Sort a list of maps by fields, `-field` for descending; ties keep the list's order."""
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, Mapping) for i in items):
+        raise ExpressionError(f"order_by() sorts a list of maps, got {items!r}")
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, (list, tuple)) or not keys or not all(isinstance(k, str) and k.lstrip("-") for k in keys):
+        raise ExpressionError(f"order_by() takes a list of field names ('-name' for descending), got {keys!r}")
+    result = list(items)
+    for key in reversed(keys):  # a stable sort per key, least significant first
+        name, descending = key.lstrip("-"), key.startswith("-")
+        missing = [i for i in result if name not in i]
+        if missing:
+            raise ExpressionError(f"order_by(): an element has no field {name!r}: {missing[0]!r}")
+        values = [i[name] for i in result]
+        if len({bool if isinstance(v, bool) else (int if isinstance(v, float) else type(v)) for v in values}) > 1:
+            raise ExpressionError(f"order_by(): field {name!r} mixes types: {values!r}")
+        result.sort(key=lambda i: i[name], reverse=descending)
+    return result
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 _last_failure: list[Exception] = []
 
@@ -171,6 +193,7 @@ for _name, _function in (
     ("months_between", _months_between),
     ("lookup", _lookup),
     ("band", _band),
+    ("order_by", _order_by),
 ):
     register(_name, _function)
 

@@ -99,7 +99,8 @@ def report_text(report: Report) -> str:
     c = report.coverage
     if c:
         lines.append(
-            f"  coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope; "
+            f"  coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope, "
+            f"{c['not_recoverable']} not recoverable; "
             f"{c['rules']} rules; {c['citations']} citations"
         )
     lines += [f"  error: {p.render()}" for p in report.problems]

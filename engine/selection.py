@@ -140,13 +140,17 @@ def _choose(
                     f"(retroactive from {policy.since} with {policy.grace_months} months' grace)"
                 )
         elif version.in_force_from <= event:
-            deferred.append(f"version {version.id} (in force from {version.in_force_from}) applies from the next cycle")
+            said = f" (its {policy.clause})" if policy.mode == "pinned" else ""
+            deferred.append(f"version {version.id} (in force from {version.in_force_from}) applies from the next cycle{said}")
     if takeover is not None:
         return takeover
     if section not in base.sections:
-        raise ReferentialError(
-            f"section '{section}' is not defined by version {base.id}, which governs the cycle",
-            [Problem("add the section to this version or declare it event_date in a later one", ("sections",), str(base.path))],
+        raise DossierError(
+            f"section '{section}' is not defined by version {base.id}, which governs the cycle anchored on {anchor}",
+            [Problem(
+                "no later version in force on the event date takes this section over (event_date or retroactive)",
+                ("cycle", "anchor"),
+            )],
         )
     reason = (
         f"version {base.id} was in force on the cycle anchor {anchor} (from {base.in_force_from}); "

@@ -307,8 +307,8 @@ def test_validate_json_output_parses(cli: Callable[..., Any]) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert [(r["file"], r["valid"], r["problems"], r["warnings"]) for r in data] == [(str(BC_V1), True, [], [])]
-    assert set(data[0]["coverage"]) == {"provisions", "encoded", "out_of_scope", "rules", "citations"}
-    assert data[0]["coverage"]["provisions"] == data[0]["coverage"]["encoded"] + data[0]["coverage"]["out_of_scope"]
+    assert set(data[0]["coverage"]) == {"provisions", "encoded", "out_of_scope", "not_recoverable", "rules", "citations"}
+    assert data[0]["coverage"]["provisions"] == sum(data[0]["coverage"][k] for k in ("encoded", "out_of_scope", "not_recoverable"))
 
 
 def test_explain_json_output_parses(cli: Callable[..., Any], tmp_path: Path) -> None:

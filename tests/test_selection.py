@@ -91,7 +91,7 @@ def test_a_version_published_mid_cycle_applies_from_the_next_cycle(scratch: Path
     running = select(versions, SECTIONS, D(2024, 3, 4), D(2024, 5, 21))
     assert modes(running) == {"assessment": (V1, "pinned"), "resources": (V1, "pinned")}
     assert running.choices["assessment"].reason.endswith(
-        "; version 2024-04-01 (in force from 2024-04-01) applies from the next cycle"
+        "; version 2024-04-01 (in force from 2024-04-01) applies from the next cycle (its process §8)"
     )
     following = select(versions, SECTIONS, D(2024, 6, 3), D(2024, 9, 1))
     assert following.base is not None and following.base.id == "2024-04-01"
