@@ -154,6 +154,7 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
         "tables": {n for s in procedure.sections for n in version.sections[s].tables},
         "bands": {n for s in procedure.sections for n in version.sections[s].bands},
         "criteria": {ALL} if criteria else set(),
+        "versions": set(procedure.sections),
         "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
     }
     readers = [(f"rule {r.id}", r.references, ("rules", r.index), r.file) for r in book.rules]

@@ -53,7 +53,7 @@ def _premise_line(premise: Mapping[str, Any]) -> str:
         return f"{premise['name']} = {_short(premise.get('value'))}   [dossier {where}]"
     cite = f"[{premise.get('clause')} · version {premise.get('version')}, section {premise.get('section')}]"
     unit = f" {premise['unit']}" if premise.get("unit") else ""
-    label = {"parameter": "params", "table": "tables", "bands": "bands", "criteria": "criteria"}.get(kind, kind)
+    label = {"parameter": "params", "table": "tables", "bands": "bands", "criteria": "criteria", "version": "versions"}.get(kind, kind)
     name = "criteria" if kind == "criteria" else f"{label}.{premise.get('name')}"
     return f"{name} = {_short(premise.get('value'))}{unit}   {cite}"
 

@@ -143,20 +143,27 @@ def _band(bands: Any, number: Any) -> str:
 def _order_by(items: Any, keys: Any) -> list:
     """Sort a list of maps by fields, `-field` for descending; ties keep the list's order."""
     if not isinstance(items, (list, tuple)) or not all(isinstance(i, Mapping) for i in items):
-        raise ExpressionError(f"order_by() sorts a list of maps, got {items!r}")
+        raise ExpressionError(f"order_by() sorts a list of maps, got {ordered(items)!r}")
     if isinstance(keys, str):
         keys = [keys]
-    if not isinstance(keys, (list, tuple)) or not keys or not all(isinstance(k, str) and k.lstrip("-") for k in keys):
-        raise ExpressionError(f"order_by() takes a list of field names ('-name' for descending), got {keys!r}")
+    if not isinstance(keys, (list, tuple)) or not keys or not all(
+        isinstance(k, str) and k.removeprefix("-") and not k.removeprefix("-").startswith("-") for k in keys
+    ):
+        raise ExpressionError(f"order_by() takes a list of field names ('-name' for descending), got {ordered(keys)!r}")
     result = list(items)
     for key in reversed(keys):  # a stable sort per key, least significant first
-        name, descending = key.lstrip("-"), key.startswith("-")
+        name, descending = key.removeprefix("-"), key.startswith("-")
         missing = [i for i in result if name not in i]
         if missing:
-            raise ExpressionError(f"order_by(): an element has no field {name!r}: {missing[0]!r}")
+            raise ExpressionError(f"order_by(): an element has no field {name!r}: {ordered(missing[0])!r}")
         values = [i[name] for i in result]
+        if not all(isinstance(v, (bool, int, float, str)) for v in values):
+            raise ExpressionError(
+                f"order_by(): field {name!r} holds values that cannot be ordered "
+                f"(numbers, strings or booleans only): {ordered(values)!r}"
+            )
         if len({bool if isinstance(v, bool) else (int if isinstance(v, float) else type(v)) for v in values}) > 1:
-            raise ExpressionError(f"order_by(): field {name!r} mixes types: {values!r}")
+            raise ExpressionError(f"order_by(): field {name!r} mixes types: {ordered(values)!r}")
         result.sort(key=lambda i: i[name], reverse=descending)
     return result
 

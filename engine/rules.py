@@ -87,12 +87,20 @@ def rules_schema(root: Path) -> dict:
     return json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
+def _schema_root(path: Path) -> Path:
+    """The rules directory: the nearest parent holding the schema (rule files may sit in sub-folders)."""
+    for parent in path.parents:
+        if (parent / SCHEMA_FILE).is_file():
+            return parent
+    raise ReferentialError(f"{path}: no {SCHEMA_FILE} in any parent folder", [Problem("rule files live under rules/<scheme>/", (), str(path))])
+
+
 @cache
 def load_rule_file(path: Path, scheme: str) -> tuple[tuple[Rule, ...], str]:
     """Compile one rule file; returns its rules and the digest of its content."""
     file = str(path)
     document = load_document(path, ReferentialError)
-    problems = schema_problems(document, rules_schema(path.parent.parent), file)
+    problems = schema_problems(document, rules_schema(_schema_root(path)), file)
     if problems:
         raise ReferentialError(f"{file} does not match {SCHEMA_FILE}", problems)
     if document["scheme"] != scheme:

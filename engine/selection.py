@@ -140,7 +140,7 @@ def _choose(
                     f"(retroactive from {policy.since} with {policy.grace_months} months' grace)"
                 )
         elif version.in_force_from <= event:
-            said = f" (its {policy.clause})" if policy.mode == "pinned" else ""
+            said = f" (its {policy.clause})" if policy.mode == "pinned" and policy.clause else ""
             deferred.append(f"version {version.id} (in force from {version.in_force_from}) applies from the next cycle{said}")
     if takeover is not None:
         return takeover

@@ -64,12 +64,22 @@ def cli_validate(cli: Callable[..., Any], scratch: Path, *args: str) -> Any:
 # --- the real referentials ---------------------------------------------------------------------------------
 
 
-def expected_coverage() -> dict[str, int]:
+REAL_VERSIONS = sorted((ROOT / "referentials").glob("*/*.yaml"))
+
+
+def expected_coverage(file: Path) -> dict[str, int]:
     """Provisions and rules counted from the files themselves (citations are checked apart)."""
-    provisions = [p for source in bc_document()["sources"] for p in source["provisions"]]
+    document = load_document(file)
+    provisions = [p for source in document["sources"] for p in source["provisions"]]
     encoded = sum(p["status"] == "encoded" for p in provisions)
-    rules = sum(len(load_document(f)["rules"]) for f in (ROOT / "rules" / BC).glob("*.yaml"))
     lost = sum(p["status"] == "not_recoverable" for p in provisions)
+    rule_files = set()
+    for section in document["sections"].values():
+        rule_files.update(section.get("rules", []))
+        for procedure in section.get("procedures", {}).values():
+            rule_files.update(procedure.get("rules", []))
+    rules_dir = ROOT / "rules" / document["scheme"]
+    rules = sum(len(load_document(rules_dir / f)["rules"]) for f in rule_files)
     return {
         "provisions": len(provisions),
         "encoded": encoded,
@@ -79,28 +89,35 @@ def expected_coverage() -> dict[str, int]:
     }
 
 
-def test_the_real_referential_is_valid(store: Store) -> None:
+def test_every_scheme_has_its_referentials() -> None:
+    assert {f.parent.name for f in REAL_VERSIONS} == {BC, "objectif-co2"}
+    assert BC_V1 in REAL_VERSIONS
+
+
+def test_the_real_referentials_are_valid(store: Store) -> None:
     reports = validate_paths(store, [store.referentials_dir])
-    assert [r.file for r in reports] == [str(BC_V1)]
-    report = reports[0]
-    assert report.valid, problems(report)
-    assert report.warnings == []
-    citations = report.coverage.pop("citations")
-    assert report.coverage == expected_coverage()
-    assert citations >= report.coverage["rules"] + report.coverage["encoded"]
+    assert [r.file for r in reports] == [str(f) for f in REAL_VERSIONS]
+    for file, report in zip(REAL_VERSIONS, reports):
+        assert report.valid, problems(report)
+        assert report.warnings == [], file
+        citations = report.coverage.pop("citations")
+        assert report.coverage == expected_coverage(file), file
+        assert citations >= report.coverage["rules"] + report.coverage["encoded"], file
 
 
 def test_referee_validate_passes_on_the_real_referentials(cli: Callable[..., Any]) -> None:
     result = cli("validate")
     assert result.exit_code == 0, result.output
-    assert f"{BC_V1}: valid" in result.stdout
-    c = expected_coverage()
-    assert re.search(
-        rf"coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope, "
-        rf"{c['not_recoverable']} not recoverable; "
-        rf"{c['rules']} rules; \d+ citations",
-        result.stdout,
-    )
+    for file in REAL_VERSIONS:
+        assert f"{file}: valid" in result.stdout
+        c = expected_coverage(file)
+        assert re.search(
+            rf"{re.escape(str(file))}: valid\n"
+            rf"  coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope, "
+            rf"{c['not_recoverable']} not recoverable; "
+            rf"{c['rules']} rules; \d+ citations",
+            result.stdout,
+        ), file
     explicit = cli("validate", str(ROOT / "referentials"))
     assert explicit.exit_code == 0 and explicit.stdout == result.stdout
 
@@ -334,7 +351,7 @@ def test_two_first_versions(scratch: Path) -> None:
     document = bc_document()
     document.update(id="2020-01-01", published_on=dt.date(2020, 1, 1), in_force_from=dt.date(2020, 1, 1))
     write_version(scratch, BC, document)
-    reports = validate_paths(Store(scratch), [scratch / "referentials"])
+    reports = validate_paths(Store(scratch), [scratch / "referentials" / BC])
     assert len(reports) == 2
     # The problem belongs to the folder, not to either file: validate_paths keeps only a file's own problems.
     assert all(r.valid for r in reports)
@@ -367,7 +384,119 @@ def test_validate_json_output(scratch: Path, cli: Callable[..., Any]) -> None:
     result = cli_validate(cli, scratch, "--format", "json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert [(r["file"], r["valid"]) for r in data] == [(str(scratch / V1_FILE), False)]
+    assert [(r["file"], r["valid"]) for r in data if not r["valid"]] == [(str(scratch / V1_FILE), False)]
+    data = [r for r in data if r["file"] == str(scratch / V1_FILE)]
     assert data[0]["problems"] == [
         f"{scratch / V1_FILE} $.sections.assessment.bands.score: gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]"
     ]
+
+
+# --- provisions whose content is not recoverable -------------------------------------------------------------------
+
+LOST = {"id": "process §9", "title": "Appeal against the decision", "status": "not_recoverable",
+        "reason": "the 2014 process mentions an appeal, but its text is not in the sources"}
+
+
+def with_lost_provision(document: dict[str, Any], **changes: Any) -> None:
+    document["sources"][0]["provisions"].append({**LOST, **changes})
+
+
+def test_a_not_recoverable_provision_needs_a_reason(scratch: Path, cli: Callable[..., Any]) -> None:
+    def lost(document: dict[str, Any]) -> None:
+        with_lost_provision(document)
+        del document["sources"][0]["provisions"][-1]["reason"]
+
+    break_version(scratch, lost)
+    index = len(bc_document()["sources"][0]["provisions"])
+    assert problems(report_of(scratch)) == [f"{scratch / V1_FILE} $.sources[0].provisions[{index}]: 'reason' is a required property"]
+    result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
+    assert result.exit_code == 1
+    assert f"$.sources[0].provisions[{index}]: 'reason' is a required property" in result.stdout
+
+
+def test_a_not_recoverable_provision_nothing_cites_is_counted_apart(scratch: Path, cli: Callable[..., Any]) -> None:
+    before = report_of(scratch).coverage
+    break_version(scratch, with_lost_provision)
+    report = report_of(scratch)
+    assert report.valid and report.warnings == []  # unlike an encoded provision, nothing is expected to cite it
+    assert report.coverage == {**before, "provisions": before["provisions"] + 1, "not_recoverable": before["not_recoverable"] + 1}
+    assert report.coverage["provisions"] == sum(report.coverage[k] for k in ("encoded", "out_of_scope", "not_recoverable"))
+    result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
+    assert result.exit_code == 0, result.output
+    c = report.coverage
+    assert (
+        f"coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope, 1 not recoverable; "
+        f"{c['rules']} rules; {c['citations']} citations"
+    ) in result.stdout
+    data = json.loads(cli_validate(cli, scratch, "--format", "json", str(scratch / "referentials" / BC)).stdout)
+    assert data[0]["coverage"]["not_recoverable"] == 1
+
+
+def test_a_rule_citing_a_not_recoverable_provision_fails_validate(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_version(scratch, with_lost_provision)
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.compliant")].update(clause="process §9"))
+    report = report_of(scratch)
+    assert problems(report) == [
+        f"{audit} $.rules[1].clause: rule audit.compliant cites 'process §9', whose content is not recoverable: it cannot be encoded"
+    ]
+    result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
+    assert result.exit_code == 1
+    assert "rule audit.compliant cites 'process §9', whose content is not recoverable: it cannot be encoded" in result.stdout
+
+
+def test_a_parameter_citing_a_not_recoverable_provision_fails_validate(scratch: Path, cli: Callable[..., Any]) -> None:
+    def cite_lost(document: dict[str, Any]) -> None:
+        with_lost_provision(document)
+        document["sections"]["assessment"]["parameters"]["improvement_validation_fee"]["clause"] = "process §9"
+
+    break_version(scratch, cite_lost)
+    report = report_of(scratch)
+    assert problems(report) == [
+        f"{scratch / V1_FILE} $.sections.assessment.parameters.improvement_validation_fee: "
+        "parameter improvement_validation_fee cites 'process §9', whose content is not recoverable: it cannot be encoded"
+    ]
+    assert cli_validate(cli, scratch, str(scratch / "referentials" / BC)).exit_code == 1
+
+
+def test_an_out_of_scope_provision_still_needs_a_reason(scratch: Path) -> None:
+    break_version(scratch, lambda d: d["sources"][0]["provisions"][0].pop("reason"))
+    assert [p.message for p in report_of(scratch).problems] == ["'reason' is a required property"]
+
+
+# --- rules reading versions.<section> --------------------------------------------------------------------------------
+
+
+def test_a_rule_may_read_the_version_of_a_section_of_its_procedure(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_rules(
+        scratch, "consequences.yaml", lambda d: d["rules"][rule_index(d, "consequence.validity")].update(
+            because="Granted under version {versions.assessment} until {value}."
+        )
+    )
+    assert report_of(scratch).valid, problems(report_of(scratch))
+    assert cli_validate(cli, scratch, str(scratch / "referentials" / BC)).exit_code == 0
+
+
+def test_a_rule_reading_the_version_of_a_section_one_of_its_procedures_does_not_use(scratch: Path) -> None:
+    # consequences.yaml runs under audit (sections assessment, resources) and improvement_review (assessment only)
+    consequences = break_rules(
+        scratch, "consequences.yaml", lambda d: d["rules"][rule_index(d, "consequence.validity")].update(
+            because="Granted under version {versions.assessment} (resources of {versions.resources}) until {value}."
+        )
+    )
+    index = rule_index(load_document(consequences), "consequence.validity")
+    assert problems(report_of(scratch)) == [
+        f"{consequences} $.rules[{index}]: rule consequence.validity reads versions.resources, "
+        "which procedure improvement_review of 2014-05-19 does not define"
+    ]
+
+
+def test_a_rule_reading_the_version_of_an_unknown_section(scratch: Path, cli: Callable[..., Any]) -> None:
+    consequences = break_rules(
+        scratch, "consequences.yaml", lambda d: d["rules"][0].update(because="Under version {versions.grid}.")
+    )
+    assert problems(report_of(scratch)) == [
+        f"{consequences} $.rules[0]: rule consequence.six-months-deadline reads versions.grid, which procedure audit of 2014-05-19 does not define",
+        f"{consequences} $.rules[0]: rule consequence.six-months-deadline reads versions.grid, which procedure improvement_review of 2014-05-19 does not define",
+    ]
+    result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
+    assert result.exit_code == 1 and "internal error" not in result.output

@@ -209,6 +209,112 @@ def test_band_takes_a_number() -> None:
     assert "band() takes numbers, got '82'" in fails("band(bands.score, facts.score)", score="82")
 
 
+# --- order_by ---------------------------------------------------------------------------------------------
+
+AUDITORS = [
+    {"id": "a", "name": "Zoé", "score": 2, "lead": False},
+    {"id": "b", "name": "Alix", "score": 3, "lead": True},
+    {"id": "c", "name": "Bao", "score": 2, "lead": True},
+    {"id": "d", "name": "Alix", "score": 3.5, "lead": False},
+]
+
+
+def ids(source: str, **facts: Any) -> list[str]:
+    return run(f"{source}.map(x, x.id)", auditors=AUDITORS, **facts)
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("['score']", ["a", "c", "b", "d"]),  # integers and decimals compare together; the tie a, c keeps the list's order
+        ("['-score']", ["d", "b", "a", "c"]),  # descending, and the tie still keeps the list's order
+        ("['name']", ["b", "d", "c", "a"]),
+        ("'name'", ["b", "d", "c", "a"]),  # one field may be given as a string
+        ("['name', '-score']", ["d", "b", "c", "a"]),  # the second field breaks the ties of the first
+        ("['-lead']", ["b", "c", "a", "d"]),  # true before false, ties in the list's order
+        ("['lead']", ["a", "d", "b", "c"]),
+        ("['-lead', 'score', 'name']", ["c", "b", "a", "d"]),
+    ],
+)
+def test_order_by(keys: str, expected: list[str]) -> None:
+    assert ids(f"order_by(facts.auditors, {keys})") == expected
+
+
+def test_order_by_keeps_the_list_order_of_ties_on_every_key() -> None:
+    tied = [{"id": str(i), "rank": 1, "group": "x"} for i in range(8)]
+    assert run("order_by(facts.l, ['-rank', 'group']).map(x, x.id)", l=tied) == [str(i) for i in range(8)]
+
+
+def test_order_by_returns_the_whole_elements_and_leaves_its_argument_alone() -> None:
+    assert run("order_by(facts.auditors, ['-score'])[0]", auditors=AUDITORS) == {"id": "d", "lead": False, "name": "Alix", "score": 3.5}
+    assert ids("facts.auditors") == ["a", "b", "c", "d"]
+    assert run("order_by(facts.auditors, ['-score']).filter(x, x.lead).map(x, x.name)", auditors=AUDITORS) == ["Alix", "Bao"]
+
+
+def test_order_by_of_an_empty_list_is_empty() -> None:
+    assert run("order_by([], ['score'])") == []
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("order_by([1, 2], ['x'])", "order_by() sorts a list of maps, got [1, 2]"),
+        ("order_by([{'x': 1}, 2], ['x'])", "order_by() sorts a list of maps, got [{'x': 1}, 2]"),
+        ("order_by({'b': 1, 'a': 2}, ['x'])", "order_by() sorts a list of maps, got {'a': 2, 'b': 1}"),
+        ("order_by('abc', ['x'])", "order_by() sorts a list of maps, got 'abc'"),
+        ("order_by(null, ['x'])", "order_by() sorts a list of maps, got None"),
+    ],
+)
+def test_order_by_sorts_lists_of_maps_only(source: str, message: str) -> None:
+    assert fails(source) == f"{source}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("keys", "shown"),
+    [("[]", "[]"), ("['']", "['']"), ("['-']", "['-']"), ("['--score']", "['--score']"), ("[1]", "[1]"), ("3", "3"), ("['score', true]", "['score', True]")],
+)
+def test_order_by_takes_field_names(keys: str, shown: str) -> None:
+    source = f"order_by(facts.auditors, {keys})"
+    assert fails(source, auditors=AUDITORS) == f"{source}: order_by() takes a list of field names ('-name' for descending), got {shown}"
+
+
+def test_order_by_a_field_an_element_lacks() -> None:
+    message = fails("order_by(facts.l, ['-rank'])", l=[{"rank": 1, "id": "a"}, {"id": "b", "note": "new"}])
+    assert message == "order_by(facts.l, ['-rank']): order_by(): an element has no field 'rank': {'id': 'b', 'note': 'new'}"
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [([1, "2"], "[1, '2']"), ([True, 1], "[True, 1]"), (["2024-01-01", 2024], "['2024-01-01', 2024]")],
+)
+def test_order_by_a_field_that_mixes_types(values: list[Any], shown: str) -> None:
+    message = fails("order_by(facts.l, 'x')", l=[{"x": v} for v in values])
+    assert message == f"order_by(facts.l, 'x'): order_by(): field 'x' mixes types: {shown}"
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [([None, 2], "[None, 2]"), ([None, None], "[None, None]"), ([{"b": 1, "a": 0}, {"a": 1}], "[{'a': 0, 'b': 1}, {'a': 1}]"), ([[1], [0]], "[[1], [0]]")],
+)
+def test_order_by_a_field_whose_values_cannot_be_ordered(values: list[Any], shown: str) -> None:
+    message = fails("order_by(facts.l, ['x'])", l=[{"x": v} for v in values])
+    assert message == (
+        f"order_by(facts.l, ['x']): order_by(): field 'x' holds values that cannot be ordered "
+        f"(numbers, strings or booleans only): {shown}"
+    )
+
+
+def test_order_by_errors_are_expression_errors_in_a_fixed_order() -> None:
+    element = {k: 1 for k in ("f", "e", "d", "c", "b", "a")}
+    expression = Expression.compile("order_by(facts.l, ['z'])")
+    messages = set()
+    for _ in range(20):
+        with pytest.raises(ExpressionError) as raised:
+            expression.evaluate(Scope({}, {"l": [element]}))
+        messages.add(str(raised.value))
+    assert messages == {"order_by(facts.l, ['z']): order_by(): an element has no field 'z': {'a': 1, 'b': 1, 'c': 1, 'd': 1, 'e': 1, 'f': 1}"}
+
+
 # --- compiling --------------------------------------------------------------------------------------------
 
 
@@ -308,7 +414,7 @@ def test_integer_division_by_zero_is_an_error() -> None:
 
 
 def test_registered_functions_are_registered_once() -> None:
-    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band"} <= set(FUNCTIONS)
+    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band", "order_by"} <= set(FUNCTIONS)
     with pytest.raises(ValueError, match="'round' is already registered"):
         register("round", round)
 

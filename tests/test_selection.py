@@ -98,6 +98,40 @@ def test_a_version_published_mid_cycle_applies_from_the_next_cycle(scratch: Path
     assert modes(following) == {"assessment": ("2024-04-01", "pinned"), "resources": ("2024-04-01", "pinned")}
 
 
+def test_the_deferral_cites_the_time_policy_clause_of_the_later_version(scratch: Path) -> None:
+    later = successor("2024-04-01", D(2024, 4, 1), assessment={"mode": "pinned", "clause": "process §8.six-months"})
+    running = select(versions_of(scratch, later), SECTIONS, D(2024, 3, 4), D(2024, 5, 21))
+    choice = running.choices["assessment"]
+    assert (choice.version.id, choice.clause) == (V1, "process §8")  # the base's own clause governs the choice
+    assert choice.reason == (
+        f"version {V1} was in force on the cycle anchor 2024-03-04 (from 2014-05-19); section 'assessment' is pinned "
+        "to the cycle; version 2024-04-01 (in force from 2024-04-01) applies from the next cycle (its process §8.six-months)"
+    )
+    assert running.choices["resources"].reason.endswith("applies from the next cycle (its process §5)")
+
+
+def test_a_deferral_without_a_time_policy_clause_cites_none(scratch: Path) -> None:
+    later = successor("2024-04-01", D(2024, 4, 1))
+    del later["sections"]["assessment"]["time_policy"]  # pinned by default, with no clause to cite
+    running = select(versions_of(scratch, later), SECTIONS, D(2024, 3, 4), D(2024, 5, 21))
+    assert running.choices["assessment"].reason.endswith("; version 2024-04-01 (in force from 2024-04-01) applies from the next cycle")
+
+
+def test_a_version_not_yet_in_force_on_the_event_date_is_not_mentioned(scratch: Path) -> None:
+    running = select(versions_of(scratch, successor("2024-06-01", D(2024, 6, 1))), SECTIONS, D(2024, 3, 4), D(2024, 5, 21))
+    assert running.choices["assessment"].reason == (
+        f"version {V1} was in force on the cycle anchor 2024-03-04 (from 2014-05-19); section 'assessment' is pinned to the cycle"
+    )
+
+
+def test_the_deferral_reaches_the_decision_trail(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    versions_of(scratch, successor("2024-04-01", D(2024, 4, 1), assessment={"mode": "pinned", "clause": "process §8.six-months"}))
+    decision = evaluate(Store(scratch), dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    entry = next(e for e in decision["trail"] if e["kind"] == "version-selection" and e["section"] == "assessment")
+    assert (entry["version"], entry["mode"], entry["clause"]) == (V1, "pinned", "process §8")
+    assert entry["because"].endswith("applies from the next cycle (its process §8.six-months)")
+
+
 @pytest.mark.parametrize(
     ("anchor", "expected"),
     [(D(2024, 3, 31), V1), (D(2024, 4, 1), "2024-04-01"), (D(2024, 4, 2), "2024-04-01")],
