@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from engine import Store
+from engine import Store, evaluate, read_dossier
 from engine.documents import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,3 +53,33 @@ def cli(tmp_path: Path) -> Callable[..., Any]:
         return runner.invoke(main, ["--root", str(root), *map(str, args)], catch_exceptions=False)
 
     return run
+
+
+OCO2 = "objectif-co2"
+
+
+def judge(
+    store: Store,
+    procedure: str,
+    facts: dict[str, Any],
+    anchor: str,
+    event: str,
+    *,
+    scheme: str = OCO2,
+    version: str | None = None,
+    runtime: str = "durable-rules",
+) -> dict[str, Any]:
+    """Evaluate a dossier built from its parts; returns the decision document."""
+    document = {
+        "scheme": scheme,
+        "procedure": procedure,
+        "dossier_id": f"test-{procedure}",
+        "cycle": {"anchor": anchor},
+        "event_date": event,
+        "facts": facts,
+    }
+    return evaluate(store, read_dossier(document, f"test dossier ({procedure})"), version=version, runtime=runtime)
+
+
+def finding_codes(decision: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in decision["findings"]]
