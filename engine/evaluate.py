@@ -80,10 +80,11 @@ def _check_inputs(inference: Inference, dossier: Dossier) -> None:
     for check in procedure.input_checks:
         try:
             holds = check.check.evaluate(inference.scope)
-            message = check.message.render(inference.scope)
+            # the message may read inputs that only exist when the check fails (e.g. an optional date)
+            message = None if holds is True else check.message.render(inference.scope)
         except ExpressionError as exc:
             raise EvaluationError(f"an input check of procedure {procedure.name!r} failed", [Problem(str(exc))]) from None
-        if holds is not True:
+        if message is not None:
             problems.append(Problem(f"{message} ({check.clause})", ("facts", check.input), dossier.source))
     if problems:
         raise DossierError(f"{dossier.source}: the inputs of procedure {procedure.name!r} are inconsistent", problems)

@@ -307,6 +307,8 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, Mapping) for v in value):  # records: one per parenthesis
+            return "; ".join(f"({format_value(v)})" for v in value)
         return ", ".join(format_value(v) for v in value) if value else "none"
     if isinstance(value, Mapping):
         return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
