@@ -99,6 +99,11 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
 
     for clause, path, what in _cited(version):
         cite(clause, path, what)
+    for index, change in enumerate(version.document.get("changes", [])):
+        if "section" in change and change["section"] not in version.sections:
+            report.problems.append(
+                Problem(f"the change log names section {change['section']!r}, which this version does not have", ("changes", index, "section"), file)
+            )
     for name, section in version.sections.items():
         for band_set in section.bands.values():
             path = ("sections", name, "bands", band_set.name)

@@ -500,3 +500,17 @@ def test_a_rule_reading_the_version_of_an_unknown_section(scratch: Path, cli: Ca
     ]
     result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
     assert result.exit_code == 1 and "internal error" not in result.output
+
+
+# --- the change log --------------------------------------------------------------------------------------------------
+
+
+def test_a_change_naming_an_unknown_section_is_reported(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_version(scratch, lambda d: d.update(changes=[
+        {"where": "§8", "section": "assessment", "change": "bands reworded"},
+        {"where": "§9", "section": "appeals", "change": "appeal added"},
+    ]))
+    assert problems(report_of(scratch)) == [
+        f"{scratch / V1_FILE} $.changes[1].section: the change log names section 'appeals', which this version does not have"
+    ]
+    assert cli_validate(cli, scratch).exit_code == 1
