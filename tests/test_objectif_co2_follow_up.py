@@ -1,0 +1,525 @@
+"""Label Objectif CO₂: the yearly follow-up of a labelled company and the counter-audit.
+
+The yearly update follows the labelling procedure of 24 May 2017 (§II.1 step 6, §V
+suspension, §V notification) and the decisions of referentials/objectif-co2/2017-05-24.yaml
+(update-reminder-month, degraded-performance, exclusion-may); under the version of
+10 June 2016 only the conditions of the label are checked (decision annual-2016), the
+grounds for suspension being new or moved in 2017. The counter-audit (§V counter-audit,
+decision counter-audit-scope) exists from 2017 only, in a section that follows the
+event date (decision version-change-pinned): a cycle anchored in 2016 contests a
+withdrawal under the 2017 text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import OCO2, ROOT, finding_codes, judge
+from engine import DossierError, evaluate, read_dossier
+from engine.documents import load_document
+
+V2016 = "2016-06-10"
+V2017 = "2017-05-24"
+ANCHOR = "2017-10-02"  # start of the labelling cycle (P0 verified)
+ANCHOR_2016 = "2016-09-05"
+NOTICE = [
+    "motivated",
+    "notified by registered letter with acknowledgement of receipt by the ministry in charge of transport",
+    "mentions the routes and time limits of appeal",
+]
+EXAMPLES = ROOT / "examples" / OCO2
+PREFIXES = ("annual-update-", "counter-audit-")
+EXAMPLE_FILES = sorted(p for prefix in PREFIXES for p in EXAMPLES.glob(f"{prefix}*.yaml"))
+
+
+# --- building dossiers ------------------------------------------------------------------------
+
+
+def day(date: str, days: int) -> str:
+    return (dt.date.fromisoformat(date) + dt.timedelta(days=days)).isoformat()
+
+
+def update(
+    *,
+    entered: str | None = "2018-03-20",
+    p0: float = 86.3,
+    intensity: float | None = 81.7,
+    sufficient: bool | None = True,
+    period: str = "P1",
+    **extra: Any,
+) -> dict[str, Any]:
+    """The facts of a yearly update; `entered=None` leaves the data out."""
+    facts: dict[str, Any] = {"period": period, **extra}
+    if entered is not None:
+        facts["data_entered_on"] = entered
+        facts["intensity"] = {"p0": p0, "period": intensity}
+        facts["performance_sufficient"] = sufficient
+    return facts
+
+
+def annual(store, event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
+    return judge(store, "annual_update", update(**kwargs), anchor, event)
+
+
+def annual_2016(store, event: str, anchor: str = ANCHOR_2016, **kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("entered", "2017-09-18")
+    return judge(store, "annual_update", update(**kwargs), anchor, event)
+
+
+def counter(
+    store,
+    event: str = "2019-09-16",
+    anchor: str = ANCHOR,
+    *,
+    contested: str = "withdrawal",
+    initial: str = "Hélène Marchand",
+    auditor: str = "Bruno Delmas",
+    result: str | None = None,
+    cost: float | None = None,
+) -> dict[str, Any]:
+    facts: dict[str, Any] = {"contested_decision": contested, "initial_auditor": initial, "counter_auditor": auditor}
+    if result is not None:
+        facts["result"] = result
+    if cost is not None:
+        facts["counter_audit_cost_eur"] = cost
+    return judge(store, "counter_audit", facts, anchor, event)
+
+
+def version_of(decision: dict[str, Any]) -> dict[str, Any]:
+    [entry] = decision["versions"]
+    return entry
+
+
+def finding(decision: dict[str, Any], code: str) -> dict[str, Any]:
+    [found] = [f for f in decision["findings"] if f["code"] == code]
+    return found
+
+
+# --- the yearly update under 2017: maintained and awaited ----------------------------------------------------------
+
+
+def test_data_entered_and_performance_kept_maintains_the_label(store):
+    decision = annual(store, "2018-04-16")
+    assert decision["outcome"] == "maintained"
+    assert decision["values"] == {"suspension_grounds": [], "performance_degraded": False}
+    assert decision["findings"] == []
+    chosen = version_of(decision)
+    assert (chosen["section"], chosen["version"], chosen["mode"]) == ("follow_up", V2017, "pinned")
+
+
+def test_intensity_equal_to_p0_has_not_degraded(store):
+    decision = annual(store, "2018-04-16", p0=82.4, intensity=82.4)
+    assert decision["outcome"] == "maintained"
+    assert decision["values"]["performance_degraded"] is False
+
+
+def test_no_data_and_no_reminder_is_awaited(store):
+    decision = annual(store, "2018-06-29", entered=None)
+    assert decision["outcome"] == "awaiting_update"
+    assert decision["values"] == {"suspension_grounds": [], "performance_degraded": False}
+    assert decision["findings"] == []
+    assert "notice" not in decision["values"]
+
+
+def test_no_data_within_the_month_after_the_reminder_is_awaited(store):
+    decision = annual(store, "2018-04-24", entered=None, reminder_sent_on="2018-04-03")
+    assert decision["outcome"] == "awaiting_update"
+    assert decision["values"]["update_deadline"] == "2018-05-03"
+    assert decision["findings"] == []
+
+
+# --- the grounds for suspension --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, event, ground, code",
+    [
+        pytest.param({"eligibility_maintained": False}, "2018-04-16", "eligibility_lost", "ELIGIBILITY_LOST", id="eligibility-lost"),
+        pytest.param(
+            {"entered": "2018-05-04", "reminder_sent_on": "2018-04-03"}, "2018-05-14",
+            "data_not_updated_after_reminder", "DATA_NOT_UPDATED_AFTER_REMINDER", id="data-entered-after-the-month",
+        ),
+        pytest.param(
+            {"entered": None, "reminder_sent_on": "2018-04-03"}, "2018-05-04",
+            "data_not_updated_after_reminder", "DATA_NOT_UPDATED_AFTER_REMINDER", id="data-not-entered-day-after-the-month",
+        ),
+        pytest.param({"p0": 74.2, "intensity": 79.8}, "2018-05-14", "performance_degraded", "PERFORMANCE_DEGRADED", id="intensity-above-p0"),
+        pytest.param({"sufficient": False}, "2018-05-14", "performance_degraded", "PERFORMANCE_DEGRADED", id="performance-not-sufficient"),
+        pytest.param({"data_deliberately_altered": True}, "2018-05-14", "data_deliberately_altered", "DATA_DELIBERATELY_ALTERED", id="data-altered"),
+    ],
+)
+def test_each_ground_suspends_the_label_with_its_notice(store, kwargs, event, ground, code):
+    decision = annual(store, event, **kwargs)
+    assert decision["outcome"] == "suspended"
+    assert decision["values"]["suspension_grounds"] == [ground]
+    assert decision["values"]["notice"] == NOTICE
+    assert finding_codes(decision) == [code]
+    raised = finding(decision, code)
+    assert raised["severity"] == "error" and raised["clause"] == "§V suspension"
+
+
+def test_degraded_performance_message_gives_both_intensities(store):
+    decision = annual(store, "2018-05-14", p0=74.2, intensity=79.8)
+    assert decision["values"]["performance_degraded"] is True
+    assert finding(decision, "PERFORMANCE_DEGRADED")["message"] == (
+        "The performance of P1 has degraded: intensity 79.8 against 74.2 at P0; sufficient under the référentiel: yes."
+    )
+
+
+def test_every_ground_is_listed_in_the_order_of_the_text(store):
+    decision = annual(
+        store, "2018-05-14",
+        entered="2018-05-10", reminder_sent_on="2018-04-03", eligibility_maintained=False,
+        sufficient=False, data_deliberately_altered=True,
+    )
+    assert decision["outcome"] == "suspended"
+    assert decision["values"]["suspension_grounds"] == [
+        "eligibility_lost", "data_not_updated_after_reminder", "performance_degraded", "data_deliberately_altered",
+    ]
+    assert sorted(finding_codes(decision)) == sorted(
+        ["ELIGIBILITY_LOST", "DATA_NOT_UPDATED_AFTER_REMINDER", "PERFORMANCE_DEGRADED", "DATA_DELIBERATELY_ALTERED"]
+    )
+
+
+@pytest.mark.parametrize(
+    "entered, outcome",
+    [
+        pytest.param("2018-05-03", "maintained", id="entered-on-reminder+1-month-in-time"),
+        pytest.param("2018-05-04", "suspended", id="entered-the-day-after-late"),
+    ],
+)
+def test_data_entered_on_the_last_day_of_the_month_are_in_time(store, entered, outcome):
+    decision = annual(store, "2018-05-14", entered=entered, reminder_sent_on="2018-04-03")
+    assert decision["values"]["update_deadline"] == "2018-05-03"
+    assert decision["outcome"] == outcome
+
+
+@pytest.mark.parametrize(
+    "event, outcome",
+    [
+        pytest.param("2018-05-03", "awaiting_update", id="checked-on-the-deadline-still-awaited"),
+        pytest.param("2018-05-04", "suspended", id="checked-the-day-after-late"),
+    ],
+)
+def test_data_not_entered_are_late_the_day_after_the_deadline(store, event, outcome):
+    decision = annual(store, event, entered=None, reminder_sent_on="2018-04-03")
+    assert decision["outcome"] == outcome
+
+
+@pytest.mark.parametrize(
+    "reminder, deadline",
+    [
+        pytest.param("2018-01-31", "2018-02-28", id="31-jan-2018+1-month=28-feb"),
+        pytest.param("2020-01-31", "2020-02-29", id="31-jan-2020+1-month=29-feb-leap-year"),
+        pytest.param("2019-03-31", "2019-04-30", id="31-mar+1-month=30-apr"),
+        pytest.param("2018-12-15", "2019-01-15", id="over-the-year-end"),
+    ],
+)
+def test_the_month_after_the_reminder_clamps_to_the_month_end(store, reminder, deadline):
+    on_deadline = annual(store, deadline, entered=None, reminder_sent_on=reminder)
+    assert on_deadline["values"]["update_deadline"] == deadline
+    assert on_deadline["outcome"] == "awaiting_update"
+    late = annual(store, day(deadline, 1), entered=None, reminder_sent_on=reminder)
+    assert late["outcome"] == "suspended"
+    assert finding(late, "DATA_NOT_UPDATED_AFTER_REMINDER")["message"] == (
+        f"The data of P1 were not entered by {deadline}, one month after the reminder of {reminder} (entered: not given)."
+    )
+
+
+# --- the formal notice ---------------------------------------------------------------------------------------------------
+
+
+def test_unsuccessful_formal_notice_makes_exclusion_possible(store):
+    decision = annual(
+        store, "2019-06-13", period="P2", entered=None,
+        reminder_sent_on="2019-03-04", formal_notice={"sent_on": "2019-05-06", "complied": False},
+    )
+    assert decision["outcome"] == "exclusion_possible"
+    assert decision["values"]["notice"] == NOTICE
+    assert decision["values"]["update_deadline"] == "2019-04-04"
+    assert finding_codes(decision) == ["DATA_NOT_UPDATED_AFTER_REMINDER"]
+
+
+def test_exclusion_takes_precedence_over_suspension(store):
+    decision = annual(
+        store, "2019-06-13", eligibility_maintained=False, data_deliberately_altered=True,
+        formal_notice={"sent_on": "2019-05-06", "complied": False},
+    )
+    assert decision["values"]["suspension_grounds"] == ["eligibility_lost", "data_deliberately_altered"]
+    assert decision["outcome"] == "exclusion_possible"
+    [outcome] = [e for e in decision["trail"] if e.get("fact") == "outcome"]
+    assert outcome["rule"] == "annual.exclusion" and outcome["clause"] == "§II.1 step 6 exclusion"
+
+
+def test_complied_formal_notice_is_not_an_exclusion(store):
+    decision = annual(store, "2019-06-13", entered="2019-05-20", formal_notice={"sent_on": "2019-05-06", "complied": True})
+    assert decision["outcome"] == "maintained"
+    assert "notice" not in decision["values"]
+
+
+def test_complied_formal_notice_does_not_erase_a_late_update(store):
+    """The month after the reminder ran out before the data came: a ground for suspension, not for exclusion."""
+    decision = annual(
+        store, "2019-06-13", entered="2019-05-20", reminder_sent_on="2019-03-04",
+        formal_notice={"sent_on": "2019-05-06", "complied": True},
+    )
+    assert decision["outcome"] == "suspended"
+    assert decision["values"]["suspension_grounds"] == ["data_not_updated_after_reminder"]
+
+
+# --- inputs that contradict each other ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, path, message",
+    [
+        pytest.param(
+            {"entered": None, "reminder_sent_on": "2018-05-01"}, "$.facts.reminder_sent_on",
+            "the reminder of 2018-05-01 cannot follow the check of 2018-04-16 (§V suspension)", id="reminder-after-the-check",
+        ),
+        pytest.param(
+            {"entered": "2018-04-17"}, "$.facts.data_entered_on",
+            "data entered on 2018-04-17 cannot be entered after the check of 2018-04-16 (§II.1 step 6)", id="data-after-the-check",
+        ),
+        pytest.param(
+            {"entered": None, "formal_notice": {"sent_on": "2018-04-30", "complied": False}}, "$.facts.formal_notice.sent_on",
+            "the formal notice of 2018-04-30 cannot follow the check of 2018-04-16 (§II.1 step 6 exclusion)", id="formal-notice-after-the-check",
+        ),
+    ],
+)
+def test_impossible_dates_are_rejected(store, kwargs, path, message):
+    with pytest.raises(DossierError) as caught:
+        annual(store, "2018-04-16", **kwargs)
+    [problem] = caught.value.problems
+    assert "$." + ".".join(problem.path) == path
+    assert problem.message == message
+
+
+def test_data_without_their_intensity_are_rejected(store):
+    with pytest.raises(DossierError) as caught:
+        judge(store, "annual_update", {"period": "P1", "data_entered_on": "2018-03-15"}, ANCHOR, "2018-04-16")
+    [problem] = caught.value.problems
+    assert problem.path == ("facts", "intensity")
+    assert problem.message == "data entered on 2018-03-15 need their intensity for P0 and the period (§II.1 step 6)"
+
+
+def test_reminder_and_data_on_the_day_of_the_check_are_accepted(store):
+    decision = annual(store, "2018-04-16", entered="2018-04-16", reminder_sent_on="2018-04-16")
+    assert decision["outcome"] == "maintained"
+
+
+# --- the yearly update under 2016 ---------------------------------------------------------------------------------------
+
+
+def test_2016_data_entered_and_sufficient_is_maintained(store):
+    decision = annual_2016(store, "2017-04-10", entered="2017-03-27")
+    assert decision["outcome"] == "maintained"
+    assert decision["values"] == {"conditions_unmet": []}
+    assert decision["findings"] == []
+    chosen = version_of(decision)
+    assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
+
+
+def test_2016_intensity_above_p0_but_sufficient_is_maintained(store):
+    """The 2017 ground 'performance degraded' is new: the same data suspend a 2017 label."""
+    under_2016 = annual_2016(store, "2017-10-09", p0=91.0, intensity=93.4)
+    assert under_2016["outcome"] == "maintained"
+    assert under_2016["values"] == {"conditions_unmet": []}
+    under_2017 = annual(store, "2018-10-09", anchor="2017-10-02", entered="2018-09-18", p0=91.0, intensity=93.4)
+    assert under_2017["outcome"] == "suspended"
+    assert under_2017["values"]["suspension_grounds"] == ["performance_degraded"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, unmet, codes",
+    [
+        pytest.param({"entered": None}, ["data_not_entered"], ["DATA_NOT_ENTERED"], id="data-not-entered"),
+        pytest.param({"sufficient": False}, ["performance_not_sufficient"], ["PERFORMANCE_NOT_SUFFICIENT"], id="performance-not-sufficient"),
+    ],
+)
+def test_2016_conditions_not_met(store, kwargs, unmet, codes):
+    decision = annual_2016(store, "2017-10-09", **kwargs)
+    assert decision["outcome"] == "conditions_not_met"
+    assert decision["values"] == {"conditions_unmet": unmet}
+    assert finding_codes(decision) == codes
+    assert all(f["severity"] == "error" for f in decision["findings"])
+    assert "notice" not in decision["values"] and "suspension_grounds" not in decision["values"]
+
+
+def test_2016_data_not_entered_message(store):
+    decision = annual_2016(store, "2017-10-09", entered=None)
+    assert finding(decision, "DATA_NOT_ENTERED")["message"] == "The activity data of P1 are not entered in the online tool on 2017-10-09."
+
+
+def test_2016_cycle_checked_in_2018_stays_under_2016(store):
+    decision = annual_2016(store, "2018-10-08", period="P2", entered="2018-09-24", p0=91.0, intensity=95.0)
+    chosen = version_of(decision)
+    assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
+    assert chosen["reason"] == (
+        "version 2016-06-10 was in force on the cycle anchor 2016-09-05 (from 2016-06-10); section 'follow_up' is "
+        "pinned to the cycle; version 2017-05-24 (in force from 2017-05-24) applies from the next cycle (its §III.1 version change)"
+    )
+    assert decision["outcome"] == "maintained"
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        pytest.param({"reminder_sent_on": "2017-09-01"}, "reminder_sent_on", id="reminder"),
+        pytest.param({"formal_notice": {"sent_on": "2017-09-15", "complied": False}}, "formal_notice", id="formal-notice"),
+        pytest.param({"data_deliberately_altered": True}, "data_deliberately_altered", id="data-altered"),
+    ],
+)
+def test_2016_dossier_with_2017_inputs_is_rejected(store, extra, field):
+    with pytest.raises(DossierError) as caught:
+        annual_2016(store, "2017-10-09", entered=None, **extra)
+    assert "objectif-co2 2016-06-10, procedure annual_update" in caught.value.message
+    [problem] = caught.value.problems
+    assert problem.path == ("facts", field)
+    assert problem.message == "unknown field"
+
+
+def test_2016_dossier_with_a_reminder_exits_1_through_the_cli(cli, tmp_path):
+    document = yaml.safe_load((EXAMPLES / "annual-update-2016-conditions-not-met.yaml").read_text(encoding="utf-8"))
+    document["facts"]["reminder_sent_on"] = "2017-10-02"
+    path = tmp_path / "with-reminder.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    result = cli("evaluate", path, "--format", "json")
+    assert result.exit_code == 1
+    assert "$.facts.reminder_sent_on: unknown field" in result.output
+    assert "2016-06-10" in result.output
+
+
+def test_2016_data_need_the_finding_on_the_performance(store):
+    with pytest.raises(DossierError) as caught:
+        annual_2016(store, "2017-10-09", sufficient=None)
+    [problem] = caught.value.problems
+    assert problem.path == ("facts", "performance_sufficient")
+    assert problem.message == "data entered on 2017-09-18 need the programme manager's finding on the performance (§V conditions)"
+
+
+# --- the counter-audit ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("contested", ["suspension", "cancellation"])
+def test_counter_audit_is_not_open_against_a_suspension_or_a_cancellation(store, contested):
+    decision = counter(store, contested=contested, result="overturns_withdrawal", cost=2350)
+    assert decision["outcome"] == "not_open"
+    assert decision["values"] == {}
+    [outcome] = [e for e in decision["trail"] if e.get("fact") == "outcome"]
+    assert outcome["because"] == (
+        f"The decision contested is a {contested}; a counter-audit is open against a withdrawal only (decision counter-audit-scope)."
+    )
+
+
+def test_not_open_comes_before_the_auditor_check(store):
+    decision = counter(store, contested="suspension", auditor="Hélène Marchand")
+    assert decision["outcome"] == "not_open"
+
+
+def test_initial_auditor_may_not_counter_audit(store):
+    decision = counter(store, auditor="Hélène Marchand", result="confirms_withdrawal", cost=2350)
+    assert decision["outcome"] == "auditor_not_allowed"
+    assert decision["values"] == {}
+
+
+def test_counter_audit_under_way_is_pending(store):
+    decision = counter(store, cost=2350)
+    assert decision["outcome"] == "pending"
+    assert decision["values"] == {}
+
+
+@pytest.mark.parametrize(
+    "result, outcome, bearer",
+    [
+        pytest.param("confirms_withdrawal", "withdrawal_confirmed", "company", id="negative-the-company-pays"),
+        pytest.param("overturns_withdrawal", "withdrawal_overturned", "programme_manager", id="positive-the-manager-pays"),
+    ],
+)
+def test_who_bears_the_whole_cost(store, result, outcome, bearer):
+    with_cost = counter(store, result=result, cost=2350)
+    assert with_cost["outcome"] == outcome
+    assert with_cost["values"] == {"cost_bearer": bearer, "cost_to_bear_eur": 2350}
+    assert with_cost["findings"] == []
+    without_cost = counter(store, result=result)
+    assert without_cost["outcome"] == outcome
+    assert without_cost["values"] == {"cost_bearer": bearer}
+
+
+def test_counter_audit_of_a_2016_cycle_follows_the_event_date(store):
+    decision = counter(store, "2018-07-09", anchor=ANCHOR_2016, initial="François Guérin", result="overturns_withdrawal", cost=2600)
+    chosen = version_of(decision)
+    assert (chosen["section"], chosen["version"], chosen["mode"]) == ("counter_audit", V2017, "event_date")
+    assert chosen["reason"] == (
+        "version 2017-05-24 (in force from 2017-05-24) declares that section 'counter_audit' follows the event date; "
+        "it is in force on the event date 2018-07-09"
+    )
+    assert chosen["clause"] == "§III.1 version change"
+    assert decision["outcome"] == "withdrawal_overturned"
+    assert decision["values"] == {"cost_bearer": "programme_manager", "cost_to_bear_eur": 2600}
+
+
+def test_counter_audit_before_2017_05_24_has_no_procedure(store):
+    with pytest.raises(DossierError) as caught:
+        counter(store, "2017-05-23", anchor=ANCHOR_2016)
+    assert caught.value.message.endswith("version 2016-06-10 of objectif-co2 has no procedure 'counter_audit'")
+    [problem] = caught.value.problems
+    assert problem.path == ("procedure",)
+    assert "known procedures: admissibility, annual_update, audit_cost, auditor_assignment, labelling" in problem.message
+
+
+def test_counter_audit_on_2017_05_24_of_a_2016_cycle_is_open(store):
+    decision = counter(store, "2017-05-24", anchor=ANCHOR_2016)
+    assert version_of(decision)["mode"] == "event_date"
+    assert decision["outcome"] == "pending"
+
+
+# --- bundled examples ---------------------------------------------------------------------------------------------------
+
+
+def expected(path: Path) -> tuple[str, str, str]:
+    """PROCEDURE-[2016-]OUTCOME.yaml → (procedure, version of its section, outcome)."""
+    prefix = next(p for p in PREFIXES if path.stem.startswith(p))
+    name = path.stem.removeprefix(prefix)
+    version = V2017
+    if name.startswith("2016-"):
+        version, name = V2016, name.removeprefix("2016-")
+    return prefix.rstrip("-").replace("-", "_"), version, name.replace("-", "_")
+
+
+@pytest.mark.parametrize(
+    "procedure, section, version",
+    [("annual_update", "follow_up", V2017), ("annual_update", "follow_up", V2016), ("counter_audit", "counter_audit", V2017)],
+)
+def test_every_outcome_has_an_example(procedure, section, version):
+    outcomes = load_document(ROOT / "referentials" / OCO2 / f"{version}.yaml")["sections"][section]["procedures"][procedure]["outcomes"]
+    examples = {e[2] for e in map(expected, EXAMPLE_FILES) if e[:2] == (procedure, version)}
+    assert examples == set(outcomes)
+    for path in EXAMPLE_FILES:
+        assert path.read_text(encoding="utf-8").startswith("# "), f"{path.name} lacks its comment line"
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_example_evaluates_through_the_cli(cli, path):
+    result = cli("evaluate", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.stdout)
+    procedure, version, outcome = expected(path)
+    assert decision["procedure"] == procedure
+    assert [v["version"] for v in decision["versions"]] == [version]
+    assert decision["outcome"] == outcome
+    assert cli("evaluate", path).exit_code == 0  # the text view too
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_both_runtimes_give_the_same_decision(store, path):
+    dossier = read_dossier(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    default = evaluate(store, dossier)
+    python = evaluate(store, dossier, runtime="python")
+    assert python == default

@@ -1,0 +1,528 @@
+"""Label Objectif CO₂: from the audit report to the committee's decision and the attestation.
+
+The cases follow the labelling procedure of 24 May 2017
+(shared/seeds/objectif-co2-labelling-procedure-2017-05-24.txt, §II.1 steps 4–5, §III.2, §V)
+and the decisions of referentials/objectif-co2/2017-05-24.yaml (corrective-deadline,
+committee-grant, attestation-validity); the version of 10 June 2016, reconstructed from
+annex 4, gives the same decisions but a refusal without the 2017 notice and without the
+date of a new application (not recoverable for 2016).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import pytest
+import yaml
+
+from conftest import OCO2, ROOT, finding_codes, judge
+from engine import DossierError, evaluate, read_dossier
+from engine.documents import load_document
+
+V2016 = "2016-06-10"
+V2017 = "2017-05-24"
+ANCHOR = "2017-09-04"  # audit kick-off: the start of the cycle
+REPORT = "2017-09-29"
+ANCHOR_2016 = "2016-09-05"
+REPORT_2016 = "2016-09-30"
+ALL_DECISIONS = ["grant", "request_information", "request_complementary_audit", "refuse"]
+WITHOUT_GRANT = ["request_information", "request_complementary_audit", "refuse"]
+NOTICE = [
+    "motivated",
+    "notified by registered letter with acknowledgement of receipt by the ministry in charge of transport",
+    "mentions the routes and time limits of appeal",
+]
+GRANTS = [
+    "an attestation of conformity to the référentiel of the Label Objectif CO₂",
+    "the right to use the dated (« millésimé ») logo",
+]
+EXAMPLES = ROOT / "examples" / OCO2
+EXAMPLE_FILES = sorted(EXAMPLES.glob("labelling-*.yaml"))
+
+
+# --- building dossiers ------------------------------------------------------------------------
+
+
+def day(date: str, days: int) -> str:
+    return (dt.date.fromisoformat(date) + dt.timedelta(days=days)).isoformat()
+
+
+def nc(id: str = "NC-1", resolved: bool = False) -> dict[str, Any]:
+    return {"id": id, "kind": "non_conformity", "resolved": resolved, "text": f"{id}: fuel of the rented tractors missing from P0"}
+
+
+def info(id: str = "CI-1", resolved: bool = False) -> dict[str, Any]:
+    return {"id": id, "kind": "information_request", "resolved": resolved, "text": "fuel invoices of 2016"}
+
+
+def weak(id: str = "PFa-1") -> dict[str, Any]:
+    return {"id": id, "kind": "weak_point", "text": "load factor followed per month"}
+
+
+def opportunity(id: str = "OA-1") -> dict[str, Any]:
+    return {"id": id, "kind": "improvement_opportunity", "text": "telematics could feed the online tool"}
+
+
+def strong(id: str = "PF-1") -> dict[str, Any]:
+    return {"id": id, "kind": "strong_point", "text": "eco-driving training of every driver"}
+
+
+def facts(
+    findings: Iterable[dict[str, Any]] = (),
+    *,
+    report_on: str = REPORT,
+    deadline: str | None = None,
+    decision: str | None = None,
+    reasons: str | None = None,
+    exclusions: Iterable[str] = (),
+    reference_period_start: str = "2016-01-01",
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "company": {"name": "Transports Béranger SAS", "address": "3 avenue du Président Kennedy, 87280 Limoges"},
+        "reference_period_start": reference_period_start,
+        "referentiel_version": "2016-03-18",
+        "audit": {"auditor": "Philippe Rouvière", "report_on": report_on, "corrective_deadline": deadline},
+        "findings": list(findings),
+        "scope": {
+            "sites": ["Limoges (87)", "Brive-la-Gaillarde (19)"],
+            "vehicle_groups": ["Tractors 44 t", "Rigid trucks 26 t"],
+            "exclusions": list(exclusions),
+        },
+    }
+    if decision is not None:
+        out["committee_decision"] = decision
+    if reasons is not None:
+        out["committee_reasons"] = reasons
+    return out
+
+
+def labelling(store, event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
+    return judge(store, "labelling", facts(**kwargs), anchor, event)
+
+
+def labelling_2016(store, event: str, anchor: str = ANCHOR_2016, **kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("report_on", REPORT_2016)
+    kwargs.setdefault("reference_period_start", "2015-01-01")
+    return judge(store, "labelling", facts(**kwargs), anchor, event)
+
+
+def version_of(decision: dict[str, Any]) -> dict[str, Any]:
+    [entry] = decision["versions"]
+    assert entry["section"] == "labelling"
+    return entry
+
+
+# Each version with its anchor and report date, for the rules both versions share.
+BOTH = [
+    pytest.param(ANCHOR_2016, REPORT_2016, V2016, id="2016-06-10"),
+    pytest.param(ANCHOR, REPORT, V2017, id="2017-05-24"),
+]
+
+
+# --- corrective actions and the auditor's opinion ------------------------------------------------
+
+
+def test_open_non_conformities_within_the_corrective_period_are_pending(store):
+    decision = labelling(store, "2017-11-20", findings=[strong(), nc("NC-1"), nc("NC-2"), weak()], deadline="2017-12-15")
+    assert decision["outcome"] == "corrective_actions_pending"
+    assert decision["values"] == {
+        "open_non_conformities": ["NC-1", "NC-2"],
+        "open_information_requests": [],
+        "corrective_deadline": "2017-12-15",
+        "auditor_opinion": "pending",
+        "possible_decisions": WITHOUT_GRANT,
+        "weak_points_to_follow": ["PFa-1: load factor followed per month"],
+        "improvement_opportunities": [],
+    }
+    assert finding_codes(decision) == ["NON_CONFORMITY_OPEN", "NON_CONFORMITY_OPEN"]
+    assert all(f["severity"] == "error" and f["clause"] == "§V non-conformities" for f in decision["findings"])
+    assert decision["findings"][0]["message"] == "Non-conformity NC-1 is not lifted: NC-1: fuel of the rented tractors missing from P0"
+
+
+@pytest.mark.parametrize("anchor, report, version", BOTH)
+def test_event_on_the_deadline_is_pending_the_day_after_goes_to_the_committee_unfavourable(store, anchor, report, version):
+    deadline = day(report, 60)
+    on_deadline = judge(store, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, deadline)
+    assert version_of(on_deadline)["version"] == version
+    assert on_deadline["outcome"] == "corrective_actions_pending"
+    assert on_deadline["values"]["auditor_opinion"] == "pending"
+
+    day_after = judge(store, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, day(deadline, 1))
+    assert day_after["outcome"] == "awaiting_committee"
+    assert day_after["values"]["auditor_opinion"] == "unfavourable"
+    assert day_after["values"]["possible_decisions"] == WITHOUT_GRANT
+    assert day_after["values"]["corrective_deadline"] == deadline
+    assert finding_codes(day_after) == ["NON_CONFORMITY_OPEN"]
+
+
+@pytest.mark.parametrize("anchor, report, version", BOTH)
+def test_corrective_period_of_exactly_90_days_is_kept(store, anchor, report, version):
+    deadline = day(report, 90)
+    decision = judge(store, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, deadline)
+    assert decision["values"]["corrective_deadline"] == deadline
+    assert "CORRECTIVE_PERIOD_CUT_TO_90_DAYS" not in finding_codes(decision)
+    assert decision["outcome"] == "corrective_actions_pending"
+
+
+@pytest.mark.parametrize("anchor, report, version", BOTH)
+def test_corrective_period_of_91_days_is_cut_to_90(store, anchor, report, version):
+    day_90, day_91 = day(report, 90), day(report, 91)
+    on_day_90 = judge(store, "labelling", facts([nc()], report_on=report, deadline=day_91), anchor, day_90)
+    assert on_day_90["values"]["corrective_deadline"] == day_90
+    assert on_day_90["outcome"] == "corrective_actions_pending"
+    [cut] = [f for f in on_day_90["findings"] if f["code"] == "CORRECTIVE_PERIOD_CUT_TO_90_DAYS"]
+    assert cut["severity"] == "warning" and cut["clause"] == "§V corrective actions"
+    assert cut["message"] == (
+        f"The auditor's corrective period ends on {day_91}, more than 90 days after the report of {report}; it ends on {day_90}."
+    )
+    # on the 91st day the period the auditor set is over: the opinion is unfavourable
+    on_day_91 = judge(store, "labelling", facts([nc()], report_on=report, deadline=day_91), anchor, day_91)
+    assert on_day_91["outcome"] == "awaiting_committee"
+    assert on_day_91["values"]["auditor_opinion"] == "unfavourable"
+    assert sorted(finding_codes(on_day_91)) == ["CORRECTIVE_PERIOD_CUT_TO_90_DAYS", "NON_CONFORMITY_OPEN"]
+
+
+def test_a_period_of_a_year_is_cut_to_90_days(store):
+    decision = labelling(store, "2017-10-16", findings=[nc()], deadline="2018-09-29")
+    assert decision["values"]["corrective_deadline"] == "2017-12-28"
+    assert "CORRECTIVE_PERIOD_CUT_TO_90_DAYS" in finding_codes(decision)
+
+
+def test_open_non_conformity_without_a_corrective_period_is_unfavourable(store):
+    decision = labelling(store, "2017-10-16", findings=[nc()])
+    assert decision["outcome"] == "awaiting_committee"
+    assert decision["values"]["auditor_opinion"] == "unfavourable"
+    assert "corrective_deadline" not in decision["values"]
+
+
+def test_favourable_report_goes_to_the_committee_with_its_four_decisions(store):
+    decision = labelling(store, "2017-10-16", findings=[strong(), nc(resolved=True), info(resolved=True)], deadline="2017-12-01")
+    assert decision["outcome"] == "awaiting_committee"
+    assert decision["values"]["auditor_opinion"] == "favourable"
+    assert decision["values"]["possible_decisions"] == ALL_DECISIONS
+    assert decision["values"]["open_non_conformities"] == []
+    assert decision["values"]["open_information_requests"] == []
+    assert decision["findings"] == []
+    for absent in ("attestation", "grants", "notice", "earliest_new_reference_period"):
+        assert absent not in decision["values"]
+
+
+def test_open_information_request_keeps_grant_out_of_the_committee_decisions(store):
+    decision = labelling(store, "2017-10-16", findings=[info()])
+    assert decision["outcome"] == "awaiting_committee"
+    assert decision["values"]["auditor_opinion"] == "favourable"  # no non-conformity
+    assert decision["values"]["open_information_requests"] == ["CI-1"]
+    assert decision["values"]["possible_decisions"] == WITHOUT_GRANT
+    [request] = decision["findings"]
+    assert (request["code"], request["severity"]) == ("INFORMATION_REQUEST_OPEN", "warning")
+    assert request["message"] == "Information request CI-1 is maintained: fuel invoices of 2016"
+
+
+# --- the committee's decisions ---------------------------------------------------------------------------------------
+
+
+def test_granted_attestation_carries_every_mention(store):
+    decision = labelling(
+        store,
+        "2017-11-23",
+        findings=[strong(), nc(resolved=True), weak(), opportunity()],
+        deadline="2017-11-10",
+        decision="grant",
+        exclusions=["Light commercial vehicles under 3.5 t"],
+    )
+    assert decision["outcome"] == "granted"
+    assert decision["values"]["attestation"] == {
+        "beneficiary": "Transports Béranger SAS",
+        "address": "3 avenue du Président Kennedy, 87280 Limoges",
+        "logo": "Label Objectif CO₂",
+        "auditor": "Philippe Rouvière",
+        "referentiel": "Référentiel « Label Objectif CO₂ » du 2016-03-18",
+        "procedure_version": V2017,
+        "issued_on": "2017-11-23",
+        "valid_from": "2017-11-23",
+        "valid_until": "2020-11-22",
+        "sites_and_activities": ["Limoges (87)", "Brive-la-Gaillarde (19)"],
+        "vehicle_groups": ["Tractors 44 t", "Rigid trucks 26 t"],
+        "exclusions": ["Light commercial vehicles under 3.5 t"],
+    }
+    assert decision["values"]["grants"] == GRANTS
+    assert decision["values"]["weak_points_to_follow"] == ["PFa-1: load factor followed per month"]
+    assert decision["values"]["improvement_opportunities"] == ["OA-1: telematics could feed the online tool"]
+    assert decision["findings"] == []
+    assert "notice" not in decision["values"] and "earliest_new_reference_period" not in decision["values"]
+
+
+def test_procedure_version_of_the_attestation_is_read_from_the_version_selection(store):
+    decision = labelling(store, "2017-11-23", decision="grant")
+    [entry] = [e for e in decision["trail"] if e.get("fact") == "attestation"]
+    [premise] = [p for p in entry["premises"] if p["kind"] == "version"]
+    assert premise["name"] == "labelling" and premise["value"] == V2017
+    assert premise["reason"] == version_of(decision)["reason"]
+    assert entry["clause"] == "§II.1 step 5 mentions"
+
+
+@pytest.mark.parametrize(
+    "anchor, report, event, valid_until",
+    [
+        pytest.param(ANCHOR, REPORT, "2017-11-23", "2020-11-22", id="ordinary-day"),
+        pytest.param(ANCHOR, REPORT, "2017-12-31", "2020-12-30", id="new-year's-eve"),
+        pytest.param("2019-12-02", "2020-01-20", "2020-02-29", "2023-02-27", id="29-feb-anniversary-clamped-to-28-feb"),
+        pytest.param("2020-12-07", "2021-01-15", "2021-03-01", "2024-02-29", id="day-before-anniversary-is-29-feb"),
+    ],
+)
+def test_attestation_valid_until_the_day_before_the_third_anniversary(store, anchor, report, event, valid_until):
+    decision = labelling(store, event, anchor=anchor, report_on=report, decision="grant")
+    attestation = decision["values"]["attestation"]
+    assert (attestation["issued_on"], attestation["valid_from"], attestation["valid_until"]) == (event, event, valid_until)
+
+
+def test_resolved_non_conformities_and_closed_requests_do_not_block(store):
+    findings = [nc("NC-1", resolved=True), nc("NC-2", resolved=True), info("CI-1", resolved=True)]
+    decision = labelling(store, "2017-11-23", findings=findings, deadline="2017-11-15", decision="grant")
+    assert decision["outcome"] == "granted"
+    assert decision["values"]["open_non_conformities"] == []
+    assert decision["values"]["open_information_requests"] == []
+    assert decision["findings"] == []
+
+
+def test_weak_points_and_improvement_opportunities_are_listed_and_do_not_block(store):
+    findings = [weak("PFa-1"), weak("PFa-2"), opportunity("OA-1")]
+    decision = labelling(store, "2017-11-23", findings=findings, decision="grant")
+    assert decision["outcome"] == "granted"
+    assert decision["values"]["weak_points_to_follow"] == [
+        "PFa-1: load factor followed per month",
+        "PFa-2: load factor followed per month",
+    ]
+    assert decision["values"]["improvement_opportunities"] == ["OA-1: telematics could feed the online tool"]
+    assert decision["values"]["possible_decisions"] == ALL_DECISIONS
+
+
+@pytest.mark.parametrize(
+    "findings",
+    [pytest.param([], id="favourable-report"), pytest.param([info()], id="information-request-open")],
+)
+def test_committee_requests_information(store, findings):
+    decision = labelling(store, "2017-11-23", findings=findings, decision="request_information")
+    assert decision["outcome"] == "information_requested"
+    for absent in ("attestation", "grants", "notice", "earliest_new_reference_period"):
+        assert absent not in decision["values"]
+
+
+def test_committee_requests_a_complementary_audit(store):
+    decision = labelling(store, "2018-01-18", findings=[nc()], deadline="2017-12-20", decision="request_complementary_audit")
+    assert decision["outcome"] == "complementary_audit_requested"
+    assert decision["values"]["auditor_opinion"] == "unfavourable"
+    assert finding_codes(decision) == ["NON_CONFORMITY_OPEN"]
+    assert "attestation" not in decision["values"] and "notice" not in decision["values"]
+
+
+def test_refusal_is_notified_and_a_new_application_waits_a_year(store):
+    decision = labelling(
+        store, "2018-02-15", findings=[nc()], deadline="2017-12-28", decision="refuse", reasons="NC-1 not lifted in time"
+    )
+    assert decision["outcome"] == "refused"
+    assert decision["values"]["notice"] == NOTICE
+    assert decision["values"]["earliest_new_reference_period"] == "2017-01-01"
+    assert "attestation" not in decision["values"] and "grants" not in decision["values"]
+    [outcome] = [e for e in decision["trail"] if e.get("fact") == "outcome"]
+    assert outcome["because"] == "The committee does not grant the label: NC-1 not lifted in time"
+
+
+@pytest.mark.parametrize(
+    "reference_period_start, earliest",
+    [
+        pytest.param("2016-07-01", "2017-07-01", id="same-day-a-year-later"),
+        pytest.param("2016-02-29", "2017-02-28", id="29-feb-clamped"),
+    ],
+)
+def test_earliest_new_reference_period_is_one_year_later(store, reference_period_start, earliest):
+    decision = labelling(
+        store, "2017-11-23", decision="refuse", reasons="performance not shown", reference_period_start=reference_period_start
+    )
+    assert decision["values"]["earliest_new_reference_period"] == earliest
+
+
+def test_a_favourable_report_may_still_be_refused(store):
+    decision = labelling(store, "2017-11-23", findings=[strong()], decision="refuse", reasons="conduct harming the programme")
+    assert decision["outcome"] == "refused"
+    assert decision["values"]["auditor_opinion"] == "favourable"
+
+
+def test_refusal_without_reasons_is_an_input_error(store):
+    with pytest.raises(DossierError) as caught:
+        labelling(store, "2017-11-23", decision="refuse")
+    [problem] = caught.value.problems
+    assert problem.path == ("facts", "committee_reasons")
+    assert problem.message == "an unfavourable decision must be motivated: give committee_reasons (§II.1 step 4 notice)"
+
+
+def test_refusal_without_reasons_exits_1_through_the_cli(cli, tmp_path):
+    document = yaml.safe_load((EXAMPLES / "labelling-refused.yaml").read_text(encoding="utf-8"))
+    del document["facts"]["committee_reasons"]
+    path = tmp_path / "refused-without-reasons.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    result = cli("evaluate", path)
+    assert result.exit_code == 1
+    assert "$.facts.committee_reasons" in result.output
+    assert "an unfavourable decision must be motivated" in result.output
+
+
+@pytest.mark.parametrize(
+    "findings, deadline, event, opinion",
+    [
+        pytest.param([nc()], "2017-12-20", "2018-01-25", "unfavourable", id="non-conformity-open-after-the-period"),
+        pytest.param([nc()], "2017-12-20", "2017-11-23", "pending", id="non-conformity-open-during-the-period"),
+        pytest.param([info()], None, "2017-11-23", "favourable", id="information-request-open"),
+    ],
+)
+def test_grant_is_not_allowed_with_anything_open(store, findings, deadline, event, opinion):
+    decision = labelling(store, event, findings=findings, deadline=deadline, decision="grant")
+    assert decision["outcome"] == "decision_not_allowed"
+    assert decision["values"]["auditor_opinion"] == opinion
+    assert decision["values"]["possible_decisions"] == WITHOUT_GRANT
+    [not_allowed] = [f for f in decision["findings"] if f["code"] == "DECISION_NOT_ALLOWED"]
+    assert not_allowed["severity"] == "error" and not_allowed["clause"] == "§V conditions"
+    assert not_allowed["message"] == (
+        "The committee decided 'grant', but on this report it may only request_information, request_complementary_audit, refuse."
+    )
+    for absent in ("attestation", "grants", "notice"):
+        assert absent not in decision["values"]
+
+
+# --- inputs that contradict each other ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "anchor, report, deadline, event, path, message",
+    [
+        pytest.param(
+            ANCHOR, "2017-11-24", None, "2017-11-23", "$.facts.audit.report_on",
+            "the audit report of 2017-11-24 cannot follow the decision of 2017-11-23 (§II.1 step 4)",
+            id="report-after-the-decision",
+        ),
+        pytest.param(
+            ANCHOR, "2017-09-01", None, "2017-11-23", "$.facts.audit.report_on",
+            "the audit report of 2017-09-01 cannot precede the cycle's start on 2017-09-04 (§II.1 step 4)",
+            id="report-before-the-anchor",
+        ),
+        pytest.param(
+            ANCHOR, REPORT, "2017-09-28", "2017-11-23", "$.facts.audit.corrective_deadline",
+            "the corrective period cannot end (2017-09-28) before the audit report (2017-09-29) (§V corrective actions)",
+            id="deadline-before-the-report",
+        ),
+    ],
+)
+def test_impossible_dates_are_rejected(store, anchor, report, deadline, event, path, message):
+    with pytest.raises(DossierError) as caught:
+        labelling(store, event, anchor=anchor, report_on=report, deadline=deadline, decision="grant")
+    [problem] = caught.value.problems
+    assert "$." + ".".join(problem.path) == path
+    assert problem.message == message
+
+
+def test_report_on_the_anchor_decided_the_same_day_with_a_same_day_deadline_is_accepted(store):
+    decision = labelling(store, ANCHOR, report_on=ANCHOR, findings=[nc()], deadline=ANCHOR)
+    assert decision["outcome"] == "corrective_actions_pending"
+
+
+# --- the version of 10 June 2016 ------------------------------------------------------------------------------------
+
+
+def test_2016_grant_names_the_2016_procedure(store):
+    decision = labelling_2016(store, "2016-12-08", findings=[nc(resolved=True)], deadline="2016-12-01", decision="grant")
+    assert decision["outcome"] == "granted"
+    chosen = version_of(decision)
+    assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
+    attestation = decision["values"]["attestation"]
+    assert attestation["procedure_version"] == V2016
+    assert (attestation["valid_from"], attestation["valid_until"]) == ("2016-12-08", "2019-12-07")
+    assert decision["values"]["grants"] == GRANTS
+
+
+def test_2016_refusal_carries_no_notice_and_no_date_for_a_new_application(store):
+    decision = labelling_2016(store, "2017-01-19", findings=[nc()], deadline="2016-12-30", decision="refuse", reasons="NC-1 not lifted")
+    assert decision["outcome"] == "refused"
+    assert "notice" not in decision["values"]
+    assert "earliest_new_reference_period" not in decision["values"]
+    assert not any(e.get("rule", "").startswith("labelling.notice") for e in decision["trail"])
+
+
+def test_2016_refusal_without_reasons_is_accepted(store):
+    decision = labelling_2016(store, "2017-01-19", findings=[nc()], decision="refuse")
+    assert decision["outcome"] == "refused"
+    assert "notice" not in decision["values"]
+
+
+@pytest.mark.parametrize(
+    "findings, deadline, event, committee, outcome",
+    [
+        pytest.param([nc()], "2016-11-30", "2016-11-15", None, "corrective_actions_pending", id="pending"),
+        pytest.param([], None, "2016-11-15", None, "awaiting_committee", id="awaiting-committee"),
+        pytest.param([info()], None, "2016-12-08", "request_information", "information_requested", id="information"),
+        pytest.param([nc()], "2016-11-30", "2016-12-08", "request_complementary_audit", "complementary_audit_requested", id="complementary-audit"),
+        pytest.param([nc()], "2016-11-30", "2016-12-08", "grant", "decision_not_allowed", id="grant-not-allowed"),
+    ],
+)
+def test_2016_committee_has_the_same_decisions(store, findings, deadline, event, committee, outcome):
+    decision = labelling_2016(store, event, findings=findings, deadline=deadline, decision=committee)
+    assert version_of(decision)["version"] == V2016
+    assert decision["outcome"] == outcome
+
+
+def test_cycle_anchored_the_day_before_2017_05_24_stays_under_2016(store):
+    decision = labelling(store, "2017-09-14", anchor="2017-05-23", report_on="2017-06-30", decision="refuse")
+    chosen = version_of(decision)
+    assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
+    assert chosen["reason"] == (
+        "version 2016-06-10 was in force on the cycle anchor 2017-05-23 (from 2016-06-10); section 'labelling' is "
+        "pinned to the cycle; version 2017-05-24 (in force from 2017-05-24) applies from the next cycle (its §III.1 version change)"
+    )
+    assert decision["outcome"] == "refused"
+    assert "notice" not in decision["values"]
+
+
+def test_cycle_anchored_on_2017_05_24_takes_the_2017_procedure(store):
+    decision = labelling(store, "2017-09-14", anchor="2017-05-24", report_on="2017-06-30", decision="grant")
+    assert version_of(decision)["version"] == V2017
+    assert decision["values"]["attestation"]["procedure_version"] == V2017
+
+
+# --- bundled examples ---------------------------------------------------------------------------------------------------
+
+
+def expected_outcome(path: Path) -> tuple[str, str]:
+    """labelling-[2016-]OUTCOME.yaml → (version, outcome)."""
+    name = path.stem.removeprefix("labelling-")
+    version = V2017
+    if name.startswith("2016-"):
+        version, name = V2016, name.removeprefix("2016-")
+    return version, name.replace("-", "_")
+
+
+def test_every_outcome_of_labelling_has_an_example():
+    outcomes = load_document(ROOT / "referentials" / OCO2 / f"{V2017}.yaml")["sections"]["labelling"]["procedures"]["labelling"]["outcomes"]
+    assert {expected_outcome(p)[1] for p in EXAMPLE_FILES if expected_outcome(p)[0] == V2017} == set(outcomes)
+    for path in EXAMPLE_FILES:
+        assert path.read_text(encoding="utf-8").startswith("# "), f"{path.name} lacks its comment line"
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_example_evaluates_through_the_cli(cli, path):
+    result = cli("evaluate", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.stdout)
+    version, outcome = expected_outcome(path)
+    assert decision["outcome"] == outcome
+    assert [v["version"] for v in decision["versions"]] == [version]
+    assert cli("evaluate", path).exit_code == 0  # the text view too
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_both_runtimes_give_the_same_decision(store, path):
+    dossier = read_dossier(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    default = evaluate(store, dossier)
+    python = evaluate(store, dossier, runtime="python")
+    assert python == default
