@@ -85,7 +85,7 @@ def _check_inputs(inference: Inference, dossier: Dossier) -> None:
         except ExpressionError as exc:
             raise EvaluationError(f"an input check of procedure {procedure.name!r} failed", [Problem(str(exc))]) from None
         if message is not None:
-            problems.append(Problem(f"{message} ({check.clause})", ("facts", check.input), dossier.source))
+            problems.append(Problem(f"{message} ({check.clause})", ("facts", *check.input.split(".")), dossier.source))
     if problems:
         raise DossierError(f"{dossier.source}: the inputs of procedure {procedure.name!r} are inconsistent", problems)
 

@@ -152,13 +152,19 @@ def _choose(
                 ("cycle", "anchor"),
             )],
         )
+    policy = base.sections[section].policy
+    if policy.mode == "event_date" and not deferred:
+        reason = (
+            f"section '{section}' follows the event date; version {base.id} (in force from {base.in_force_from}) "
+            f"is the latest version defining it in force on the event date {event}"
+        )
+        return SectionChoice(section, base, "event_date", reason, policy.clause)
     reason = (
         f"version {base.id} was in force on the cycle anchor {anchor} (from {base.in_force_from}); "
         f"section '{section}' is pinned to the cycle"
     )
     if deferred:
         reason += "; " + "; ".join(deferred)
-    policy = base.sections[section].policy
     return SectionChoice(section, base, "pinned", reason, policy.clause)
 
 
