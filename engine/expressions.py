@@ -168,6 +168,17 @@ def _order_by(items: Any, keys: Any) -> list:
     return result
 
 
+def _distinct(items: Any) -> list:
+    """The list without repeats, in the order of first appearance."""
+    if not isinstance(items, (list, tuple)):
+        raise ExpressionError(f"distinct() takes a list, got {items!r}")
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 _last_failure: list[Exception] = []
 
@@ -201,6 +212,7 @@ for _name, _function in (
     ("lookup", _lookup),
     ("band", _band),
     ("order_by", _order_by),
+    ("distinct", _distinct),
 ):
     register(_name, _function)
 

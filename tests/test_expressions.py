@@ -414,7 +414,7 @@ def test_integer_division_by_zero_is_an_error() -> None:
 
 
 def test_registered_functions_are_registered_once() -> None:
-    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band", "order_by"} <= set(FUNCTIONS)
+    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band", "order_by", "distinct"} <= set(FUNCTIONS)
     with pytest.raises(ValueError, match="'round' is already registered"):
         register("round", round)
 
@@ -486,3 +486,11 @@ def test_criteria_are_a_list_in_the_grid_order() -> None:
     expression = Expression.compile("criteria.filter(c, c.mandatory).map(c, c.id)")
     criteria = [{"id": i, "mandatory": True} for i in ("A.1", "A.2", "A.3", "A.5", "D.1")]
     assert {tuple(expression.evaluate(Scope({"criteria": criteria}, {}))) for _ in range(20)} == {("A.1", "A.2", "A.3", "A.5", "D.1")}
+
+
+def test_distinct_keeps_the_first_of_each() -> None:
+    scope = Scope({}, {"ids": ["b", "a", "b", "c", "a"]})
+    assert Expression.compile("distinct(facts.ids)").evaluate(scope) == ["b", "a", "c"]
+    assert Expression.compile("distinct([])").evaluate(scope) == []
+    with pytest.raises(ExpressionError, match=r"distinct\(\) takes a list, got 'x'"):
+        Expression.compile("distinct('x')").evaluate(scope)

@@ -266,7 +266,6 @@ def test_unlabelled_subcontracting_must_be_below_35_percent(store, unlabelled, o
         "rate": rate,
         "rate_percent": percent,
         "labelled_share_percent": labelled_share,
-        "includes_excluded_rental": False,
     }
     if outcome == "admissible":
         assert decision["findings"] == []
@@ -314,24 +313,38 @@ def test_cascade_does_not_make_an_unlabelled_subcontractor_labelled(store):
 
 
 @pytest.mark.parametrize(
-    "rental, outcome, percent, codes",
+    "rental, percent, allowed, codes",
     [
-        pytest.param(150_000, "not_admissible", 35.0, ["RENTAL_ACTIVITY_EXCLUDED", "RENTAL_AND_SUBCONTRACTING_NOT_BELOW_35"], id="combined-exactly-35%"),
-        pytest.param(149_900, "admissible", 34.99, ["RENTAL_ACTIVITY_EXCLUDED"], id="combined-34.99%"),
-        pytest.param(100_000, "admissible", 30.0, ["RENTAL_ACTIVITY_EXCLUDED"], id="combined-30%"),
+        pytest.param(150_000, 35.0, False, ["RENTAL_EXCLUSION_NOT_ALLOWED"], id="combined-exactly-35%"),
+        pytest.param(149_900, 34.99, True, ["RENTAL_ACTIVITY_EXCLUDED"], id="combined-34.99%"),
+        pytest.param(100_000, 30.0, True, ["RENTAL_ACTIVITY_EXCLUDED"], id="combined-30%"),
     ],
 )
-def test_excluded_rental_combined_with_unlabelled_subcontracting(store, rental, outcome, percent, codes):
+def test_excluded_rental_combined_with_unlabelled_subcontracting(store, rental, percent, allowed, codes):
+    """The 35 % ceiling conditions the exclusion, not the application (decision rental-exclusion-refused)."""
     c = company("BERAUD", 1_000_000, sub("X", 200_000), sub("LAB", 300_000, True), rental={"revenue_eur": rental, "excluded": True})
     decision = admit(store, c)
-    assert decision["outcome"] == outcome
-    assert sorted(finding_codes(decision)) == codes
-    r = rate_of(decision, "BERAUD")
-    assert r["rate_percent"] == percent and r["includes_excluded_rental"] is True
-    if outcome == "not_admissible":
-        [f] = findings(decision, "RENTAL_AND_SUBCONTRACTING_NOT_BELOW_35")
-        assert f["clause"] == "annex 1 rental"
-        assert f["message"].startswith("BERAUD: the excluded rental activity combined with unlabelled subcontracting is 35 %")
+    assert decision["outcome"] == "admissible"  # 20 % of unlabelled subcontracting on its own
+    assert finding_codes(decision) == codes
+    assert decision["values"]["rental_exclusions"] == [
+        {"company": "BERAUD", "rental_eur": rental, "combined_rate_percent": percent, "allowed": allowed}
+    ]
+    assert rate_of(decision, "BERAUD")["rate_percent"] == 20.0
+    [f] = decision["findings"]
+    assert f["clause"] == "annex 1 rental"
+    if not allowed:
+        assert (f["severity"], f["message"]) == (
+            "warning",
+            "BERAUD: its rental activity (150000 €) with unlabelled subcontracting is 35 % of transport activity, "
+            "not below 35 %: it cannot be excluded and stays within the scope of the label.",
+        )
+
+
+def test_a_refused_rental_exclusion_does_not_save_a_subcontracting_failure(store):
+    c = company("BERAUD", 1_000_000, sub("X", 360_000), rental={"revenue_eur": 100_000, "excluded": True})
+    decision = admit(store, c)
+    assert decision["outcome"] == "not_admissible"
+    assert sorted(finding_codes(decision)) == ["RENTAL_EXCLUSION_NOT_ALLOWED", "SUBCONTRACTING_NOT_BELOW_35"]
 
 
 def test_a_rental_activity_not_excluded_is_not_counted(store):
@@ -339,8 +352,9 @@ def test_a_rental_activity_not_excluded_is_not_counted(store):
     decision = admit(store, c)
     assert decision["outcome"] == "admissible"
     assert rate_of(decision, "BERAUD") == {
-        "company": "BERAUD", "rate": 0.2, "rate_percent": 20.0, "labelled_share_percent": 80.0, "includes_excluded_rental": False,
+        "company": "BERAUD", "rate": 0.2, "rate_percent": 20.0, "labelled_share_percent": 80.0,
     }
+    assert decision["values"]["rental_exclusions"] == []
     assert decision["findings"] == []
 
 
@@ -349,7 +363,8 @@ def test_labelled_subcontracting_is_not_combined_with_the_rental(store):
     c = company("BERAUD", 1_000_000, sub("LAB", 500_000, True), rental={"revenue_eur": 200_000, "excluded": True})
     decision = admit(store, c)
     assert decision["outcome"] == "admissible"
-    assert rate_of(decision, "BERAUD")["rate_percent"] == 20.0
+    assert decision["values"]["rental_exclusions"][0]["combined_rate_percent"] == 20.0
+    assert decision["values"]["rental_exclusions"][0]["allowed"] is True
 
 
 # --- cross-labelling (annex 1, decision cross-labelling-linked) ----------------------------------
@@ -469,7 +484,7 @@ def test_subcontracting_above_revenue_exit_1_through_the_cli(cli, tmp_path):
 def test_a_company_appears_once(store):
     with pytest.raises(DossierError) as raised:
         admit(store, company("A"), company("A"), cross=True)
-    assert any(p.endswith("each company appears once (by id) (annex 1 cross-labelling)") for p in _problems(raised.value))
+    assert any(p.endswith("each company appears once; repeated: A (annex 1 cross-labelling)") for p in _problems(raised.value))
 
 
 # --- runtimes ------------------------------------------------------------------------------------------
@@ -624,7 +639,7 @@ def test_renewal_admissible_p3_becomes_the_new_p0(store):
 
 
 def test_renewal_of_a_cycle_labelled_on_29_february(store):
-    facts = renewal_facts(labelled_on="2016-02-29")
+    facts = renewal_facts(labelled_on="2016-02-29", p3={"entered_on": "2019-02-20", "intensity": 74.2})
     decision = renew(store, facts, anchor="2019-03-01", event="2019-03-15")
     assert decision["values"]["previous_cycle_ended_on"] == "2019-02-28"
 

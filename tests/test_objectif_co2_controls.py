@@ -585,7 +585,7 @@ def test_an_auditor_listed_twice_is_an_invalid_dossier(cli, tmp_path, anchor, ev
     path = write_dossier(tmp_path, "auditor_assignment", {"company": COMPANY, "auditors": pool}, anchor, event)
     output = refused(cli("evaluate", path))
     assert f"invalid dossier: {path}: the inputs of procedure 'auditor_assignment' are inconsistent" in output
-    assert f"{path} $.facts.auditors: each auditor appears once (by id) (§III.2 assignment)" in output
+    assert f"{path} $.facts.auditors: each auditor appears once; repeated: claire-morvan (§III.2 assignment)" in output
 
 
 def test_assignment_made_in_2016_follows_the_2016_version(store):

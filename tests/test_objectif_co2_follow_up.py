@@ -122,7 +122,7 @@ def test_intensity_equal_to_p0_has_not_degraded(store):
 def test_no_data_and_no_reminder_is_awaited(store):
     decision = annual(store, "2018-06-29", entered=None)
     assert decision["outcome"] == "awaiting_update"
-    assert decision["values"] == {"suspension_grounds": [], "performance_degraded": False}
+    assert decision["values"] == {"suspension_grounds": []}  # without data, whether it degraded is unknown
     assert decision["findings"] == []
     assert "notice" not in decision["values"]
 
