@@ -70,15 +70,38 @@ def judge(
     runtime: str = "durable-rules",
 ) -> dict[str, Any]:
     """Evaluate a dossier built from its parts; returns the decision document."""
-    document = {
+    document = dossier_document(procedure, facts, anchor, event, scheme=scheme)
+    return evaluate(store, read_dossier(document, f"test dossier ({procedure})"), version=version, runtime=runtime)
+
+
+def dossier_document(procedure: str, facts: dict[str, Any], anchor: str, event: str, *, scheme: str = OCO2) -> dict[str, Any]:
+    return {
         "scheme": scheme,
         "procedure": procedure,
         "dossier_id": f"test-{procedure}",
+        "title": f"test {procedure}",
         "cycle": {"anchor": anchor},
         "event_date": event,
         "facts": facts,
     }
-    return evaluate(store, read_dossier(document, f"test dossier ({procedure})"), version=version, runtime=runtime)
+
+
+def write_dossier(path: Path, procedure: str, facts: dict[str, Any], anchor: str, event: str) -> Path:
+    """A dossier file for the CLI; `path` may be a folder (the file is then named after the procedure)."""
+    if path.is_dir():
+        path = path / f"{procedure}.yaml"
+    document = dossier_document(procedure, facts, anchor, event)
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def bc_example_dossier(anchor: Any, event: Any, **changes: Any) -> Any:
+    """The Bilan Carbone® `compliant` example with other dates (and envelope changes)."""
+    document = load_document(ROOT / "examples" / BC / "compliant.yaml")
+    document["cycle"]["anchor"] = anchor
+    document["event_date"] = event
+    document.update(changes)
+    return read_dossier(document, "dossier.yaml")
 
 
 def finding_codes(decision: dict[str, Any]) -> list[str]:

@@ -13,12 +13,11 @@ from typing import Any, Callable
 
 import pytest
 import yaml
+from conftest import BC, ROOT, bc_document, bc_example_dossier, write_version
 
-from conftest import BC, ROOT, bc_document, write_version
 from engine import Store
 from engine.assembly import assemble, select_for
 from engine.documents import load_document
-from engine.dossier import read_dossier
 from engine.errors import DossierError
 from engine.evaluate import evaluate
 from engine.runtime import durable as durable_module
@@ -59,14 +58,6 @@ def later_version(**sections: dict[str, Any]) -> dict[str, Any]:
     )
     document["sections"].update(sections)
     return document
-
-
-def dossier(anchor: dt.date, event: dt.date, **changes: Any) -> Any:
-    document = load_document(EXAMPLE)
-    document["cycle"]["anchor"] = anchor
-    document["event_date"] = event
-    document.update(changes)
-    return read_dossier(document, "dossier.yaml")
 
 
 def trail_entry(decision: dict[str, Any], fact: str) -> dict[str, Any]:
@@ -114,7 +105,7 @@ def test_the_versions_namespace_holds_the_version_of_each_section(scratch: Path)
 
 def test_a_rule_reading_versions_gets_the_id_and_cites_it_in_the_trail(scratch: Path) -> None:
     write_version(scratch, BC, with_edition_rule(scratch, bc_document()))
-    decision = evaluate(Store(scratch), dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
     assert decision["outcome"] == "compliant"
     entry = trail_entry(decision, "editions")
     assert entry["value"] == {"grid": V1, "resources": V1}
@@ -137,7 +128,7 @@ def test_versions_follow_an_event_date_takeover(scratch: Path) -> None:
     later = with_edition_rule(scratch, later_version())
     later["sections"]["assessment"]["time_policy"] = EVENT_DATE
     write_version(scratch, BC, later)
-    decision = evaluate(Store(scratch), dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
     entry = trail_entry(decision, "editions")
     assert entry["value"] == {"grid": LATER, "resources": V1}
     grid = next(p for p in entry["premises"] if p["kind"] == "version" and p["name"] == "assessment")
@@ -215,7 +206,7 @@ def spot_check_store(scratch: Path, policy: dict[str, Any] | None) -> Store:
 
 
 def spot_check(anchor: dt.date, event: dt.date, **changes: Any) -> Any:
-    return dossier(anchor, event, procedure="spot_check", facts={"still_compliant": True}, **changes)
+    return bc_example_dossier(anchor, event, procedure="spot_check", facts={"still_compliant": True}, **changes)
 
 
 def test_an_event_date_version_brings_a_procedure_to_a_running_cycle(scratch: Path) -> None:

@@ -17,8 +17,8 @@ from typing import Any, Iterable
 
 import pytest
 import yaml
-
 from conftest import BC, ROOT, bc_document, write_version
+
 from engine import DossierError, Store, evaluate, read_dossier
 
 V1 = "2014-05-19"

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
-
 from conftest import BC, BC_V1, ROOT, bc_document, write_version
+
 from engine import Store
 from engine.checks import Report, validate_paths
 from engine.documents import load_document

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-
 from conftest import BC, BC_V1, ROOT
+
 from engine.canonical import to_plain
 from engine.documents import load_document
 from engine.runtime import durable as durable_module

@@ -6,7 +6,17 @@ from typing import Any
 
 import pytest
 
-from engine.expressions import ALL, FUNCTIONS, Expression, ExpressionError, Scope, Template, format_value, ordered, register
+from engine.expressions import (
+    ALL,
+    FUNCTIONS,
+    Expression,
+    ExpressionError,
+    Scope,
+    Template,
+    format_value,
+    ordered,
+    register,
+)
 
 SCORE_BANDS = [
     {"id": "refused", "lower": {"value": 0, "inclusive": True}, "upper": {"value": 50, "inclusive": False}},

@@ -23,20 +23,15 @@ referentials/objectif-co2/2017-05-24.yaml:
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from conftest import finding_codes, judge, write_dossier
 
-from conftest import OCO2, ROOT, finding_codes, judge
 from engine import DossierError
 
 V2016 = "2016-06-10"
 V2017 = "2017-05-24"
-EXAMPLES = ROOT / "examples" / OCO2
-EXAMPLE_FILES = sorted([*EXAMPLES.glob("admissibility-*.yaml"), *EXAMPLES.glob("renewal-*.yaml")])
 
 ANCHOR = "2018-03-12"  # a cycle of 2018: version 2017-05-24
 EVENT = "2018-04-20"
@@ -112,20 +107,6 @@ def version_of(decision: dict[str, Any], section: str) -> dict[str, Any]:
 def rate_of(decision: dict[str, Any], company_id: str) -> dict[str, Any]:
     [entry] = [r for r in decision["values"]["subcontracting_rates"] if r["company"] == company_id]
     return entry
-
-
-def write_dossier(path: Path, procedure: str, facts: dict[str, Any], anchor: str, event: str) -> Path:
-    document = {
-        "scheme": OCO2,
-        "procedure": procedure,
-        "dossier_id": f"T-{procedure}",
-        "title": f"test {procedure}",
-        "cycle": {"anchor": anchor},
-        "event_date": event,
-        "facts": facts,
-    }
-    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 # --- road-transport regulation, group, conduct (§II.1 step 2) ------------------------------------
@@ -728,42 +709,3 @@ def test_renewal_runtimes_agree(store):
     for facts in (renewal_facts(), renewal_facts(p3=None), renewal_facts(group)):
         durable, python = renew(store, facts), renew(store, facts, runtime="python")
         assert (python["outcome"], python["values"], python["findings"]) == (durable["outcome"], durable["values"], durable["findings"])
-
-
-# --- bundled examples ---------------------------------------------------------------------------------------
-
-
-def expected_outcome(path: Path, outcomes: list[str]) -> str:
-    """The outcome named by the file name's suffix: the longest outcome `-`-spelled at its end."""
-    stem = path.stem
-    named = [o for o in outcomes if stem.endswith("-" + o.replace("_", "-"))]
-    assert named, f"{path.name} names none of {outcomes}"
-    return max(named, key=len)
-
-
-OUTCOMES = {
-    "admissibility": ["admissible", "not_admissible"],
-    "renewal": ["renewal_admissible", "renewal_not_admissible"],
-}
-
-
-def test_there_is_an_example_of_every_outcome():
-    named = {(p.name.split("-")[0], expected_outcome(p, OUTCOMES[p.name.split("-")[0]])) for p in EXAMPLE_FILES}
-    assert named == {(proc, o) for proc, outcomes in OUTCOMES.items() for o in outcomes}
-    versions = {yaml.safe_load(p.read_text(encoding="utf-8"))["cycle"]["anchor"].year for p in EXAMPLE_FILES if p.name.startswith("admissibility")}
-    assert 2016 in versions and 2018 in versions
-
-
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
-def test_bundled_example(cli, path):
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for key in ("scheme", "procedure", "dossier_id", "title", "cycle", "event_date", "facts"):
-        assert key in document, f"{path.name} lacks {key}"
-    assert "anchor" in document["cycle"]
-    assert path.read_text(encoding="utf-8").startswith("# "), "each example says what it shows in a first comment"
-    result = cli("evaluate", path, "--format", "json")
-    assert result.exit_code == 0, result.output
-    decision = json.loads(result.stdout)
-    assert decision["outcome"] == expected_outcome(path, OUTCOMES[document["procedure"]])
-    text = cli("evaluate", path)
-    assert text.exit_code == 0 and "OUTCOME: " + decision["outcome"] in text.stdout

@@ -18,21 +18,15 @@ referentials/objectif-co2/2017-05-24.yaml and 2016-06-10.yaml:
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
-from conftest import OCO2, ROOT, finding_codes, judge
+from conftest import finding_codes, judge
 
 ANCHOR = "2018-03-12"
 EVENT = "2018-05-30"
 ANCHOR_2016 = "2016-09-01"
 EVENT_2016 = "2016-11-08"
-EXAMPLES = ROOT / "examples" / OCO2
-EXAMPLE_FILES = sorted(EXAMPLES.glob("audit-cost-*.yaml"))
 
 ROWS = {  # annex 3 table: contribution, maximum aid, maximum cost, estimated days
     "micro": (400, 2300, 2700, 2),
@@ -303,29 +297,3 @@ def test_runtimes_agree(store, args, kwargs):
     durable = cost(store, *args, **kwargs)
     python = cost(store, *args, **kwargs, runtime="python")
     assert (python["outcome"], python["values"], python["findings"]) == (durable["outcome"], durable["values"], durable["findings"])
-
-
-# --- bundled examples ---------------------------------------------------------------------------------------------
-
-
-def expected_outcome(path: Path) -> str:
-    """The category the file name ends with."""
-    [named] = [o for o in ROWS if path.stem.endswith("-" + o)]
-    return named
-
-
-def test_there_is_an_example_of_every_category():
-    assert {expected_outcome(p) for p in EXAMPLE_FILES} == set(ROWS)
-
-
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
-def test_bundled_example(cli, path):
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith("# "), "each example says what it shows in a first comment"
-    document = yaml.safe_load(text)
-    for key in ("scheme", "procedure", "dossier_id", "title", "cycle", "event_date", "facts"):
-        assert key in document, f"{path.name} lacks {key}"
-    assert document["procedure"] == "audit_cost" and "anchor" in document["cycle"]
-    result = cli("evaluate", path, "--format", "json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["outcome"] == expected_outcome(path)

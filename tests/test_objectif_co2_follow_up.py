@@ -13,16 +13,13 @@ withdrawal under the 2017 text.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
 from conftest import OCO2, ROOT, finding_codes, judge
-from engine import DossierError, evaluate, read_dossier
-from engine.documents import load_document
+
+from engine import DossierError
 
 V2016 = "2016-06-10"
 V2017 = "2017-05-24"
@@ -34,8 +31,6 @@ NOTICE = [
     "mentions the routes and time limits of appeal",
 ]
 EXAMPLES = ROOT / "examples" / OCO2
-PREFIXES = ("annual-update-", "counter-audit-")
-EXAMPLE_FILES = sorted(p for prefix in PREFIXES for p in EXAMPLES.glob(f"{prefix}*.yaml"))
 
 
 # --- building dossiers ------------------------------------------------------------------------
@@ -478,48 +473,3 @@ def test_counter_audit_on_2017_05_24_of_a_2016_cycle_is_open(store):
     decision = counter(store, "2017-05-24", anchor=ANCHOR_2016)
     assert version_of(decision)["mode"] == "event_date"
     assert decision["outcome"] == "pending"
-
-
-# --- bundled examples ---------------------------------------------------------------------------------------------------
-
-
-def expected(path: Path) -> tuple[str, str, str]:
-    """PROCEDURE-[2016-]OUTCOME.yaml → (procedure, version of its section, outcome)."""
-    prefix = next(p for p in PREFIXES if path.stem.startswith(p))
-    name = path.stem.removeprefix(prefix)
-    version = V2017
-    if name.startswith("2016-"):
-        version, name = V2016, name.removeprefix("2016-")
-    return prefix.rstrip("-").replace("-", "_"), version, name.replace("-", "_")
-
-
-@pytest.mark.parametrize(
-    "procedure, section, version",
-    [("annual_update", "follow_up", V2017), ("annual_update", "follow_up", V2016), ("counter_audit", "counter_audit", V2017)],
-)
-def test_every_outcome_has_an_example(procedure, section, version):
-    outcomes = load_document(ROOT / "referentials" / OCO2 / f"{version}.yaml")["sections"][section]["procedures"][procedure]["outcomes"]
-    examples = {e[2] for e in map(expected, EXAMPLE_FILES) if e[:2] == (procedure, version)}
-    assert examples == set(outcomes)
-    for path in EXAMPLE_FILES:
-        assert path.read_text(encoding="utf-8").startswith("# "), f"{path.name} lacks its comment line"
-
-
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_example_evaluates_through_the_cli(cli, path):
-    result = cli("evaluate", path, "--format", "json")
-    assert result.exit_code == 0, result.output
-    decision = json.loads(result.stdout)
-    procedure, version, outcome = expected(path)
-    assert decision["procedure"] == procedure
-    assert [v["version"] for v in decision["versions"]] == [version]
-    assert decision["outcome"] == outcome
-    assert cli("evaluate", path).exit_code == 0  # the text view too
-
-
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_both_runtimes_give_the_same_decision(store, path):
-    dossier = read_dossier(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
-    default = evaluate(store, dossier)
-    python = evaluate(store, dossier, runtime="python")
-    assert python == default

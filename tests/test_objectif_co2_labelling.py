@@ -11,16 +11,13 @@ date of a new application (not recoverable for 2016).
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 from typing import Any, Iterable
 
 import pytest
 import yaml
-
 from conftest import OCO2, ROOT, finding_codes, judge
-from engine import DossierError, evaluate, read_dossier
-from engine.documents import load_document
+
+from engine import DossierError
 
 V2016 = "2016-06-10"
 V2017 = "2017-05-24"
@@ -40,7 +37,6 @@ GRANTS = [
     "the right to use the dated (« millésimé ») logo",
 ]
 EXAMPLES = ROOT / "examples" / OCO2
-EXAMPLE_FILES = sorted(EXAMPLES.glob("labelling-*.yaml"))
 
 
 # --- building dossiers ------------------------------------------------------------------------
@@ -488,41 +484,3 @@ def test_cycle_anchored_on_2017_05_24_takes_the_2017_procedure(store):
     decision = labelling(store, "2017-09-14", anchor="2017-05-24", report_on="2017-06-30", decision="grant")
     assert version_of(decision)["version"] == V2017
     assert decision["values"]["attestation"]["procedure_version"] == V2017
-
-
-# --- bundled examples ---------------------------------------------------------------------------------------------------
-
-
-def expected_outcome(path: Path) -> tuple[str, str]:
-    """labelling-[2016-]OUTCOME.yaml → (version, outcome)."""
-    name = path.stem.removeprefix("labelling-")
-    version = V2017
-    if name.startswith("2016-"):
-        version, name = V2016, name.removeprefix("2016-")
-    return version, name.replace("-", "_")
-
-
-def test_every_outcome_of_labelling_has_an_example():
-    outcomes = load_document(ROOT / "referentials" / OCO2 / f"{V2017}.yaml")["sections"]["labelling"]["procedures"]["labelling"]["outcomes"]
-    assert {expected_outcome(p)[1] for p in EXAMPLE_FILES if expected_outcome(p)[0] == V2017} == set(outcomes)
-    for path in EXAMPLE_FILES:
-        assert path.read_text(encoding="utf-8").startswith("# "), f"{path.name} lacks its comment line"
-
-
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_example_evaluates_through_the_cli(cli, path):
-    result = cli("evaluate", path, "--format", "json")
-    assert result.exit_code == 0, result.output
-    decision = json.loads(result.stdout)
-    version, outcome = expected_outcome(path)
-    assert decision["outcome"] == outcome
-    assert [v["version"] for v in decision["versions"]] == [version]
-    assert cli("evaluate", path).exit_code == 0  # the text view too
-
-
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_both_runtimes_give_the_same_decision(store, path):
-    dossier = read_dossier(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
-    default = evaluate(store, dossier)
-    python = evaluate(store, dossier, runtime="python")
-    assert python == default

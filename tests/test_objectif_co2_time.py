@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-
 from conftest import OCO2, ROOT, finding_codes, judge
+
 from engine import DossierError, Store, evaluate, load_dossier
 
 V2016, V2017 = "2016-06-10", "2017-05-24"

@@ -16,13 +16,13 @@ from typing import Any, Callable, Iterable
 
 import pytest
 import yaml
+from conftest import BC, ROOT
 from durable import engine as durable_engine
 
-from conftest import BC, ROOT
 from engine import Store
 from engine.assembly import Assembly
-from engine.dossier import read_dossier
 from engine.documents import load_document
+from engine.dossier import read_dossier
 from engine.errors import EvaluationError
 from engine.evaluate import evaluate
 from engine.inference import Inference

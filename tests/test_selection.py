@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BC, ROOT, bc_document, bc_example_dossier, write_version
 
-from conftest import BC, ROOT, bc_document, write_version
 from engine import Store
 from engine.documents import load_document
 from engine.dossier import read_dossier
@@ -61,14 +61,6 @@ def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> DurableRuntime:
     fresh = DurableRuntime()
     monkeypatch.setattr(durable_module, "_shared", fresh)
     return fresh
-
-
-def dossier(anchor: dt.date, event: dt.date, **changes: Any) -> Any:
-    document = load_document(EXAMPLE)
-    document["cycle"]["anchor"] = anchor
-    document["event_date"] = event
-    document.update(changes)
-    return read_dossier(document, "dossier.yaml")
 
 
 # --- pinned by default ---------------------------------------------------------------------------------------
@@ -126,7 +118,7 @@ def test_a_version_not_yet_in_force_on_the_event_date_is_not_mentioned(scratch: 
 
 def test_the_deferral_reaches_the_decision_trail(scratch: Path, fresh_shared: DurableRuntime) -> None:
     versions_of(scratch, successor("2024-04-01", D(2024, 4, 1), assessment={"mode": "pinned", "clause": "process §8.six-months"}))
-    decision = evaluate(Store(scratch), dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
     entry = next(e for e in decision["trail"] if e["kind"] == "version-selection" and e["section"] == "assessment")
     assert (entry["version"], entry["mode"], entry["clause"]) == (V1, "pinned", "process §8")
     assert entry["because"].endswith("applies from the next cycle (its process §8.six-months)")
@@ -180,8 +172,8 @@ def test_an_event_date_takeover_changes_the_decision(scratch: Path, fresh_shared
     later["sections"]["assessment"]["parameters"]["compliance_validity_years"]["value"] = 5
     versions_of(scratch, later)
     store = Store(scratch)
-    before = evaluate(store, dossier(D(2024, 3, 4), D(2024, 4, 30)))
-    after = evaluate(store, dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    before = evaluate(store, bc_example_dossier(D(2024, 3, 4), D(2024, 4, 30)))
+    after = evaluate(store, bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
     assert before["values"]["valid_until"] == "2027-04-30"
     assert after["values"]["valid_until"] == "2029-05-21"
     assert {v["section"]: (v["version"], v["mode"]) for v in after["versions"]} == {
@@ -270,7 +262,7 @@ def test_a_repealed_version_keeps_serving_cycles_anchored_before_the_repeal(scra
 
 def test_evaluating_a_cycle_after_the_repeal_gives_the_version_repealed_outcome(scratch: Path) -> None:
     store = repealed_store(scratch)
-    decision = evaluate(store, dossier(D(2020, 1, 1), D(2020, 2, 1)))
+    decision = evaluate(store, bc_example_dossier(D(2020, 1, 1), D(2020, 2, 1)))
     assert decision["outcome"] == REPEALED_OUTCOME == "version_repealed"
     assert [(f["code"], f["severity"]) for f in decision["findings"]] == [("VERSION_REPEALED", "error")]
     assert "was repealed on 2020-01-01" in decision["findings"][0]["message"]
@@ -280,7 +272,7 @@ def test_evaluating_a_cycle_after_the_repeal_gives_the_version_repealed_outcome(
 
 
 def test_evaluating_a_cycle_before_the_repeal_decides(scratch: Path, fresh_shared: DurableRuntime) -> None:
-    decision = evaluate(repealed_store(scratch), dossier(D(2019, 12, 31), D(2020, 2, 1)))
+    decision = evaluate(repealed_store(scratch), bc_example_dossier(D(2019, 12, 31), D(2020, 2, 1)))
     assert decision["outcome"] == "compliant"
     assert not any(f["code"] == "VERSION_REPEALED" for f in decision["findings"])
 
@@ -326,7 +318,7 @@ def test_forcing_a_version_where_none_applies_warns(scratch: Path) -> None:
 
 def test_a_forced_version_is_reported_in_the_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
     versions_of(scratch, successor("2024-04-01", D(2024, 4, 1)))
-    decision = evaluate(Store(scratch), dossier(D(2024, 3, 4), D(2024, 5, 21)), version="2024-04-01")
+    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)), version="2024-04-01")
     assert decision["forced_version"] == "2024-04-01"
     forced = [f for f in decision["findings"] if f["code"] == "VERSION_FORCED"]
     assert len(forced) == 2 and all(f["severity"] == "warning" for f in forced)
