@@ -116,6 +116,14 @@ def _months_between(start: Any, end: Any) -> int:
     return dates.months_between(_date_arg(start, "months_between"), _date_arg(end, "months_between"))
 
 
+def _format_date(day: Any, pattern: Any) -> str:
+    """A date written as a text writes it: the tokens YYYY, MM and DD are replaced (e.g. 'DD/MM/YYYY')."""
+    parsed = _date_arg(day, "format_date")
+    if not isinstance(pattern, str) or not any(token in pattern for token in ("YYYY", "MM", "DD")):
+        raise ExpressionError(f"format_date() takes a pattern with YYYY, MM or DD, got {pattern!r}")
+    return pattern.replace("YYYY", f"{parsed.year:04d}").replace("MM", f"{parsed.month:02d}").replace("DD", f"{parsed.day:02d}")
+
+
 def _lookup(table: Any, key: Any) -> Any:
     if not isinstance(table, Mapping):
         raise ExpressionError(f"lookup() takes a table, got {table!r}")
@@ -213,6 +221,7 @@ for _name, _function in (
     ("band", _band),
     ("order_by", _order_by),
     ("distinct", _distinct),
+    ("format_date", _format_date),
 ):
     register(_name, _function)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import re
+
 import pytest
 
 from engine.expressions import (
@@ -424,7 +426,7 @@ def test_integer_division_by_zero_is_an_error() -> None:
 
 
 def test_registered_functions_are_registered_once() -> None:
-    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band", "order_by", "distinct"} <= set(FUNCTIONS)
+    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band", "order_by", "distinct", "format_date"} <= set(FUNCTIONS)
     with pytest.raises(ValueError, match="'round' is already registered"):
         register("round", round)
 
@@ -504,3 +506,21 @@ def test_distinct_keeps_the_first_of_each() -> None:
     assert Expression.compile("distinct([])").evaluate(scope) == []
     with pytest.raises(ExpressionError, match=r"distinct\(\) takes a list, got 'x'"):
         Expression.compile("distinct('x')").evaluate(scope)
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [("format_date('2016-03-18', 'DD/MM/YYYY')", "18/03/2016"), ("format_date('2024-02-29', 'YYYY')", "2024"),
+     ("format_date('2017-05-24', 'du DD/MM/YYYY')", "du 24/05/2017")],
+)
+def test_format_date(source: str, text: str) -> None:
+    assert Expression.compile(source).evaluate(Scope({}, {})) == text
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [("format_date('2016-02-30', 'DD/MM/YYYY')", "format_date()"), ("format_date('2016-03-18', 'day')", "a pattern with YYYY, MM or DD")],
+)
+def test_format_date_refuses_bad_dates_and_patterns(source: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        Expression.compile(source).evaluate(Scope({}, {}))

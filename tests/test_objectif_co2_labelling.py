@@ -235,7 +235,7 @@ def test_granted_attestation_carries_every_mention(store):
         "address": "3 avenue du Président Kennedy, 87280 Limoges",
         "logo": "Label Objectif CO₂",
         "auditor": "Philippe Rouvière",
-        "referentiel": "Référentiel « Label Objectif CO₂ » du 2016-03-18",
+        "referentiel": "Référentiel « Label Objectif CO₂ » du 18/03/2016",
         "procedure_version": V2017,
         "issued_on": "2017-11-23",
         "valid_from": "2017-11-23",
