@@ -57,8 +57,16 @@ def select_for(
     declares its section `event_date` (e.g. a control procedure introduced
     mid-cycle): it is looked up in the latest version in force on the event date.
     """
-    base = version_by_id(versions, forced) if forced else in_force_on(versions, anchor)
-    if forced or base.procedure(procedure_name) is not None or event < anchor:
+    if forced:
+        base: ReferentialVersion | None = version_by_id(versions, forced)
+    else:
+        try:
+            base = in_force_on(versions, anchor)
+        except DossierError as none_at_anchor:
+            if event < anchor or not any(v.in_force_from <= event for v in versions):
+                raise none_at_anchor from None
+            base = None  # a cycle older than every version: `select` decides whether one reaches back
+    if base is not None and (forced or base.procedure(procedure_name) is not None or event < anchor):
         procedure = find_procedure(base, procedure_name)
     else:
         procedure = find_procedure(in_force_on(versions, event), procedure_name)
@@ -69,6 +77,56 @@ def select_for(
     if home.sections != procedure.sections:
         selection = select(versions, home.sections, anchor, event, forced)
     return selection, home
+
+
+def with_companions(store: Store, selection: Selection, procedure: Procedure, dossier: Any) -> Selection:
+    """Add the sections the procedure reads from companion referentials (e.g. a decree's method).
+
+    Each companion is chosen by the dossier (`companions.<role>`), must declare itself a companion of
+    this scheme in that role (`framework`), and has its sections selected by the rules of time of its
+    own versions, from the same anchor and event date. A repealed companion refuses the cycle.
+    """
+    named = dict(dossier.companions)
+    unknown_roles = sorted(set(named) - set(procedure.companions))
+    if unknown_roles:
+        raise DossierError(
+            f"procedure {procedure.name!r} takes no companion {', '.join(map(repr, unknown_roles))}",
+            [Problem(f"known roles: {', '.join(procedure.companions) or 'none'}", ("companions", unknown_roles[0]))],
+        )
+    if not procedure.companions:
+        return selection
+    scheme = selection.version_of(procedure.section).scheme
+    choices = dict(selection.choices)
+    warnings = list(selection.warnings)
+    for role, sections in procedure.companions.items():
+        if role not in named:
+            raise DossierError(
+                f"procedure {procedure.name!r} reads a {role}: name it under companions.{role}",
+                [Problem(f"e.g. companions: {{{role}: SCHEME}} with one of: {', '.join(companion_schemes(store, scheme, role)) or 'none'}", ("companions",))],
+            )
+        companion_scheme, version_id = named[role]
+        if companion_scheme not in companion_schemes(store, scheme, role):
+            raise DossierError(
+                f"{companion_scheme!r} is not a {role} of {scheme}",
+                [Problem(f"known: {', '.join(companion_schemes(store, scheme, role)) or 'none'}", ("companions", role))],
+            )
+        chosen = select(store.versions(companion_scheme), sections, dossier.anchor, dossier.event_date, version_id)
+        if chosen.refusal:
+            return chosen
+        clash = sorted(set(chosen.choices) & set(choices))
+        if clash:
+            raise ReferentialError(f"the {role} {companion_scheme} and {scheme} both define section(s) {', '.join(clash)}", [])
+        choices.update(chosen.choices)
+        warnings += chosen.warnings
+    return Selection(choices=choices, base=selection.base, forced=selection.forced, warnings=tuple(warnings))
+
+
+def companion_schemes(store: Store, scheme: str, role: str) -> list[str]:
+    """The schemes whose versions all declare themselves a `role` of `scheme`."""
+    return [
+        s for s in store.schemes()
+        if all(v.framework == {"scheme": scheme, "role": role} for v in store.versions(s))
+    ]
 
 
 def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assembly:
@@ -98,7 +156,7 @@ def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assemb
 
     for file in procedure.rule_files:
         add_rule_file(file, selection.choices[procedure.section])
-    for name in procedure.sections:
+    for name in selection.choices:  # the procedure's sections, then its companions'
         choice = selection.choices[name]
         section = choice.version.sections[name]
         add("versions", name, choice.version.id, {"kind": "version", "name": name, "value": choice.version.id, "clause": choice.clause, "reason": choice.reason}, choice)

@@ -99,6 +99,8 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
 
     for clause, path, what in _cited(version):
         cite(clause, path, what)
+    if version.framework is not None:
+        check_companion(store, version, report)
     for index, change in enumerate(version.document.get("changes", [])):
         if "section" in change and change["section"] not in version.sections:
             report.problems.append(
@@ -154,12 +156,14 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     except RefereeError as exc:
         report.problems += list(exc.problems) or [Problem(exc.message, (), str(version.path))]
         return []
+    companions = _companion_sections(store, version, procedure)
+    every = [version.sections[s] for s in procedure.sections] + companions
     names = {
-        "params": {n for s in procedure.sections for n in version.sections[s].parameters},
-        "tables": {n for s in procedure.sections for n in version.sections[s].tables},
-        "bands": {n for s in procedure.sections for n in version.sections[s].bands},
+        "params": {n for s in every for n in s.parameters},
+        "tables": {n for s in every for n in s.tables},
+        "bands": {n for s in every for n in s.bands},
         "criteria": {ALL} if criteria else set(),
-        "versions": set(procedure.sections),
+        "versions": set(procedure.sections) | {s for sections in procedure.companions.values() for s in sections},
         "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
     }
     readers = [(f"rule {r.id}", r.references, ("rules", r.index), r.file) for r in book.rules]
@@ -188,6 +192,57 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
         if value not in names["facts"]:
             report.problems.append(Problem(f"{where} reports value {value!r}, which no rule concludes", ("sections", procedure.section, "procedures", procedure.name, "values"), str(version.path)))
     return list(book.rules)
+
+
+def _companion_sections(store: Store, version: ReferentialVersion, procedure: Any) -> list[Any]:
+    """Every version of every companion (e.g. each method) may serve: their sections' names are known."""
+    from .assembly import companion_schemes
+
+    found = []
+    for role, sections in procedure.companions.items():
+        for scheme in companion_schemes(store, version.scheme, role):
+            found += [v.sections[s] for v in store.versions(scheme) for s in sections if s in v.sections]
+    return found
+
+
+def check_companion(store: Store, version: ReferentialVersion, report: Report) -> None:
+    """A companion version (a method) against the procedures of its framework (the decree) that read it.
+
+    It must have the sections each such procedure reads in its role, holding every parameter, table
+    and band set the procedure's rules read and the framework does not define itself.
+    """
+    framework, role = version.framework["scheme"], version.framework["role"]
+    file = str(version.path)
+    for section in version.sections.values():
+        if section.rule_files or section.procedures:
+            report.problems.append(Problem(f"a {role} carries data only: section '{section.name}' has rules or procedures", ("sections", section.name), file))
+    if framework not in store.schemes():
+        report.problems.append(Problem(f"its framework {framework!r} is not a scheme of this tree", ("framework", "scheme"), file))
+        return
+    for host in store.versions(framework):
+        for procedure in host.procedures().values():
+            sections = procedure.companions.get(role)
+            if not sections:
+                continue
+            where = f"procedure {procedure.name} of {host.label}"
+            missing = [s for s in sections if s not in version.sections]
+            if missing:
+                report.problems.append(Problem(f"{where} reads section(s) {', '.join(missing)} of a {role}, which this version lacks", ("sections",), file))
+                continue
+            paths = [store.rule_file(framework, f) for f in procedure.rule_files]
+            paths += [store.rule_file(framework, f) for s in procedure.sections for f in host.sections[s].rule_files]
+            try:
+                book = build_rulebook([p for p in paths if p.is_file()], framework)
+            except RefereeError:
+                continue  # reported when the framework's own version is checked
+            own = [host.sections[s] for s in procedure.sections]
+            mine = [version.sections[s] for s in sections]
+            for namespace, attribute in (("params", "parameters"), ("tables", "tables"), ("bands", "bands")):
+                defined = {n for s in own + mine for n in getattr(s, attribute)}
+                for rule in book.rules:
+                    read = {name for ns, name in rule.references if ns == namespace}
+                    for name in sorted(read - defined):
+                        report.problems.append(Problem(f"lacks {namespace}.{name}, which rule {rule.id} of {where} reads", ("sections",), file))
 
 
 def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:

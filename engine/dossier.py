@@ -10,7 +10,7 @@ and a string where a number belongs would fire the wrong rules.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -46,6 +46,16 @@ ENVELOPE = {
         },
     },
     "event_date": {"type": "date", "required": True, "coerce": "date"},
+    "companions": {  # role -> the companion referential's scheme, or {scheme, version} to name a version
+        "type": "dict",
+        "keysrules": {"type": "string", "regex": "^[a-z][a-z0-9_]*$"},
+        "valuesrules": {
+            "anyof": [
+                {"type": "string", "empty": False},
+                {"type": "dict", "schema": {"scheme": {"type": "string", "required": True, "empty": False}, "version": {"type": "string", "empty": False}}},
+            ]
+        },
+    },
     "facts": {"type": "dict", "required": True},
 }
 
@@ -62,6 +72,7 @@ class Dossier:
     digest: str
     source: str
     cycle: Mapping[str, Any]
+    companions: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # role -> (scheme, version)
 
 
 def _messages(errors: Mapping[Any, Any], path: tuple = ()) -> Iterator[tuple[tuple, str]]:
@@ -95,6 +106,10 @@ def read_dossier(document: Any, source: str) -> Dossier:
         digest=digest(document),
         source=source,
         cycle=envelope["cycle"],
+        companions={
+            role: (ref, None) if isinstance(ref, str) else (ref["scheme"], ref.get("version"))
+            for role, ref in (envelope.get("companions") or {}).items()
+        },
     )
 
 

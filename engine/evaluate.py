@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .assembly import Assembly, assemble, select_for
+from .assembly import Assembly, assemble, select_for, with_companions
 from .canonical import to_plain
 from .dossier import Dossier, load_dossier, validate_facts
 from .errors import DossierError, EvaluationError, Problem, ReferentialError
@@ -59,6 +59,14 @@ def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime
         base = selection.base
         validate_facts(dossier, procedure, _criteria(procedure, lambda _: base), f"{base.label}, procedure {procedure.name}")
         return _refusal(dossier, selection)
+    try:
+        companion = with_companions(store, selection, procedure, dossier)
+    except DossierError as exc:
+        raise DossierError(f"{dossier.source}: {exc.message}", [replace(p, file=p.file or dossier.source) for p in exc.problems]) from None
+    if companion.refusal:  # e.g. a method repealed before the project's cycle started
+        validate_facts(dossier, procedure, _criteria(procedure, selection.version_of), f"{selection.version_of(procedure.section).label}, procedure {procedure.name}")
+        return _refusal(dossier, companion)
+    selection = companion
     assembly = assemble(store, selection, procedure)
     where = f"{selection.version_of(procedure.section).label}, procedure {procedure.name}"
     inputs = validate_facts(dossier, procedure, _criteria(procedure, selection.version_of), where)
@@ -206,7 +214,7 @@ def _decision(dossier: Dossier, assembly: Assembly, inference: Inference) -> dic
         forced_version=assembly.selection.forced,
         trail=trail,
         rules_digest=assembly.rulebook.digest,
-        referentials={c.version.id: c.version.digest for c in assembly.selection.choices.values()},
+        referentials={c.version.label: c.version.digest for c in assembly.selection.choices.values()},
     )
 
 
@@ -243,5 +251,5 @@ def _refusal(dossier: Dossier, selection: Selection) -> dict[str, Any]:
              "mode": "repealed", "clause": None, "because": selection.refusal}
         ],
         rules_digest=None,
-        referentials={base.id: base.digest},
+        referentials={base.label: base.digest},
     )

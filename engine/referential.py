@@ -124,9 +124,11 @@ class Procedure:
     values: tuple[str, ...] = ()
     rule_files: tuple[str, ...] = ()
     input_checks: tuple[InputCheck, ...] = ()
+    companions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role -> sections read from it
 
     @property
     def sections(self) -> tuple[str, ...]:
+        """The sections of its own referential; companion sections come from another (see `companions`)."""
         return (self.section, *self.uses)
 
 
@@ -164,6 +166,7 @@ class ReferentialVersion:
     in_force_until: dt.date | None
     repealed_on: dt.date | None
     supersedes: str | None
+    framework: Mapping[str, str] | None  # {scheme, role} when this is a companion (e.g. a method of a decree)
     provisions: Mapping[str, Provision]
     sections: Mapping[str, Section]
     digest: str
@@ -252,6 +255,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> ReferentialVersion:
         in_force_until=_date(doc.get("in_force_until")),
         repealed_on=_date(doc.get("repealed_on")),
         supersedes=doc.get("supersedes"),
+        framework=doc.get("framework"),
         provisions=provisions,
         sections=sections,
         digest=digest(doc),
@@ -317,6 +321,7 @@ def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
         values=tuple(body.get("values") or ()),
         rule_files=tuple(body.get("rules") or ()),
         input_checks=tuple(_input_check(c) for c in body.get("input_checks") or ()),
+        companions={role: tuple(sections) for role, sections in (body.get("companions") or {}).items()},
     )
 
 

@@ -84,7 +84,16 @@ def select(
         )
     if forced is not None:
         return _forced(versions, sections, anchor, event, forced)
-    base = in_force_on(versions, anchor)
+    try:
+        base: ReferentialVersion | None = in_force_on(versions, anchor)
+    except DossierError:
+        # a cycle older than every version: only a version that reaches back (retroactive) can govern it
+        if not any(_reaches_back(v, sections) for v in versions):
+            raise
+        base = None
+    if base is None:
+        choices = {name: _choose(name, None, versions, anchor, event) for name in sections}
+        return Selection(choices=choices, base=None)
     if base.repealed_on is not None and anchor >= base.repealed_on:
         return Selection(
             choices={},
@@ -100,9 +109,13 @@ def select(
     return Selection(choices=choices, base=base)
 
 
+def _reaches_back(version: ReferentialVersion, sections: Sequence[str]) -> bool:
+    return all(s in version.sections and version.sections[s].policy.mode == "retroactive" for s in sections)
+
+
 def _choose(
     section: str,
-    base: ReferentialVersion,
+    base: ReferentialVersion | None,
     later: Sequence[ReferentialVersion],
     anchor: dt.date,
     event: dt.date,
@@ -144,6 +157,11 @@ def _choose(
             deferred.append(f"version {version.id} (in force from {version.in_force_from}) applies from the next cycle{said}")
     if takeover is not None:
         return takeover
+    if base is None:
+        raise DossierError(
+            f"no version of {later[0].scheme} governs section '{section}' of a cycle anchored on {anchor} on {event}",
+            [Problem("; ".join(deferred) or "no version was in force on the cycle anchor", ("event_date",))],
+        )
     if section not in base.sections:
         raise DossierError(
             f"section '{section}' is not defined by version {base.id}, which governs the cycle anchored on {anchor}",

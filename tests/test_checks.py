@@ -363,7 +363,7 @@ def test_two_first_versions(scratch: Path) -> None:
 def test_a_referential_that_breaks_the_schema(scratch: Path, cli: Callable[..., Any]) -> None:
     break_version(scratch, lambda d: d.update(colour="green"))
     assert [p.message for p in report_of(scratch).problems] == [
-        "Additional properties are not allowed ('colour' was unexpected); allowed keys: changes, decisions, id, illustrative, "
+        "Additional properties are not allowed ('colour' was unexpected); allowed keys: changes, decisions, framework, id, illustrative, "
         "in_force_from, in_force_until, language, note, published_on, publisher, repealed_on, scheme, sections, sources, supersedes, title"
     ]
     assert cli_validate(cli, scratch).exit_code == 1

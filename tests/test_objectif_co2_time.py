@@ -49,7 +49,7 @@ def test_the_2018_follow_up_of_a_2016_cycle_is_judged_under_2016(store: Store) -
     assert decision["trail"][0]["kind"] == "version-selection" and decision["trail"][0]["because"] == PINNED_TO_2016
     # P2 is above P0 but still sufficient: 2016 maintains the label
     assert decision["outcome"] == "maintained"
-    assert decision["digests"]["referentials"] == {V2016: store.versions(OCO2)[0].digest}
+    assert decision["digests"]["referentials"] == {f"{OCO2} {V2016}": store.versions(OCO2)[0].digest}
 
 
 def test_the_new_2017_ground_would_have_suspended_it(store: Store) -> None:
