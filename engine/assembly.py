@@ -9,12 +9,12 @@ the version and the clause of every value a rule read.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .canonical import to_plain
 from .expressions import ALL
-from .errors import DossierError, Problem, ReferentialError
+from .errors import DossierError, Problem, RefereeError, ReferentialError
 from .referential import Procedure, ReferentialVersion
 from .rules import RuleBook, build_rulebook
 from .selection import SectionChoice, Selection, in_force_on, select, version_by_id
@@ -56,20 +56,27 @@ def select_for(
     A procedure the base version lacks may come from a later version that
     declares its section `event_date` (e.g. a control procedure introduced
     mid-cycle): it is looked up in the latest version in force on the event date.
+    For a cycle older than every version, `select` decides whether a version reaches
+    back (retroactive); its procedure is looked up in the version in force on the event
+    date, or, before any is, in the latest version that has it (retroactive from an
+    earlier date than its entry into force).
     """
     if forced:
-        base: ReferentialVersion | None = version_by_id(versions, forced)
+        procedure = find_procedure(version_by_id(versions, forced), procedure_name)
     else:
         try:
             base = in_force_on(versions, anchor)
         except DossierError as none_at_anchor:
-            if event < anchor or not any(v.in_force_from <= event for v in versions):
+            having = [v for v in versions if v.procedure(procedure_name) is not None]
+            if event < anchor or not having:
                 raise none_at_anchor from None
-            base = None  # a cycle older than every version: `select` decides whether one reaches back
-    if base is not None and (forced or base.procedure(procedure_name) is not None or event < anchor):
-        procedure = find_procedure(base, procedure_name)
-    else:
-        procedure = find_procedure(in_force_on(versions, event), procedure_name)
+            started = any(v.in_force_from <= event for v in versions)
+            procedure = find_procedure(in_force_on(versions, event) if started else having[-1], procedure_name)
+        else:
+            if base.procedure(procedure_name) is not None or event < anchor:
+                procedure = find_procedure(base, procedure_name)
+            else:
+                procedure = find_procedure(in_force_on(versions, event), procedure_name)
     selection = select(versions, procedure.sections, anchor, event, forced)
     if selection.refusal:
         return selection, procedure
@@ -102,7 +109,7 @@ def with_companions(store: Store, selection: Selection, procedure: Procedure, do
         if role not in named:
             raise DossierError(
                 f"procedure {procedure.name!r} reads a {role}: name it under companions.{role}",
-                [Problem(f"e.g. companions: {{{role}: SCHEME}} with one of: {', '.join(companion_schemes(store, scheme, role)) or 'none'}", ("companions",))],
+                [Problem(f"required: {{{role}: SCHEME}} with one of: {', '.join(companion_schemes(store, scheme, role)) or 'none'}", ("companions", role))],
             )
         companion_scheme, version_id = named[role]
         if companion_scheme not in companion_schemes(store, scheme, role):
@@ -110,23 +117,35 @@ def with_companions(store: Store, selection: Selection, procedure: Procedure, do
                 f"{companion_scheme!r} is not a {role} of {scheme}",
                 [Problem(f"known: {', '.join(companion_schemes(store, scheme, role)) or 'none'}", ("companions", role))],
             )
-        chosen = select(store.versions(companion_scheme), sections, dossier.anchor, dossier.event_date, version_id)
+        try:
+            chosen = select(
+                store.versions(companion_scheme), sections, dossier.anchor, dossier.event_date, version_id,
+                forced_by=f"the dossier (companions.{role}.version)",
+            )
+        except DossierError as exc:  # the version the dossier names is under companions.<role>, not $.version
+            here = ("companions", role, "version")
+            raise DossierError(exc.message, [replace(p, path=here) if p.path in ((), ("version",)) else p for p in exc.problems]) from None
         if chosen.refusal:
             return chosen
         clash = sorted(set(chosen.choices) & set(choices))
         if clash:
             raise ReferentialError(f"the {role} {companion_scheme} and {scheme} both define section(s) {', '.join(clash)}", [])
         choices.update(chosen.choices)
-        warnings += chosen.warnings
+        warnings += [f"{role} {companion_scheme}: {w}" for w in chosen.warnings]
     return Selection(choices=choices, base=selection.base, forced=selection.forced, warnings=tuple(warnings))
 
 
 def companion_schemes(store: Store, scheme: str, role: str) -> list[str]:
     """The schemes whose versions all declare themselves a `role` of `scheme`."""
-    return [
-        s for s in store.schemes()
-        if all(v.framework == {"scheme": scheme, "role": role} for v in store.versions(s))
-    ]
+    found = []
+    for candidate in store.schemes():
+        try:
+            versions = store.versions(candidate)
+        except RefereeError:  # a scheme that does not load is reported by its own validation
+            continue
+        if all(v.framework == {"scheme": scheme, "role": role} for v in versions):
+            found.append(candidate)
+    return found
 
 
 def assemble(store: Store, selection: Selection, procedure: Procedure) -> Assembly:

@@ -1,12 +1,17 @@
 """Semantic checks of referential versions, beyond what the JSON Schema can say.
 
-- every rule, parameter, table, band set, criterion, time policy and decision
-  cites a provision listed in the version's sources;
+- every rule, parameter (and each record of its value that has a `clause`),
+  table (and each row that has one), band set, criterion, time policy and
+  decision cites a provision listed in the version's sources;
 - band sets cover their range with no gap and no overlap;
 - rules read only parameters, tables, bands and facts that exist for the
-  procedure that runs them, and conclude only its listed outcomes;
+  procedure that runs them (its sections, or those of its companions), and
+  conclude only its listed outcomes;
+- a companion version (a method of a decree) carries data only, and holds
+  every value its framework's procedures read from it;
 - input schemas are valid Cerberus schemas; rule files exist and compile;
-- versions of a scheme form one chain along `supersedes`, with coherent dates.
+- versions of a scheme form one chain along `supersedes`, with coherent dates,
+  and declare the same framework (or none).
 
 A check returns problems (errors) and warnings; it raises nothing, so that one
 run reports everything wrong at once. Coverage is reported per version.
@@ -14,6 +19,7 @@ run reports everything wrong at once. Coverage is reported per version.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -69,8 +75,15 @@ def _cited(version: ReferentialVersion) -> Iterable[tuple[str, tuple, str]]:
             yield section.policy.clause, (*base, "time_policy"), f"time policy of {name}"
         for p in section.parameters.values():
             yield p.clause, (*base, "parameters", p.name), f"parameter {p.name}"
+            if isinstance(p.value, list):  # a list of records may cite a clause per record
+                for i, item in enumerate(p.value):
+                    if isinstance(item, dict) and "clause" in item:
+                        yield item["clause"], (*base, "parameters", p.name, "value", i), f"item {i} of parameter {p.name}"
         for t in section.tables.values():
             yield t.clause, (*base, "tables", t.name), f"table {t.name}"
+            for key, row in t.rows.items():
+                if isinstance(row, dict) and "clause" in row:
+                    yield row["clause"], (*base, "tables", t.name, "rows", key), f"row {key} of table {t.name}"
         for c in section.criteria.values():
             yield c.clause, (*base, "criteria", c.id), f"criterion {c.id}"
         for b in section.bands.values():
@@ -219,7 +232,11 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
     if framework not in store.schemes():
         report.problems.append(Problem(f"its framework {framework!r} is not a scheme of this tree", ("framework", "scheme"), file))
         return
-    for host in store.versions(framework):
+    try:
+        hosts = store.versions(framework)
+    except RefereeError:
+        return  # the framework's own validation reports why it does not load
+    for host in hosts:
         for procedure in host.procedures().values():
             sections = procedure.companions.get(role)
             if not sections:
@@ -229,20 +246,22 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
             if missing:
                 report.problems.append(Problem(f"{where} reads section(s) {', '.join(missing)} of a {role}, which this version lacks", ("sections",), file))
                 continue
+            own = [host.sections[s] for s in procedure.sections if s in host.sections]  # an unknown one is the host's problem
             paths = [store.rule_file(framework, f) for f in procedure.rule_files]
-            paths += [store.rule_file(framework, f) for s in procedure.sections for f in host.sections[s].rule_files]
+            paths += [store.rule_file(framework, f) for s in own for f in s.rule_files]
             try:
                 book = build_rulebook([p for p in paths if p.is_file()], framework)
             except RefereeError:
                 continue  # reported when the framework's own version is checked
-            own = [host.sections[s] for s in procedure.sections]
+            readers = [(f"rule {r.id}", r.references) for r in book.rules]
+            readers += [(f"input check {i}", c.check.references | c.message.references) for i, c in enumerate(procedure.input_checks)]
             mine = [version.sections[s] for s in sections]
             for namespace, attribute in (("params", "parameters"), ("tables", "tables"), ("bands", "bands")):
                 defined = {n for s in own + mine for n in getattr(s, attribute)}
-                for rule in book.rules:
-                    read = {name for ns, name in rule.references if ns == namespace}
+                for who, references in readers:
+                    read = {name for ns, name in references if ns == namespace}
                     for name in sorted(read - defined):
-                        report.problems.append(Problem(f"lacks {namespace}.{name}, which rule {rule.id} of {where} reads", ("sections",), file))
+                        report.problems.append(Problem(f"lacks {namespace}.{name}, which {who} of {where} reads", ("sections",), file))
 
 
 def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:
@@ -271,6 +290,13 @@ def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:
             problems.append(Problem(f"{previous.id} is in force until {previous.in_force_until} but its successor {v.id} starts on {v.in_force_from}", ("in_force_until",), str(previous.path)))
         if previous.repealed_on is not None:
             problems.append(Problem(f"supersedes {previous.id}, which was repealed without replacement", ("supersedes",), file))
+    frameworks = {v.id: v.framework for v in versions}
+    if len({json.dumps(f, sort_keys=True) for f in frameworks.values()}) > 1:
+        for v in versions:
+            problems.append(Problem(
+                "the versions of a scheme declare the same framework, or none: "
+                + "; ".join(f"{i}: {_framework_text(f)}" for i, f in frameworks.items()),
+                ("framework",), str(v.path)))
     roots = [v.id for v in versions if v.supersedes is None]
     if len(roots) > 1:
         problems.append(Problem(f"several first versions (supersedes: null): {', '.join(roots)}", ("supersedes",), str(versions[0].path.parent)))
@@ -278,6 +304,10 @@ def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:
         if len(children) > 1:
             problems.append(Problem(f"{parent} is superseded by several versions: {', '.join(children)}", ("supersedes",), str(by_id[parent].path)))
     return problems
+
+
+def _framework_text(framework: Any) -> str:
+    return "none" if framework is None else f"{framework['role']} of {framework['scheme']}"
 
 
 def referential_files(paths: Iterable[Path]) -> list[Path]:

@@ -43,15 +43,25 @@ def derivation_tree(decision: Mapping[str, Any], fact: str = "outcome") -> dict[
         return {"entry": entry, "premises": children}
 
     selection = [e for e in decision["trail"] if e.get("kind") == "version-selection"]
-    return {"fact": fact, "selection": selection, "tree": node(by_fact[fact])}
+    return {"fact": fact, "selection": selection, "tree": node(by_fact[fact]), "companions": _companions(decision)}
 
 
-def _premise_line(premise: Mapping[str, Any]) -> str:
+def _companions(decision: Mapping[str, Any]) -> dict[str, str]:
+    """Section -> referential, for the sections taken from a companion (e.g. a method of a decree)."""
+    return {
+        v["section"]: v["referential"]
+        for v in decision.get("versions") or ()
+        if isinstance(v, Mapping) and v.get("section") and v.get("referential") not in (None, decision.get("scheme"))
+    }
+
+
+def _premise_line(premise: Mapping[str, Any], companions: Mapping[str, str]) -> str:
     kind = premise.get("kind")
     if kind == "fact":
         where = premise.get("path", "")
         return f"{premise['name']} = {_short(premise.get('value'))}   [dossier {where}]"
-    cite = f"[{premise.get('clause')} · version {premise.get('version')}, section {premise.get('section')}]"
+    version = _version(premise.get("version"), premise.get("section"), companions)
+    cite = f"[{premise.get('clause')} · version {version}, section {premise.get('section')}]"
     unit = f" {premise['unit']}" if premise.get("unit") else ""
     label = {"parameter": "params", "table": "tables", "bands": "bands", "criteria": "criteria", "version": "versions"}.get(kind, kind)
     name = "criteria" if kind == "criteria" else f"{label}.{premise.get('name')}"
@@ -66,11 +76,17 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _version(version: Any, section: Any, companions: Mapping[str, str]) -> str:
+    """A version id, preceded by its referential when it is a companion's."""
+    return f"{companions[section]} {version}" if section in companions else str(version)
+
+
 def render_tree(explained: Mapping[str, Any]) -> str:
+    companions = explained.get("companions") or {}
     lines = ["Versions applied:"]
     for entry in explained["selection"]:
         section = entry.get("section") or "(all)"
-        lines.append(f"  {section}: {entry['version']} ({entry['mode']}) — {entry['because']}")
+        lines.append(f"  {section}: {_version(entry['version'], entry.get('section'), companions)} ({entry['mode']}) — {entry['because']}")
     lines.append("")
     lines.append(f"Why {explained['fact']}:")
 
@@ -84,7 +100,7 @@ def render_tree(explained: Mapping[str, Any]) -> str:
             for i, child in enumerate(node["premises"]):
                 walk(child, child_prefix, i == len(node["premises"]) - 1, False)
         else:
-            lines.append(f"{prefix}{branch}{_premise_line(node['premise'])}")
+            lines.append(f"{prefix}{branch}{_premise_line(node['premise'], companions)}")
 
     walk(explained["tree"], "  ", True, True)
     return "\n".join(lines)

@@ -88,6 +88,14 @@ def _sum(*args: Any) -> Any:
     return sum(_numbers(args, "sum"))
 
 
+def _product(*args: Any) -> Any:
+    """The product of numbers (1 for an empty list), e.g. of the factors (1 - rate) of discounts applied in turn."""
+    result: Any = 1
+    for v in _numbers(args, "product"):
+        result *= v
+    return result
+
+
 def _round(number: Any, digits: int = 0) -> Any:
     """Round half away from zero (the commercial rounding texts mean), not banker's rounding."""
     _numbers((number,), "round")
@@ -187,6 +195,42 @@ def _distinct(items: Any) -> list:
     return seen
 
 
+# A paragraph ends at a blank line, or at a line break before a list item ("- ", "* ", "• ", "– ", "1. ", "2) ").
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*|\n(?=[^\S\n]*(?:[-*•–—]|\d+[.)])\s)")
+# A candidate end of sentence: . ! ? or …, then the closing quotes or brackets that belong to it (French
+# typography puts a space before », as in « … vérification. »), before a space.
+_SENTENCE_END = re.compile(r"[.!?…]+(?: ?[»”\"’)\]])*(?= )")
+
+
+def _sentences(text: Any) -> list:
+    """The sentences of a text, in order, each with its runs of white space written as one space.
+
+    A sentence ends at `.`, `!`, `?` or `…` (with the closing quotes or brackets after it) followed by a
+    space and then neither a lower-case letter nor a digit ("env. 500", "art. 30 al. 2" do not end one);
+    nor does a single letter's full stop (an initial, "J. Martin"), or one after no letter ("1. Premier").
+    A blank line, or a line break before a list item, ends a sentence too.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"sentences() takes a string, got {text!r}")
+    result: list = []
+    for paragraph in _PARAGRAPH_BREAK.split(text):
+        paragraph = " ".join(paragraph.split())
+        start = 0
+        for end in _SENTENCE_END.finditer(paragraph):
+            piece, following = paragraph[start : end.start()], paragraph[end.end() + 1 : end.end() + 2]
+            words = piece.split()
+            if (
+                following.islower() or following.isdigit()
+                or not any(c.isalpha() for c in piece)
+                or (len(words[-1]) == 1 and words[-1].isalpha())
+            ):
+                continue
+            result.append(paragraph[start : end.end()].strip())
+            start = end.end()
+        result.append(paragraph[start:].strip())
+    return [sentence for sentence in result if sentence]
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 _last_failure: list[Exception] = []
 
@@ -211,6 +255,7 @@ for _name, _function in (
     ("min", _min),
     ("max", _max),
     ("sum", _sum),
+    ("product", _product),
     ("round", _round),
     ("add_days", _add_days),
     ("add_months", _add_months),
@@ -222,6 +267,7 @@ for _name, _function in (
     ("order_by", _order_by),
     ("distinct", _distinct),
     ("format_date", _format_date),
+    ("sentences", _sentences),
 ):
     register(_name, _function)
 
@@ -326,7 +372,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+        return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(v, Mapping) for v in value):  # records: one per parenthesis
             return "; ".join(f"({format_value(v)})" for v in value)

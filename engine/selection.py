@@ -13,6 +13,9 @@ The rules of time (DESIGN.md "Time"):
    cycle anchored before the repeal keeps its version.
 4. An evaluator may force a version: every section is taken from it, and the
    selection warns when that is not what the rules of time would have chosen.
+5. A cycle anchored when no version was in force can only be governed by a
+   version whose requested sections are all `retroactive`, each section once
+   the event date is on or after its `from` + grace.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ def select(
     anchor: dt.date,
     event: dt.date,
     forced: str | None = None,
+    forced_by: str = "the evaluator (--version)",
 ) -> Selection:
     versions = sorted(versions, key=lambda v: v.in_force_from)
     if event < anchor:
@@ -83,7 +87,7 @@ def select(
             [Problem(f"event_date {event} is before cycle.anchor {anchor}", ("event_date",))],
         )
     if forced is not None:
-        return _forced(versions, sections, anchor, event, forced)
+        return _forced(versions, sections, anchor, event, forced, forced_by)
     try:
         base: ReferentialVersion | None = in_force_on(versions, anchor)
     except DossierError:
@@ -148,9 +152,10 @@ def _choose(
                     policy.clause,
                 )
             else:
+                grace = f" with {policy.grace_months} months' grace" if policy.grace_months else ""
                 deferred.append(
                     f"version {version.id} applies to running cycles only from {effective} "
-                    f"(retroactive from {policy.since} with {policy.grace_months} months' grace)"
+                    f"(retroactive from {policy.since}{grace})"
                 )
         elif version.in_force_from <= event:
             said = f" (its {policy.clause})" if policy.mode == "pinned" and policy.clause else ""
@@ -192,6 +197,7 @@ def _forced(
     anchor: dt.date,
     event: dt.date,
     forced: str,
+    forced_by: str,
 ) -> Selection:
     chosen = version_by_id(versions, forced)
     missing = [s for s in sections if s not in chosen.sections]
@@ -215,7 +221,7 @@ def _forced(
                     f"to version {natural.choices[name].version.id}: {natural.choices[name].reason}"
                 )
     choices = {
-        name: SectionChoice(name, chosen, "forced", f"version {forced} was forced by the evaluator (--version)")
+        name: SectionChoice(name, chosen, "forced", f"version {forced} was forced by {forced_by}")
         for name in sections
     }
     return Selection(choices=choices, base=chosen, forced=forced, warnings=tuple(warnings))

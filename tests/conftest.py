@@ -68,14 +68,17 @@ def judge(
     scheme: str = OCO2,
     version: str | None = None,
     runtime: str = "durable-rules",
+    companions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a dossier built from its parts; returns the decision document."""
-    document = dossier_document(procedure, facts, anchor, event, scheme=scheme)
+    document = dossier_document(procedure, facts, anchor, event, scheme=scheme, companions=companions)
     return evaluate(store, read_dossier(document, f"test dossier ({procedure})"), version=version, runtime=runtime)
 
 
-def dossier_document(procedure: str, facts: dict[str, Any], anchor: str, event: str, *, scheme: str = OCO2) -> dict[str, Any]:
-    return {
+def dossier_document(
+    procedure: str, facts: dict[str, Any], anchor: str, event: str, *, scheme: str = OCO2, companions: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    document = {
         "scheme": scheme,
         "procedure": procedure,
         "dossier_id": f"test-{procedure}",
@@ -84,6 +87,9 @@ def dossier_document(procedure: str, facts: dict[str, Any], anchor: str, event: 
         "event_date": event,
         "facts": facts,
     }
+    if companions is not None:
+        document["companions"] = companions
+    return document
 
 
 def write_dossier(path: Path, procedure: str, facts: dict[str, Any], anchor: str, event: str) -> Path:

@@ -426,7 +426,7 @@ def test_integer_division_by_zero_is_an_error() -> None:
 
 
 def test_registered_functions_are_registered_once() -> None:
-    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band", "order_by", "distinct", "format_date"} <= set(FUNCTIONS)
+    assert {"min", "max", "sum", "round", "add_days", "add_months", "add_years", "days_between", "months_between", "lookup", "band", "order_by", "distinct", "format_date", "product", "sentences"} <= set(FUNCTIONS)
     with pytest.raises(ValueError, match="'round' is already registered"):
         register("round", round)
 
@@ -464,7 +464,7 @@ def test_a_bad_placeholder_is_refused_at_compile(source: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(True, "yes"), (False, "no"), (2.0, "2"), (1 / 3, "0.33"), (82.5, "82.5"), ([], "none"), (["a", 1], "a, 1"), (None, "not given"), ({"A": 25}, "A: 25"), ("x", "x"), (7, "7"),
+    [(True, "yes"), (False, "no"), (2.0, "2"), (1 / 3, "0.333"), (2154.985, "2154.985"), (0.0004, "0"), (82.5, "82.5"), ([], "none"), (["a", 1], "a, 1"), (None, "not given"), ({"A": 25}, "A: 25"), ("x", "x"), (7, "7"),
      ([{"company": "A", "rate": 0.2}, {"company": "B", "rate": 0.4}], "(company: A, rate: 0.2); (company: B, rate: 0.4)"),
      ([{"a": 1}, "b"], "a: 1, b")],
 )
@@ -524,3 +524,50 @@ def test_format_date(source: str, text: str) -> None:
 def test_format_date_refuses_bad_dates_and_patterns(source: str, message: str) -> None:
     with pytest.raises(ExpressionError, match=re.escape(message)):
         Expression.compile(source).evaluate(Scope({}, {}))
+
+
+@pytest.mark.parametrize(("source", "value"), [("product([0.9, 0.95, 0.97])", 0.9 * 0.95 * 0.97), ("product([])", 1), ("product(2, 3)", 6)])
+def test_product(source: str, value: Any) -> None:
+    assert Expression.compile(source).evaluate(Scope({}, {})) == pytest.approx(value)
+
+
+def test_product_takes_numbers() -> None:
+    with pytest.raises(ExpressionError, match="product"):
+        Expression.compile("product(['a'])").evaluate(Scope({}, {}))
+
+
+# --- sentences ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Une phrase. Une autre ! La troisième ? Fin…", ["Une phrase.", "Une autre !", "La troisième ?", "Fin…"]),
+        ("Sans point final", ["Sans point final"]),
+        ("", []),
+        ("  \n\n ", []),
+        ("Sur deux\n   lignes. Suite.", ["Sur deux lignes.", "Suite."]),
+        ("Titre\n\nParagraphe.", ["Titre", "Paragraphe."]),
+        ("Liste :\n- un\n* deux\n• trois\n1. quatre\n2) cinq", ["Liste :", "- un", "* deux", "• trois", "1. quatre", "2) cinq"]),
+        ("Il dit « c'est fini. » Puis il part.", ["Il dit « c'est fini. »", "Puis il part."]),
+        ('Il dit "oui." Puis (vraiment.) Non.', ['Il dit "oui."', "Puis (vraiment.)", "Non."]),
+        ("Il y a env. 500 arbres, cf. art. 30. Bien.", ["Il y a env. 500 arbres, cf. art. 30.", "Bien."]),
+        ("Selon J. Martin. Oui.", ["Selon J. Martin.", "Oui."]),
+        ("Voir M. Dupont.", ["Voir M. Dupont."]),
+        ("Voir Mme. Durand.", ["Voir Mme.", "Durand."]),
+        ("Prix : 1.5 €. Vraiment ?! Oui.", ["Prix : 1.5 €.", "Vraiment ?!", "Oui."]),
+    ],
+)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert Expression.compile("sentences(facts.text)").evaluate(Scope({}, {"text": text})) == expected
+
+
+def test_sentences_quote_where_a_pattern_matches() -> None:
+    text = "Nous finançons un projet. Nous sommes NEUTRES en carbone\ndepuis 2024. Merci."
+    source = "sentences(facts.text).filter(s, s.matches('(?i)neutres? en carbone'))"
+    assert Expression.compile(source).evaluate(Scope({}, {"text": text})) == ["Nous sommes NEUTRES en carbone depuis 2024."]
+
+
+def test_sentences_takes_a_string() -> None:
+    with pytest.raises(ExpressionError, match=r"sentences\(\) takes a string, got 3"):
+        Expression.compile("sentences(3)").evaluate(Scope({}, {}))

@@ -354,3 +354,104 @@ def test_an_anchor_before_every_version_is_refused(scratch: Path) -> None:
 
 def test_an_anchor_on_the_first_day_is_served(scratch: Path) -> None:
     assert select(versions_of(scratch), SECTIONS, D(2014, 5, 19), D(2014, 5, 19)).base.id == V1  # type: ignore[union-attr]
+
+
+# --- a cycle older than every version: a retroactive version may reach back ---------------------------------------
+
+
+def first_version(**policies: dict[str, Any]) -> dict[str, Any]:
+    """The 2014-05-19 version with other time policies for its sections."""
+    document = bc_document()
+    for section, policy in policies.items():
+        document["sections"][section]["time_policy"] = policy
+    return document
+
+
+def reaching_back(since: dt.date, grace_months: int | None = None) -> dict[str, Any]:
+    """A first version whose two sections apply to cycles that started before it."""
+    return first_version(assessment=retroactive(since, grace_months), resources={**retroactive(since, grace_months), "clause": "process §5"})
+
+
+@pytest.mark.parametrize(
+    ("event", "governs"),
+    [
+        (D(2014, 8, 18), False),  # in force, but within the grace
+        (D(2014, 8, 19), True),  # from + 3 months
+        (D(2015, 1, 1), True),
+    ],
+)
+def test_a_retroactive_version_reaches_back_to_a_cycle_older_than_every_version(scratch: Path, event: dt.date, governs: bool) -> None:
+    versions = versions_of(scratch, reaching_back(D(2014, 5, 19), 3))
+    anchor = D(2013, 9, 1)
+    if governs:
+        selection = select(versions, SECTIONS, anchor, event)
+        assert selection.base is None and selection.refusal is None
+        assert modes(selection) == {"assessment": (V1, "retroactive"), "resources": (V1, "retroactive")}
+        assert selection.choices["resources"].clause == "process §5"
+        assert selection.choices["assessment"].reason == (
+            f"version {V1} applies section 'assessment' to running cycles from 2014-05-19 after a grace of 3 months; "
+            f"the event date {event} is on or after 2014-08-19"
+        )
+        return
+    with pytest.raises(DossierError) as raised:
+        select(versions, SECTIONS, anchor, event)
+    assert raised.value.message == f"no version of {BC} governs section 'assessment' of a cycle anchored on 2013-09-01 on {event}"
+    assert [(p.path, p.message) for p in raised.value.problems] == [
+        (("event_date",), f"version {V1} applies to running cycles only from 2014-08-19 (retroactive from 2014-05-19 with 3 months' grace)")
+    ]
+
+
+def test_a_later_retroactive_version_reaches_back_past_a_pinned_first_version(scratch: Path) -> None:
+    later = successor("2024-04-01", D(2024, 4, 1), assessment=retroactive(D(2024, 4, 1)), resources={**retroactive(D(2024, 4, 1)), "clause": "process §5"})
+    versions = versions_of(scratch, later)
+    selection = select(versions, SECTIONS, D(2014, 1, 6), D(2024, 4, 1))
+    assert modes(selection) == {"assessment": ("2024-04-01", "retroactive"), "resources": ("2024-04-01", "retroactive")}
+    with pytest.raises(DossierError) as raised:
+        select(versions, SECTIONS, D(2014, 1, 6), D(2024, 3, 31))
+    assert raised.value.problems[0].message == (
+        f"version {V1} (in force from 2014-05-19) applies from the next cycle (its process §8); "
+        "version 2024-04-01 applies to running cycles only from 2024-04-01 (retroactive from 2024-04-01)"
+    )
+
+
+def test_a_version_retroactive_in_one_section_only_does_not_reach_back(scratch: Path) -> None:
+    versions = versions_of(scratch, first_version(assessment=retroactive(D(2014, 5, 19))))
+    with pytest.raises(DossierError) as raised:
+        select(versions, SECTIONS, D(2013, 9, 1), D(2015, 1, 1))
+    assert raised.value.message == f"no version of {BC} was in force on 2013-09-01"
+    assert raised.value.problems[0].path == ("cycle", "anchor")
+    # the section it does take back alone is served
+    assert modes(select(versions, ("assessment",), D(2013, 9, 1), D(2015, 1, 1))) == {"assessment": (V1, "retroactive")}
+
+
+def test_a_pinned_first_version_still_refuses_a_cycle_older_than_it(scratch: Path) -> None:
+    versions_of(scratch)
+    with pytest.raises(DossierError) as raised:
+        evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2015, 1, 1)))
+    assert raised.value.message == f"dossier.yaml: no version of {BC} was in force on 2013-09-01"
+    assert [(p.path, p.message) for p in raised.value.problems] == [(("cycle", "anchor"), f"known versions: {V1} (from 2014-05-19)")]
+
+
+def test_a_cycle_older_than_every_version_is_decided_once_the_version_reaches_back(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    versions_of(scratch, reaching_back(D(2014, 5, 19), 3))
+    decision = evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2014, 9, 1)))
+    assert decision["outcome"] == "compliant"
+    assert {v["section"]: (v["version"], v["mode"]) for v in decision["versions"]} == {
+        "assessment": (V1, "retroactive"),
+        "resources": (V1, "retroactive"),
+    }
+    with pytest.raises(DossierError) as raised:  # within the grace
+        evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2014, 7, 1)))
+    assert raised.value.message == f"dossier.yaml: no version of {BC} governs section 'assessment' of a cycle anchored on 2013-09-01 on 2014-07-01"
+    assert raised.value.problems[0].path == ("event_date",)
+
+
+def test_a_version_retroactive_from_before_its_entry_into_force_reaches_back_to_events_before_it(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    # published and in force on 19 May 2014, applying from 1 January 2014: a cycle of 2013 judged on 1 March 2014
+    versions_of(scratch, reaching_back(D(2014, 1, 1)))
+    decision = evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2014, 3, 1)))
+    assert decision["outcome"] == "compliant"
+    assert {v["mode"] for v in decision["versions"]} == {"retroactive"}
+    with pytest.raises(DossierError) as raised:
+        evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2013, 12, 31)))
+    assert raised.value.message.startswith(f"dossier.yaml: no version of {BC} governs section 'assessment'")
