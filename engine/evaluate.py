@@ -247,8 +247,8 @@ def _refusal(dossier: Dossier, selection: Selection) -> dict[str, Any]:
         ],
         forced_version=None,
         trail=[
-            {"id": "version:repealed", "kind": "version-selection", "section": None, "version": base.id,
-             "mode": "repealed", "clause": None, "because": selection.refusal}
+            {"id": "version:repealed", "kind": "version-selection", "section": None, "referential": base.scheme,
+             "version": base.id, "mode": "repealed", "clause": None, "because": selection.refusal}
         ],
         rules_digest=None,
         referentials={base.label: base.digest},

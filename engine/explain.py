@@ -29,6 +29,13 @@ def derivation_tree(decision: Mapping[str, Any], fact: str = "outcome") -> dict[
     """The tree for `fact` as nested data: node = trail entry + its premises' subtrees."""
     entries = {e["id"]: e for e in decision["trail"]}
     by_fact = {e["fact"]: e for e in decision["trail"] if e.get("kind") == "fact"}
+    selection = [e for e in decision["trail"] if e.get("kind") == "version-selection"]
+    refusal = [e for e in selection if e.get("mode") == "repealed"]
+    if fact == "outcome" and fact not in by_fact and refusal:
+        # no rule ran: the outcome is the version selection's own (a repealed version refuses the cycle)
+        entry = {"fact": "outcome", "value": decision["outcome"], "rule": "version selection", "clause": refusal[0].get("clause"),
+                 "version": refusal[0]["version"], "because": refusal[0]["because"]}
+        return {"fact": fact, "selection": selection, "tree": {"entry": entry, "premises": []}, "companions": _companions(decision)}
     if fact not in by_fact:
         known = ", ".join(sorted(by_fact)) or "none"
         raise DecisionFileError(f"no rule concluded {fact!r} in this decision", [Problem(f"concluded facts: {known}", ("trail",))])
@@ -42,7 +49,6 @@ def derivation_tree(decision: Mapping[str, Any], fact: str = "outcome") -> dict[
                 children.append({"premise": premise})
         return {"entry": entry, "premises": children}
 
-    selection = [e for e in decision["trail"] if e.get("kind") == "version-selection"]
     return {"fact": fact, "selection": selection, "tree": node(by_fact[fact]), "companions": _companions(decision)}
 
 
@@ -86,7 +92,10 @@ def render_tree(explained: Mapping[str, Any]) -> str:
     lines = ["Versions applied:"]
     for entry in explained["selection"]:
         section = entry.get("section") or "(all)"
-        lines.append(f"  {section}: {_version(entry['version'], entry.get('section'), companions)} ({entry['mode']}) — {entry['because']}")
+        version = _version(entry["version"], entry.get("section"), companions)
+        if entry.get("referential"):
+            version = f"{entry['referential']} {entry['version']}"
+        lines.append(f"  {section}: {version} ({entry['mode']}) — {entry['because']}")
     lines.append("")
     lines.append(f"Why {explained['fact']}:")
 
@@ -95,7 +104,8 @@ def render_tree(explained: Mapping[str, Any]) -> str:
         child_prefix = prefix + ("" if top else ("   " if last else "│  "))
         if "entry" in node:
             e = node["entry"]
-            lines.append(f"{prefix}{branch}{e['fact']} = {_short(e['value'])}   [rule {e['rule']} · {e['clause']} · version {e['version']}]")
+            cited = " · ".join(str(x) for x in (f"rule {e['rule']}", e["clause"], f"version {e['version']}") if x)
+            lines.append(f"{prefix}{branch}{e['fact']} = {_short(e['value'])}   [{cited}]")
             lines.append(f"{child_prefix}{'   ' if not node['premises'] else '│  '}because: {e['because']}")
             for i, child in enumerate(node["premises"]):
                 walk(child, child_prefix, i == len(node["premises"]) - 1, False)

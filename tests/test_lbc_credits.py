@@ -758,3 +758,27 @@ def test_both_runtimes_decide_alike(store: Store, case: tuple[str, dict[str, Any
     durable = lbc(store, procedure, facts, anchor, event, method=method)
     python = lbc(store, procedure, facts, anchor, event, method=method, runtime="python")
     assert canonical_json(durable) == canonical_json(python)
+
+
+# --- explain on the art. 17 and art. 32 decisions ------------------------------------------------------------
+
+
+def test_explain_shows_why_the_arrete_reaches_back(cli: Callable[..., Any], tmp_path: Path) -> None:
+    text = explain_text(cli, tmp_path, EXAMPLES / "credits-boisement-labelled-2020-retroactive-quantified.yaml")
+    assert applied(text, "credits").endswith(
+        "2025-09-05 (retroactive) — version 2025-09-05 applies section 'credits' to running cycles from 2025-09-08; "
+        "the event date 2025-11-12 is on or after 2025-09-08"
+    )
+    assert "2019-04-01 (pinned) — version 2019-04-01 was in force on the cycle anchor 2020-10-05" in applied(text, "method_quantification")
+
+
+def test_explain_shows_why_a_repealed_method_refuses(repealed: Store, cli: Callable[..., Any], tmp_path: Path) -> None:
+    path = write_lbc(tmp_path / "late.yaml", lbc_document("project_credits", HEDGES, "2026-09-01", "2026-11-02", HAIES))
+    result = cli("evaluate", path, "--format", "json", root=repealed.root)
+    assert result.exit_code == 0, result.output
+    decision = tmp_path / "late.json"
+    decision.write_text(result.stdout, encoding="utf-8")
+    explained = cli("explain", decision, root=repealed.root)
+    assert explained.exit_code == 0, explained.output
+    assert f"(all): label-bas-carbone-haies 2026-03-01 (repealed) — {REFUSAL.format(anchor='2026-09-01')}" in explained.stdout
+    assert "outcome = version_repealed   [rule version selection · version 2026-03-01]" in explained.stdout
