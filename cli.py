@@ -126,8 +126,11 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 def versions(store: Store, scheme: str, as_of: dt.date | None, output_format: str) -> None:
     """List the versions of SCHEME with their dates and status."""
     day = as_of or dt.date.today()
-    rows = versions_table(store.versions(scheme), day)
-    _emit({"scheme": scheme, "as_of": day.isoformat(), "versions": rows}, output_format, lambda d: versions_text(scheme, d["versions"], day))
+    loaded = store.versions(scheme)
+    framework = loaded[0].framework
+    rows = versions_table(loaded, day)
+    listing = {"scheme": scheme, "as_of": day.isoformat(), "framework": framework, "versions": rows}
+    _emit(listing, output_format, lambda d: versions_text(scheme, d["versions"], day, framework))
 
 
 @main.command()

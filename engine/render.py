@@ -77,8 +77,9 @@ def versions_table(versions: Sequence[ReferentialVersion], day: dt.date) -> list
     return rows
 
 
-def versions_text(scheme: str, rows: Iterable[Mapping[str, Any]], day: dt.date) -> str:
-    lines = [f"Versions of {scheme} as of {day}:"]
+def versions_text(scheme: str, rows: Iterable[Mapping[str, Any]], day: dt.date, framework: Mapping[str, str] | None = None) -> str:
+    of = f" (a {framework['role']} of {framework['scheme']})" if framework else ""
+    lines = [f"Versions of {scheme}{of} as of {day}:"]
     for r in rows:
         until = f" until {r['in_force_until']}" if r["in_force_until"] else ""
         repeal = f", repealed on {r['repealed_on']}" if r["repealed_on"] else ""

@@ -300,6 +300,14 @@ def test_versions_json_output_parses(cli: Callable[..., Any]) -> None:
     assert data["scheme"] == BC and data["as_of"] == "2024-01-01"
     assert [(v["id"], v["status"], v["in_force_from"]) for v in data["versions"]] == [("2014-05-19", "in force", "2014-05-19")]
     assert data["versions"][0]["digest"].startswith("sha256:")
+    assert data["framework"] is None
+
+
+def test_versions_of_a_method_name_its_framework(cli: Callable[..., Any]) -> None:
+    text = cli("versions", "label-bas-carbone-haies", "--as-of", "2026-06-01")
+    assert text.stdout.startswith("Versions of label-bas-carbone-haies (a method of label-bas-carbone) as of 2026-06-01:\n")
+    data = json.loads(cli("versions", "label-bas-carbone-haies", "--format", "json").stdout)
+    assert data["framework"] == {"scheme": "label-bas-carbone", "role": "method"}
 
 
 def test_validate_json_output_parses(cli: Callable[..., Any]) -> None:
