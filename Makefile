@@ -28,6 +28,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/fec.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
