@@ -29,6 +29,18 @@ class _Validator(cerberus.Validator):
     def _normalize_coerce_date(self, value: Any) -> dt.date:
         return parse_date(value)
 
+    def _check_with_companion(self, field: str, value: Any) -> None:
+        """A companion is named by its scheme id, or by {scheme, version} to name a version."""
+        def text(x: Any) -> bool:
+            return isinstance(x, str) and x.strip() != ""
+
+        named = text(value) or (
+            isinstance(value, Mapping) and text(value.get("scheme")) and set(value) <= {"scheme", "version"}
+            and ("version" not in value or text(value["version"]))
+        )
+        if not named:
+            self._error(field, f"must be a scheme id, or {{scheme: ID, version: ID}}; got {value!r}")
+
 
 ENVELOPE = {
     "scheme": {"type": "string", "required": True, "empty": False},
@@ -49,12 +61,7 @@ ENVELOPE = {
     "companions": {  # role -> the companion referential's scheme, or {scheme, version} to name a version
         "type": "dict",
         "keysrules": {"type": "string", "regex": "^[a-z][a-z0-9_]*$"},
-        "valuesrules": {
-            "anyof": [
-                {"type": "string", "empty": False},
-                {"type": "dict", "schema": {"scheme": {"type": "string", "required": True, "empty": False}, "version": {"type": "string", "empty": False}}},
-            ]
-        },
+        "valuesrules": {"check_with": "companion"},
     },
     "facts": {"type": "dict", "required": True},
 }

@@ -485,8 +485,10 @@ def test_a_scheme_whose_versions_do_not_all_declare_the_framework_is_no_companio
 @pytest.mark.parametrize(
     ("named", "path", "words"),
     [
-        ({"method": {"version": A1}}, "$.companions.method", "required field"),
-        ({"method": ""}, "$.companions.method", "empty values not allowed"),
+        ({"method": {"version": A1}}, "$.companions.method", "must be a scheme id, or {scheme: ID, version: ID}; got {'version': '2020-01-01'}"),
+        ({"method": ""}, "$.companions.method", "must be a scheme id, or {scheme: ID, version: ID}; got ''"),
+        ({"method": 42}, "$.companions.method", "must be a scheme id, or {scheme: ID, version: ID}; got 42"),
+        ({"method": {"scheme": ALPHA, "edition": "2"}}, "$.companions.method", "must be a scheme id, or {scheme: ID, version: ID}"),
         ({"Method": ALPHA}, "$.companions.Method", "value does not match regex"),
     ],
 )
