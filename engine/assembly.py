@@ -106,16 +106,17 @@ def with_companions(store: Store, selection: Selection, procedure: Procedure, do
     choices = dict(selection.choices)
     warnings = list(selection.warnings)
     for role, sections in procedure.companions.items():
+        candidates = companion_schemes(store, scheme, role)
         if role not in named:
             raise DossierError(
                 f"procedure {procedure.name!r} reads a {role}: name it under companions.{role}",
-                [Problem(f"required: {{{role}: SCHEME}} with one of: {', '.join(companion_schemes(store, scheme, role)) or 'none'}", ("companions", role))],
+                [Problem(f"required: {{{role}: SCHEME}} with one of: {', '.join(candidates) or 'none'}", ("companions", role))],
             )
         companion_scheme, version_id = named[role]
-        if companion_scheme not in companion_schemes(store, scheme, role):
+        if companion_scheme not in candidates:
             raise DossierError(
                 f"{companion_scheme!r} is not a {role} of {scheme}",
-                [Problem(f"known: {', '.join(companion_schemes(store, scheme, role)) or 'none'}", ("companions", role))],
+                [Problem(f"known: {', '.join(candidates) or 'none'}", ("companions", role))],
             )
         try:
             chosen = select(
