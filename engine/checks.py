@@ -159,8 +159,7 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     except RefereeError as exc:
         report.problems += [Problem(f"{where}: {exc.message}: {p.message}", p.path, str(version.path)) for p in exc.problems]
         schema = dict(procedure.input)
-    files = list(procedure.rule_files) + [f for s in procedure.sections for f in version.sections[s].rule_files]
-    paths = [store.rule_file(version.scheme, f) for f in files]
+    paths = _rule_paths(store, version, procedure)
     absent = [p for p in paths if not p.is_file()]
     for path in absent:
         report.problems.append(Problem(f"{where} lists rule file {path}, which does not exist", ("sections",), str(version.path)))
@@ -207,6 +206,13 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     return list(book.rules)
 
 
+def _rule_paths(store: Store, version: ReferentialVersion, procedure: Any) -> list[Path]:
+    """The procedure's own rule files, then those of its sections (as assembly runs them)."""
+    files = list(procedure.rule_files)
+    files += [f for s in procedure.sections if s in version.sections for f in version.sections[s].rule_files]
+    return [store.rule_file(version.scheme, f) for f in files]
+
+
 def _companion_sections(store: Store, version: ReferentialVersion, procedure: Any) -> list[Any]:
     """Every version of every companion (e.g. each method) may serve: their sections' names are known."""
     from .assembly import companion_schemes
@@ -247,10 +253,8 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
                 report.problems.append(Problem(f"{where} reads section(s) {', '.join(missing)} of a {role}, which this version lacks", ("sections",), file))
                 continue
             own = [host.sections[s] for s in procedure.sections if s in host.sections]  # an unknown one is the host's problem
-            paths = [store.rule_file(framework, f) for f in procedure.rule_files]
-            paths += [store.rule_file(framework, f) for s in own for f in s.rule_files]
             try:
-                book = build_rulebook([p for p in paths if p.is_file()], framework)
+                book = build_rulebook([p for p in _rule_paths(store, host, procedure) if p.is_file()], framework)
             except RefereeError:
                 continue  # reported when the framework's own version is checked
             readers = [(f"rule {r.id}", r.references) for r in book.rules]

@@ -19,7 +19,7 @@ from .dossier import Dossier, load_dossier, validate_facts
 from .errors import DossierError, EvaluationError, Problem, ReferentialError
 from .expressions import ExpressionError
 from .inference import Derivation, Inference
-from .referential import Criterion, Procedure, ReferentialVersion
+from .referential import Procedure, ReferentialVersion
 from .rules import OUTCOME
 from .runtime import get_runtime
 from .selection import Selection
@@ -51,25 +51,23 @@ def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime
     versions = store.versions(dossier.scheme)
     try:
         selection, procedure = select_for(versions, dossier.procedure, dossier.anchor, dossier.event_date, forced)
-    except DossierError as exc:  # selection knows dates, not files: name the dossier
-        problems = [replace(p, file=p.file or dossier.source) for p in exc.problems]
-        raise DossierError(f"{dossier.source}: {exc.message}", problems) from None
+    except DossierError as exc:
+        raise _in_dossier(exc, dossier) from None
     if selection.refusal:
         assert selection.base is not None
         base = selection.base
-        validate_facts(dossier, procedure, _criteria(procedure, lambda _: base), f"{base.label}, procedure {procedure.name}")
+        _validated(dossier, procedure, lambda _: base)
         return _refusal(dossier, selection)
     try:
         companion = with_companions(store, selection, procedure, dossier)
     except DossierError as exc:
-        raise DossierError(f"{dossier.source}: {exc.message}", [replace(p, file=p.file or dossier.source) for p in exc.problems]) from None
+        raise _in_dossier(exc, dossier) from None
     if companion.refusal:  # e.g. a method repealed before the project's cycle started
-        validate_facts(dossier, procedure, _criteria(procedure, selection.version_of), f"{selection.version_of(procedure.section).label}, procedure {procedure.name}")
+        _validated(dossier, procedure, selection.version_of)
         return _refusal(dossier, companion)
     selection = companion
     assembly = assemble(store, selection, procedure)
-    where = f"{selection.version_of(procedure.section).label}, procedure {procedure.name}"
-    inputs = validate_facts(dossier, procedure, _criteria(procedure, selection.version_of), where)
+    inputs, where = _validated(dossier, procedure, selection.version_of)
     inference = Inference(assembly, inputs)
     _check_inputs(inference, dossier)
     get_runtime(runtime).run(assembly.rulebook, [name for name, value in inputs.items()], inference.fire)
@@ -77,8 +75,16 @@ def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime
     return _decision(dossier, assembly, inference)
 
 
-def _criteria(procedure: Procedure, version_of: Callable[[str], ReferentialVersion]) -> dict[str, Criterion]:
-    return {c.id: c for name in procedure.sections for c in version_of(name).sections[name].criteria.values()}
+def _in_dossier(exc: DossierError, dossier: Dossier) -> DossierError:
+    """Selection knows dates, not files: the same error, naming the dossier."""
+    return DossierError(f"{dossier.source}: {exc.message}", [replace(p, file=p.file or dossier.source) for p in exc.problems])
+
+
+def _validated(dossier: Dossier, procedure: Procedure, version_of: Callable[[str], ReferentialVersion]) -> tuple[dict[str, Any], str]:
+    """The dossier's facts checked against the procedure's input; and where that input comes from."""
+    where = f"{version_of(procedure.section).label}, procedure {procedure.name}"
+    criteria = {c.id: c for name in procedure.sections for c in version_of(name).sections[name].criteria.values()}
+    return validate_facts(dossier, procedure, criteria, where), where
 
 
 def _check_inputs(inference: Inference, dossier: Dossier) -> None:
