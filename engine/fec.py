@@ -56,7 +56,7 @@ COLUMNS: tuple[str, ...] = (
     "Montantdevise",
     "Idevise",
 )
-_ENTRY_DATE, _ACCOUNT, _ACCOUNT_LABEL = 3, 4, 5
+_JOURNAL, _ENTRY_DATE, _ACCOUNT, _ACCOUNT_LABEL, _PIECE, _ENTRY_LABEL = 0, 3, 4, 5, 8, 10
 _DEBIT, _CREDIT, _CURRENCY_AMOUNT = 11, 12, 16
 _OPTIONAL_DATES = (9, 14, 15)  # PieceDate, DateLet, ValidDate: checked when present
 _SEPARATORS = {"\t": "tab", "|": "pipe"}
@@ -204,6 +204,8 @@ class FecSummary:
     rejected_lines: int
     totals: Totals
     categories: dict[str, Totals]
+    category_accounts: dict[str, tuple[str, ...]]
+    skipped_journals: dict[str, Totals]
     out_of_scope: dict[str, Totals]
     unmapped: dict[str, UnmappedAccount]
     unmapped_lines_not_listed: int
@@ -227,7 +229,10 @@ class FecSummary:
             "blank_lines": self.blank_lines,
             "rejected_lines": self.rejected_lines,
             "totals": self.totals.to_dict(),
-            "categories": [{"category": name, **t.to_dict()} for name, t in self.categories.items()],
+            "categories": [
+                {"category": name, "accounts": list(self.category_accounts[name]), **t.to_dict()} for name, t in self.categories.items()
+            ],
+            "skipped_journals": [{"journal": name, **t.to_dict()} for name, t in self.skipped_journals.items()],
             "out_of_scope": [{"account_class": name, **t.to_dict()} for name, t in self.out_of_scope.items()],
             "unmapped": [u.to_dict() for u in self.unmapped.values()],
             "unmapped_lines_not_listed": self.unmapped_lines_not_listed,
@@ -255,6 +260,8 @@ class FecSummary:
             if self.unmapped_lines_not_listed:
                 out.append(f"  … and {_count(self.unmapped_lines_not_listed, 'line')} of other unmapped accounts")
         out += ["", "Categories:"] + ([_totals_row(name, t) for name, t in self.categories.items()] or ["  (none)"])
+        if self.skipped_journals:
+            out += ["", "Skipped journals (e.g. opening entries):"] + [_totals_row(f"journal {name}", t) for name, t in self.skipped_journals.items()]
         out += ["", "Out of scope, by account class:"]
         out += [_totals_row(f"class {name}", t) for name, t in self.out_of_scope.items()] or ["  (none)"]
         out += ["", _totals_row("all lines read", self.totals)]
@@ -281,19 +288,24 @@ def _totals_row(name: str, t: Totals) -> str:
     return f"  {name}: {_count(t.lines, 'line')}, net {t.net} (debit {t.debit}, credit {t.credit}), lines {t.first_line}–{t.last_line}, {t.first_date} … {t.last_date}"
 
 
-def summarise_fec(path: str | Path, classify: Classify, *, max_problems: int = 100) -> FecSummary:
+def summarise_fec(
+    path: str | Path, classify: Classify, *, max_problems: int = 100, skip_journals: Iterable[str] = ()
+) -> FecSummary:
     """Read the FEC at `path` once and add every line to its category.
 
     `classify(account)` returns a category name, None (out of scope: counted
     under the account's class) or UNMAPPED; `prefix_classifier` builds one.
-    At most `max_problems` problems, and as many unmapped accounts, are
-    listed; the rest are counted. A file that cannot be opened raises OSError.
+    Lines of the journals in `skip_journals` (opening entries: balances
+    carried from the year before, not movements of the year) are checked and
+    counted per journal, never classified. At most `max_problems` problems,
+    and as many unmapped accounts, are listed; the rest are counted. A file
+    that cannot be opened raises OSError.
     """
     if max_problems < 0:
         raise ValueError("max_problems must be 0 or more")
     path = Path(path)
     digest = hashlib.sha256()
-    reader = _Reader(_checked(classify), max_problems)
+    reader = _Reader(_checked(classify), max_problems, frozenset(skip_journals))
     with path.open("rb") as stream, localcontext(_EXACT):
         for number, raw in _records(stream, digest):
             reader.feed(number, raw)
@@ -486,15 +498,18 @@ def _header_problems(names: list[str]) -> list[str]:
 class _Reader:
     """The state of one pass over a FEC: header, decoder, tallies and the bounded lists."""
 
-    def __init__(self, classify: Classify, max_problems: int) -> None:
+    def __init__(self, classify: Classify, max_problems: int, skip_journals: frozenset[str] = frozenset()) -> None:
         self.classify = classify
         self.max_problems = max_problems
+        self.skip_journals = skip_journals
         self.decoder = _Decoder()
         self.separator: str | None = None
         self.stopped = False  # no header to read the lines by
         self.lines = self.blank_lines = self.rejected_lines = 0
         self.all = _Tally()
         self.categories: dict[str, _Tally] = {}
+        self.category_accounts: dict[str, set[str]] = {}
+        self.skipped: dict[str, _Tally] = {}
         self.out_of_scope: dict[str, _Tally] = {}
         self.unmapped: dict[str, tuple[str, _Tally, list[int]]] = {}
         self.unmapped_not_listed = 0
@@ -581,6 +596,11 @@ class _Reader:
         if debit is None or credit is None or self.reported() != reported:
             self.rejected_lines += 1
             return
+        journal = fields[_JOURNAL].strip()
+        if journal in self.skip_journals:
+            self.all.add(number, date, debit, credit)
+            _tally(self.skipped, journal).add(number, date, debit, credit)
+            return
         self.add(number, account, fields[_ACCOUNT_LABEL], date, debit, credit)
 
     def check_date(self, number: int, index: int, value: str) -> None:
@@ -610,6 +630,7 @@ class _Reader:
                 return
         else:
             tally = _tally(self.categories, category)
+            self.category_accounts.setdefault(category, set()).add(account)
         tally.add(number, date, debit, credit)
 
     def unmapped_tally(self, number: int, account: str, label: str) -> _Tally | None:
@@ -644,6 +665,8 @@ class _Reader:
             rejected_lines=self.rejected_lines,
             totals=totals,
             categories={name: self.categories[name].totals() for name in sorted(self.categories)},
+            category_accounts={name: tuple(sorted(self.category_accounts[name])) for name in sorted(self.categories)},
+            skipped_journals={name: self.skipped[name].totals() for name in sorted(self.skipped)},
             out_of_scope={name: self.out_of_scope[name].totals() for name in sorted(self.out_of_scope)},
             unmapped={
                 account: UnmappedAccount(account, label, tally.totals(), tuple(first))
@@ -653,3 +676,63 @@ class _Reader:
             problems=tuple(self.problems),
             problems_not_listed=self.problems_not_listed,
         )
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One line of a FEC, as an auditor reads it back (amounts as written, decimal comma turned to a point)."""
+
+    number: int
+    journal: str
+    date: str
+    account: str
+    piece: str
+    label: str
+    debit: Decimal
+    credit: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.number, "journal": self.journal, "date": self.date, "account": self.account, "piece": self.piece,
+                "label": self.label, "debit": str(self.debit), "credit": str(self.credit)}
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        while block := stream.read(_BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def lines_of_accounts(path: str | Path, accounts: Iterable[str], *, skip_journals: Iterable[str] = ()) -> Iterator[LedgerLine]:
+    """The lines of `accounts` in a FEC already read by `summarise_fec` (so well formed), in file order.
+
+    This is the second look an auditor takes: a decision keeps totals per
+    category and the accounts behind them, never the lines; the lines are
+    read again from the file, whose digest the caller compares first.
+    """
+    wanted = frozenset(accounts)
+    skipped = frozenset(skip_journals)
+    decoder = _Decoder()
+    separator = "\t"
+    with Path(path).open("rb") as stream:
+        for number, raw in _records(stream, hashlib.sha256()):
+            if raw is None:
+                continue
+            text = decoder.decode(number, raw.removeprefix(_BOM) if number == 1 else raw)
+            if number == 1:
+                separator = "\t" if "\t" in text else "|"
+                continue
+            fields = text.split(separator)
+            if len(fields) != len(COLUMNS) or fields[_ACCOUNT].strip() not in wanted or fields[_JOURNAL].strip() in skipped:
+                continue
+            yield LedgerLine(
+                number=number,
+                journal=fields[_JOURNAL].strip(),
+                date=fields[_ENTRY_DATE].strip(),
+                account=fields[_ACCOUNT].strip(),
+                piece=fields[_PIECE].strip(),
+                label=fields[_ENTRY_LABEL].strip(),
+                debit=Decimal(fields[_DEBIT].strip().replace(",", ".") or "0"),
+                credit=Decimal(fields[_CREDIT].strip().replace(",", ".") or "0"),
+            )

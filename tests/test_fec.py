@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bench.fec_synth import IN_SCOPE, REPRESENTATIVE_MAPPING, UNMAPPED_ACCOUNT, defect_lines, fec_lines, write_fec
-from engine.fec import COLUMNS, MAX_LINE_BYTES, UNMAPPED, FecSummary, prefix_classifier, summarise_fec
+from engine.fec import COLUMNS, MAX_LINE_BYTES, UNMAPPED, FecSummary, file_sha256, lines_of_accounts, prefix_classifier, summarise_fec
 
 MAPPING = {"6061": "energy", "60": "purchases", "641": None, "215": "machinery", "28": None, "70": "sales"}
 CLASSIFY = prefix_classifier(MAPPING, ("2", "6", "7"))
@@ -503,6 +503,7 @@ def test_the_report_is_json_and_text(tmp_path: Path) -> None:
     assert document["categories"] == [
         {
             "category": "energy",
+            "accounts": ["606110"],
             "lines": 1,
             "debit": "100.00",
             "credit": "0.00",
@@ -599,3 +600,47 @@ def test_a_synthetic_file_with_defects_reports_exactly_those_lines(tmp_path: Pat
     assert list(summary.unmapped) == [UNMAPPED_ACCOUNT[0]]
     assert summary.unmapped[UNMAPPED_ACCOUNT[0]].first_lines == (unmapped_line,)
     assert summary.rejected_lines == 3
+
+
+# --- opening entries and the auditor's second look ------------------------------------------------------
+
+
+def test_lines_of_a_skipped_journal_are_counted_apart_and_never_classified(tmp_path: Path) -> None:
+    opening = dict(JournalCode="AN", EcritureDate="20250101")
+    path = fec(
+        tmp_path,
+        row(**opening, CompteNum="281540", Debit="0,00", Credit="900,00"),
+        row(**opening, CompteNum="512000", Debit="900,00"),
+        row(),
+        balancing(),
+    )
+    summary = read(path, skip_journals=["AN"])
+    assert summary.valid
+    assert list(summary.categories) == ["energy"]
+    assert summary.skipped_journals["AN"].lines == 2
+    assert summary.skipped_journals["AN"].credit == Decimal("900.00")
+    assert summary.totals.lines == 4  # skipped lines still count in the file's balance
+    assert "journal AN: 2 lines" in summary.render()
+    # without the option the same opening balance is read as a movement of the year
+    assert read(path).out_of_scope["2"].credit == Decimal("900.00")
+    assert not read(path).skipped_journals
+
+
+def test_a_category_names_its_accounts_and_the_lines_can_be_read_again(tmp_path: Path) -> None:
+    path = fec(
+        tmp_path,
+        row(),
+        balancing(),
+        row(CompteNum="606120", Debit="40,00", PieceRef="FA2"),
+        row(JournalCode="AN", CompteNum="606110", Debit="7,00"),
+        balancing("47,00"),
+    )
+    summary = read(path, skip_journals=["AN"])
+    assert summary.category_accounts["energy"] == ("606110", "606120")
+    assert file_sha256(path) == summary.sha256
+    lines = list(lines_of_accounts(path, summary.category_accounts["energy"], skip_journals=["AN"]))
+    assert [(x.number, x.account, x.piece, x.debit) for x in lines] == [
+        (2, "606110", DEFAULTS["PieceRef"], Decimal("100.00")),
+        (4, "606120", "FA2", Decimal("40.00")),
+    ]
+    assert sum(x.debit - x.credit for x in lines) == summary.categories["energy"].net
