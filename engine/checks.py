@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .assembly import companion_schemes
 from .dossier import DOSSIER_FACTS, facts_schema, make_validator
 from .errors import Problem, RefereeError
 from .expressions import ALL
-from .referential import BandSet, ReferentialVersion, load_referential
+from .referential import BandSet, Procedure, ReferentialVersion, Section, load_referential
 from .rules import OUTCOME, Rule, build_rulebook
 from .store import Store
 
@@ -260,12 +261,28 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
             readers = [(f"rule {r.id}", r.references) for r in book.rules]
             readers += [(f"input check {i}", c.check.references | c.message.references) for i, c in enumerate(procedure.input_checks)]
             mine = [version.sections[s] for s in sections]
+            others = _other_companion_sections(store, framework, procedure, role)
             for namespace, attribute in (("params", "parameters"), ("tables", "tables"), ("bands", "bands")):
-                defined = {n for s in own + mine for n in getattr(s, attribute)}
+                defined = {n for s in own + mine + others for n in getattr(s, attribute)}
                 for who, references in readers:
                     read = {name for ns, name in references if ns == namespace}
                     for name in sorted(read - defined):
                         report.problems.append(Problem(f"lacks {namespace}.{name}, which {who} of {where} reads", ("sections",), file))
+
+
+def _other_companion_sections(store: Store, framework: str, procedure: Procedure, role: str) -> list[Section]:
+    """What the procedure's other companion roles may give (e.g. a factor table beside an account mapping).
+
+    Which scheme fills another role is the dossier's choice: a value any candidate of another role
+    defines is not this companion's to hold.
+    """
+    found = []
+    for other, sections in procedure.companions.items():
+        if other == role:
+            continue
+        for scheme in companion_schemes(store, framework, other):
+            found += [v.sections[s] for v in store.versions(scheme) for s in sections if s in v.sections]
+    return found
 
 
 def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:

@@ -63,6 +63,7 @@ ENVELOPE = {
         "keysrules": {"type": "string", "regex": "^[a-z][a-z0-9_]*$"},
         "valuesrules": {"check_with": "companion"},
     },
+    "ledger": {"type": "string", "empty": False},  # a FEC, relative to the dossier, for a procedure that reads one
     "facts": {"type": "dict", "required": True},
 }
 
@@ -80,6 +81,7 @@ class Dossier:
     source: str
     cycle: Mapping[str, Any]
     companions: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # role -> (scheme, version)
+    ledger: str | None = None
 
 
 def _messages(errors: Mapping[Any, Any], path: tuple = ()) -> Iterator[tuple[tuple, str]]:
@@ -117,6 +119,7 @@ def read_dossier(document: Any, source: str) -> Dossier:
             role: (ref, None) if isinstance(ref, str) else (ref["scheme"], ref.get("version"))
             for role, ref in (envelope.get("companions") or {}).items()
         },
+        ledger=envelope.get("ledger"),
     )
 
 

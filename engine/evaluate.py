@@ -19,6 +19,7 @@ from .dossier import Dossier, load_dossier, validate_facts
 from .errors import DossierError, EvaluationError, Problem, ReferentialError
 from .expressions import ExpressionError
 from .inference import Derivation, Inference
+from .ledger import LEDGER_PATH, LedgerInput, read_ledger
 from .referential import Procedure, ReferentialVersion
 from .rules import OUTCOME
 from .runtime import get_runtime
@@ -68,11 +69,17 @@ def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime
     selection = companion
     assembly = assemble(store, selection, procedure)
     inputs, where = _validated(dossier, procedure, selection.version_of)
-    inference = Inference(assembly, inputs)
+    ledger = _ledger(dossier, assembly)
+    origins = {}
+    if ledger is not None:
+        assert procedure.ledger is not None
+        inputs[procedure.ledger.fact] = ledger.fact
+        origins[procedure.ledger.fact] = LEDGER_PATH
+    inference = Inference(assembly, inputs, origins)
     _check_inputs(inference, dossier)
     get_runtime(runtime).run(assembly.rulebook, [name for name, value in inputs.items()], inference.fire)
     _check_outcome(inference, dossier, where)
-    return _decision(dossier, assembly, inference)
+    return _decision(dossier, assembly, inference, ledger)
 
 
 def _in_dossier(exc: DossierError, dossier: Dossier) -> DossierError:
@@ -85,6 +92,26 @@ def _validated(dossier: Dossier, procedure: Procedure, version_of: Callable[[str
     where = f"{version_of(procedure.section).label}, procedure {procedure.name}"
     criteria = {c.id: c for name in procedure.sections for c in version_of(name).sections[name].criteria.values()}
     return validate_facts(dossier, procedure, criteria, where), where
+
+
+def _ledger(dossier: Dossier, assembly: Assembly) -> LedgerInput | None:
+    """The FEC the dossier names, read for a procedure that declares a ledger; None when it names none."""
+    spec = assembly.procedure.ledger
+    if spec is None:
+        if dossier.ledger is not None:
+            raise DossierError(
+                f"{dossier.source}: procedure {assembly.procedure.name!r} reads no ledger",
+                [Problem("remove it: this procedure takes its inputs from facts only", ("ledger",), dossier.source)],
+            )
+        return None
+    if spec.fact in dossier.facts:
+        raise DossierError(
+            f"{dossier.source}: facts.{spec.fact} is read from a FEC, not written in the dossier",
+            [Problem(f"name the FEC file under `ledger:` instead ({spec.clause})", ("facts", spec.fact), dossier.source)],
+        )
+    if dossier.ledger is None:
+        return None
+    return read_ledger(spec, assembly.scope, dossier.ledger, dossier.source)
 
 
 def _check_inputs(inference: Inference, dossier: Dossier) -> None:
@@ -176,7 +203,7 @@ def _canonical_order(inference: Inference) -> list[Derivation]:
     return sorted(inference.derivations, key=lambda d: (depth[d.order], index[d.rule.id], d.order))
 
 
-def _decision(dossier: Dossier, assembly: Assembly, inference: Inference) -> dict[str, Any]:
+def _decision(dossier: Dossier, assembly: Assembly, inference: Inference, ledger: LedgerInput | None) -> dict[str, Any]:
     ordered = _canonical_order(inference)
     trail_id = {d.order: f"d{i}" for i, d in enumerate(ordered, start=1)}
     origin = assembly.rule_origin
@@ -221,10 +248,13 @@ def _decision(dossier: Dossier, assembly: Assembly, inference: Inference) -> dic
         trail=trail,
         rules_digest=assembly.rulebook.digest,
         referentials={c.version.label: c.version.digest for c in assembly.selection.choices.values()},
+        ledger=ledger.digest if ledger else None,
     )
 
 
-def _document(dossier: Dossier, *, rules_digest: str | None, referentials: dict[str, str], **body: Any) -> dict[str, Any]:
+def _document(
+    dossier: Dossier, *, rules_digest: str | None, referentials: dict[str, str], ledger: dict[str, Any] | None = None, **body: Any
+) -> dict[str, Any]:
     """The decision in its documented key order (docs/decision.md)."""
     header = {
         "format": DECISION_FORMAT,
@@ -235,6 +265,8 @@ def _document(dossier: Dossier, *, rules_digest: str | None, referentials: dict[
         "event_date": dossier.event_date,
     }
     digests = {"dossier": dossier.digest, "rules": rules_digest, "referentials": referentials, "engine": engine_version()}
+    if ledger is not None:  # the file is cited by its digest: the dossier's own digest covers only its name
+        digests["ledger"] = ledger
     return to_plain({**header, **body, "digests": digests})
 
 

@@ -245,7 +245,7 @@ class FecSummary:
         separator = f"{self.separator}-separated" if self.separator else "separator unknown"
         out = [
             f"FEC {self.file}: {self.lines} lines, {separator}, {self.encoding}, sha256 {self.sha256}",
-            "usable" if self.valid else f"NOT USABLE: {self._faults()}",
+            "usable" if self.valid else f"NOT USABLE: {self.faults()}",
         ]
         if self.problems or self.problems_not_listed:
             out += ["", "Problems:"] + [f"  {p.render()}" for p in self.problems]
@@ -269,7 +269,7 @@ class FecSummary:
             out.append(f"  ({_count(self.blank_lines, 'blank line')} skipped, {_count(self.rejected_lines, 'line')} rejected)")
         return "\n".join(out)
 
-    def _faults(self) -> str:
+    def faults(self) -> str:
         problems = len(self.problems) + self.problems_not_listed
         parts = [_count(problems, "problem")] if problems else []
         if self.unmapped or self.unmapped_lines_not_listed:

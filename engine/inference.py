@@ -38,6 +38,7 @@ class Inference:
 
     assembly: Assembly
     inputs: Mapping[str, Any]
+    origins: Mapping[str, str] = field(default_factory=dict)  # input fact -> where it comes from, when not $.facts
     facts: dict[str, Any] = field(init=False)
     derivations: list[Derivation] = field(default_factory=list)
     concluded_by: dict[str, Derivation] = field(default_factory=dict)
@@ -116,7 +117,7 @@ class Inference:
             source = self.concluded_by.get(name)
             premise = {"kind": "fact", "name": name, "value": self.facts[name]}
             if source is None:
-                premise.update(source="dossier", path=DOSSIER_FACTS.get(name, f"$.facts.{name}"))
+                premise.update(source="dossier", path=self.origins.get(name) or DOSSIER_FACTS.get(name, f"$.facts.{name}"))
             else:
                 premise.update(source="rule", rule=source.rule.id)
             premises.append(premise)

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 import jsonschema
 
+from .ledger import LedgerSpec, ledger_spec
 from .canonical import digest, to_plain
 from .dates import parse_date
 from .documents import load_document
@@ -125,6 +126,7 @@ class Procedure:
     rule_files: tuple[str, ...] = ()
     input_checks: tuple[InputCheck, ...] = ()
     companions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role -> sections read from it
+    ledger: LedgerSpec | None = None  # the FEC input, when the procedure computes from a company's books
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -322,6 +324,7 @@ def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
         rule_files=tuple(body.get("rules") or ()),
         input_checks=tuple(_input_check(c) for c in body.get("input_checks") or ()),
         companions={role: tuple(sections) for role, sections in (body.get("companions") or {}).items()},
+        ledger=ledger_spec(body.get("ledger")),
     )
 
 

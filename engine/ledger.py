@@ -1,0 +1,127 @@
+"""A procedure's ledger input: the FEC a dossier names, classified by the referential's account table.
+
+A procedure that computes from a company's books declares `ledger:` in its
+referential: which input fact receives the ledger, which table maps account
+prefixes to categories, which parameter lists the account classes every
+account of which must be mapped, and which lists the journals to skip
+(opening entries). The dossier names the file (`ledger: FEC.txt`, relative to
+the dossier). The engine reads it in one streaming pass (`fec.summarise_fec`)
+and gives the rules totals per category, never lines: the memory of an
+evaluation does not grow with the ledger.
+
+A ledger that is not wholly usable (a malformed line, an unmapped account, a
+wrong column set, an unbalanced file) stops the evaluation with every problem
+and its line number: no decision is built on part of a ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import DossierError, Problem, ReferentialError
+from .fec import FecSummary, Totals, prefix_classifier, summarise_fec
+
+LEDGER_PATH = "$.ledger"
+"""Where the trail says a ledger fact comes from: the envelope's `ledger` file, not `facts`."""
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    """What a procedure's `ledger:` block declares (docs/referentials.md)."""
+
+    fact: str
+    accounts: str  # a table: account prefix -> {category: NAME or null}
+    in_scope: str  # a parameter: account prefixes every account of which must be mapped
+    skip_journals: str | None  # a parameter: journal codes whose lines are not movements of the year
+    clause: str
+
+
+def ledger_spec(body: Mapping[str, Any] | None) -> LedgerSpec | None:
+    if not body:
+        return None
+    return LedgerSpec(body["fact"], body["accounts"], body["in_scope"], body.get("skip_journals"), body["clause"])
+
+
+@dataclass(frozen=True)
+class LedgerInput:
+    """The ledger as the rules read it, and as the decision's digests cite it."""
+
+    fact: dict[str, Any]
+    digest: dict[str, Any]
+
+
+def read_ledger(spec: LedgerSpec, scope: Mapping[str, Any], file: str, source: str) -> LedgerInput:
+    """Read the FEC `file` (a path relative to the dossier `source`) for the rules."""
+    classify, skipped = _classifier(spec, scope)
+    path = Path(source).parent / file
+    try:
+        summary = summarise_fec(path, classify, skip_journals=skipped)
+    except OSError as exc:
+        raise DossierError(f"{source}: cannot read the ledger", [Problem(f"{path}: {exc.strerror or exc}", ("ledger",), source)]) from None
+    if not summary.valid:
+        raise DossierError(
+            f"{source}: the ledger {file} cannot be used ({summary.faults()}); no account is computed from part of a ledger",
+            _problems(summary, spec, str(path)),
+        )
+    return LedgerInput(
+        fact={
+            "file": file,
+            "sha256": summary.sha256,
+            "lines": summary.lines,
+            "categories": {
+                name: {**_figures(t), "accounts": list(summary.category_accounts[name])} for name, t in summary.categories.items()
+            },
+            "skipped_journals": {name: _figures(t) for name, t in summary.skipped_journals.items()},
+            "out_of_scope": {name: _figures(t) for name, t in summary.out_of_scope.items()},
+        },
+        digest={"file": file, "sha256": summary.sha256, "lines": summary.lines, "skip_journals": sorted(skipped)},
+    )
+
+
+def _classifier(spec: LedgerSpec, scope: Mapping[str, Any]) -> tuple[Any, list[str]]:
+    tables, params = scope["tables"], scope["params"]
+    missing = [f"table {spec.accounts}"] if spec.accounts not in tables else []
+    missing += [f"parameter {name}" for name in (spec.in_scope, spec.skip_journals) if name and name not in params]
+    if missing:
+        raise ReferentialError("the procedure's ledger block names what its sections do not define", [Problem(m, ("ledger",)) for m in missing])
+    rows = tables[spec.accounts]
+    try:
+        mapping = {prefix: row.get("category") if isinstance(row, Mapping) else row for prefix, row in rows.items()}
+        classify = prefix_classifier(mapping, params[spec.in_scope])
+    except (ValueError, TypeError) as exc:
+        raise ReferentialError(f"table {spec.accounts} is not an account mapping", [Problem(str(exc))]) from None
+    return classify, list(params[spec.skip_journals]) if spec.skip_journals else []
+
+
+def _figures(t: Totals) -> dict[str, Any]:
+    """A category's totals as numbers the rules compute with (euros to the cent are exact in a double's range)."""
+    return {
+        "lines": t.lines,
+        "debit": float(t.debit),
+        "credit": float(t.credit),
+        "net": float(t.net),
+        "first_line": t.first_line,
+        "last_line": t.last_line,
+    }
+
+
+def _problems(summary: FecSummary, spec: LedgerSpec, file: str) -> list[Problem]:
+    problems = [p.as_problem(file) for p in summary.problems]
+    if summary.problems_not_listed:
+        problems.append(Problem(f"… and {summary.problems_not_listed} more problem(s) of the same file", (), file))
+    for u in summary.unmapped.values():
+        where = ", ".join(map(str, u.first_lines)) + (", …" if u.totals.lines > len(u.first_lines) else "")
+        problems.append(
+            Problem(
+                f"account {u.account} {u.label!r} is in scope but table {spec.accounts} gives it no category: "
+                f"{u.totals.lines} line(s) (lines {where}), net {u.totals.net}",
+                (),
+                file,
+                u.first_lines[0] if u.first_lines else None,
+            )
+        )
+    if summary.unmapped_lines_not_listed:
+        problems.append(Problem(f"… and {summary.unmapped_lines_not_listed} line(s) of other unmapped accounts", (), file))
+    return problems
