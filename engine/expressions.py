@@ -195,6 +195,27 @@ def _distinct(items: Any) -> list:
     return seen
 
 
+def _join(items: Any, separator: Any) -> str:
+    """The texts of a list, one after the other with `separator` between them."""
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+        raise ExpressionError(f"join() takes a list of texts, got {items!r}")
+    if not isinstance(separator, str):
+        raise ExpressionError(f"join() takes a text as separator, got {separator!r}")
+    return separator.join(items)
+
+
+def _format_number(value: Any, decimals: Any, separator: Any) -> str:
+    """A number written with `decimals` decimals (half-up) and `separator` as decimal mark, e.g. 41,7 in French."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ExpressionError(f"format_number() takes a number, got {value!r}")
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 12:
+        raise ExpressionError(f"format_number() takes 0 to 12 decimals, got {decimals!r}")
+    if separator not in (".", ","):
+        raise ExpressionError(f"format_number() takes '.' or ',' as decimal mark, got {separator!r}")
+    text = f"{_round(value, decimals):.{decimals}f}"
+    return text.replace(".", separator)
+
+
 # A paragraph ends at a blank line, or at a line break before a list item ("- ", "* ", "• ", "– ", "1. ", "2) ").
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*|\n(?=[^\S\n]*(?:[-*•–—]|\d+[.)])\s)")
 # A candidate end of sentence: . ! ? or …, then the closing quotes or brackets that belong to it (French
@@ -266,6 +287,8 @@ for _name, _function in (
     ("band", _band),
     ("order_by", _order_by),
     ("distinct", _distinct),
+    ("join", _join),
+    ("format_number", _format_number),
     ("format_date", _format_date),
     ("sentences", _sentences),
 ):

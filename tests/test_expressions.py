@@ -510,6 +510,29 @@ def test_distinct_keeps_the_first_of_each() -> None:
 
 @pytest.mark.parametrize(
     ("source", "text"),
+    [("format_number(41.6667, 1, ',')", "41,7"), ("format_number(25.0, 3, ',')", "25,000"), ("format_number(2.5, 0, '.')", "3"),
+     ("format_number(-152.0245, 3, '.')", "-152.025"), ("format_number(7, 2, ',')", "7,00")],
+)
+def test_format_number_writes_decimals_with_the_mark(source: str, text: str) -> None:
+    assert Expression.compile(source).evaluate(Scope({}, {})) == text
+
+
+@pytest.mark.parametrize("source", ["format_number('1', 1, ',')", "format_number(1.0, -1, ',')", "format_number(1.0, 1, ';')"])
+def test_format_number_refuses_what_it_cannot_write(source: str) -> None:
+    with pytest.raises(ExpressionError, match=r"format_number\(\) takes"):
+        Expression.compile(source).evaluate(Scope({}, {}))
+
+
+def test_join_puts_the_separator_between_texts() -> None:
+    scope = Scope({}, {"accounts": ["606110", "606120"]})
+    assert Expression.compile("join(facts.accounts, ', ')").evaluate(scope) == "606110, 606120"
+    assert Expression.compile("join([], ', ')").evaluate(scope) == ""
+    with pytest.raises(ExpressionError, match=r"join\(\) takes a list of texts"):
+        Expression.compile("join([1, 2], ', ')").evaluate(scope)
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
     [("format_date('2016-03-18', 'DD/MM/YYYY')", "18/03/2016"), ("format_date('2024-02-29', 'YYYY')", "2024"),
      ("format_date('2017-05-24', 'du DD/MM/YYYY')", "du 24/05/2017")],
 )
