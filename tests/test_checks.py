@@ -90,7 +90,10 @@ def expected_coverage(file: Path) -> dict[str, int]:
 
 
 def test_every_scheme_has_its_referentials() -> None:
-    assert {f.parent.name for f in REAL_VERSIONS} == {BC, "objectif-co2", "label-bas-carbone", "label-bas-carbone-boisement", "label-bas-carbone-haies"}
+    assert {f.parent.name for f in REAL_VERSIONS} == {
+        BC, "objectif-co2", "label-bas-carbone", "label-bas-carbone-boisement", "label-bas-carbone-haies",
+        "label-transmission", "label-transmission-factors", "label-transmission-pcg",
+    }
     assert BC_V1 in REAL_VERSIONS
 
 

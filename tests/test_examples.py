@@ -23,7 +23,7 @@ from engine import Store, evaluate, load_dossier
 from engine.canonical import canonical_json
 
 EXAMPLES = sorted((ROOT / "examples").glob("*/*.yaml"))
-NAMED_BY_OUTCOME = (OCO2, "label-bas-carbone")
+NAMED_BY_OUTCOME = (OCO2, "label-bas-carbone", "label-transmission")
 NAMED = [p for p in EXAMPLES if p.parent.name in NAMED_BY_OUTCOME]
 
 

@@ -1,0 +1,245 @@
+"""Label Transmission from a FEC: the ledger read through the versioned account mapping.
+
+A FEC that cannot be read whole (unmapped account, malformed amount, wrong columns) gives a report
+with line numbers and no account; a usable one gives totals per category, and the account cites the
+file by its digest so that `referee explain --lines` can show the lines behind a figure.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT
+from test_fec import HEADER, balancing, row
+
+from bench.fec_synth import UNMAPPED_ACCOUNT, defect_lines, write_fec
+from engine import DossierError, Store, evaluate, load_dossier
+from engine.fec import file_sha256
+
+LT = "label-transmission"
+EXAMPLE = ROOT / "examples" / LT / "account-ledger-2025-closed.yaml"
+
+
+def dossier(folder: Path, fec: str | None, purchases: list[dict[str, Any]] | None = None, **facts: Any) -> Path:
+    """A 2025 account of a manufacturer whose ledger is `fec` (a file in `folder`)."""
+    document: dict[str, Any] = {
+        "scheme": LT,
+        "procedure": "carbon_account",
+        "dossier_id": "ledger-test",
+        "cycle": {"anchor": "2025-01-01"},
+        "event_date": "2026-03-02",
+        "companions": {"factors": "label-transmission-factors", "mapping": "label-transmission-pcg"},
+        "facts": {
+            "activity": {"name": "Usinage", "nace": "C25", "kind": "production"},
+            "financial_year_end": "2025-12-31",
+            "direct_emissions": {"kgco2e": 0},
+            "settings": {"other_invoices_factor": "manufactured_goods_eur"},
+            "purchases": purchases or [],
+            **facts,
+        },
+    }
+    if fec is not None:
+        document["ledger"] = fec
+    path = folder / "dossier.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def fec(folder: Path, *lines: str, name: str = "fec.txt") -> str:
+    (folder / name).write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return name
+
+
+def judge(store: Store, path: Path) -> dict[str, Any]:
+    return evaluate(store, load_dossier(path))
+
+
+def group(decision: dict[str, Any], category: str) -> list[dict[str, Any]]:
+    return [g for g in decision["values"]["groups"] if g["category"] == category]
+
+
+def sale(amount: str) -> list[str]:
+    return [row(JournalCode="VT", CompteNum="706000", Debit="0,00", Credit=amount),
+            row(JournalCode="VT", CompteNum="411000", Debit=amount, Credit="0,00")]
+
+
+def purchase(account: str, amount: str, piece: str = "FA1") -> list[str]:
+    return [row(CompteNum=account, Debit=amount, PieceRef=piece),
+            row(CompteNum="401000", Debit="0,00", Credit=amount, PieceRef=piece)]
+
+
+# --- a usable ledger ---------------------------------------------------------------------------------------
+
+
+def test_an_account_from_a_ledger_values_each_category_and_cites_the_file(store: Store, tmp_path: Path) -> None:
+    name = fec(tmp_path, *purchase("601000", "1000,00"), *purchase("622600", "500,00", "FA2"), *sale("15000,00"))
+    decision = judge(store, dossier(tmp_path, name))
+    assert decision["outcome"] == "closed"
+    [other] = group(decision, "other_invoices")
+    # 1,500 € × 0.50 kgCO2e/€ × 1.2
+    assert (other["eur"], other["kgco2e"], other["invoices"]) == (1500.0, 900.0, ["FEC other_invoices (2 lines on 601000, 622600)"])
+    assert decision["values"]["sales_eur"] == 15000.0
+    assert decision["digests"]["ledger"] == {"file": name, "sha256": file_sha256(tmp_path / name), "lines": 7, "skip_journals": ["AN", "ANO", "RAN"]}
+    paths = {p.get("path") for e in decision["trail"] for p in e.get("premises", ()) if p.get("name") == "ledger"}
+    assert paths == {"$.ledger"}
+
+
+def test_listed_invoices_detail_the_ledger_and_the_rest_takes_the_public_factor(store: Store, tmp_path: Path) -> None:
+    name = fec(tmp_path, *purchase("601000", "1000,00"), *purchase("622600", "500,00", "FA2"), *sale("15000,00"))
+    detail = [{"ref": "FA2", "category": "other_invoices", "amount_eur": 500, "supplier_kgco2e": 40}]
+    decision = judge(store, dossier(tmp_path, name, detail))
+    [public] = [g for g in group(decision, "other_invoices") if g["basis"] == "public"]
+    [supplier] = [g for g in group(decision, "other_invoices") if g["basis"] == "supplier"]
+    assert (public["eur"], public["kgco2e"]) == (1000.0, 600.0)
+    assert (supplier["eur"], supplier["kgco2e"], supplier["invoices"]) == (500.0, 40.0, ["FA2"])
+    assert decision["values"]["production_carbon"]["total_kgco2e"] == 640.0
+
+
+@pytest.mark.parametrize(("listed", "outcome"), [(200.00, "closed"), (199.99, "incomplete"), (200.01, "incomplete")])
+def test_energy_from_a_ledger_needs_its_quantity_to_the_cent(store, tmp_path, listed, outcome):
+    name = fec(tmp_path, *purchase("606110", "200,00"), *sale("1000,00"))
+    detail = [{"ref": "EDF 2025", "category": "electricity", "amount_eur": listed, "quantity": 1000}]
+    decision = judge(store, dossier(tmp_path, name, detail))
+    assert decision["outcome"] == outcome
+    if outcome == "closed":
+        assert group(decision, "electricity")[0]["kgco2e"] == 54.0  # 1,000 kWh × 0.045 × 1.2
+    else:
+        [blocking] = decision["values"]["blocking"]
+        assert blocking.startswith(f"the invoices listed for electricity add up to {listed} €, the ledger has 200 € on 606110")
+
+
+def test_energy_in_a_ledger_without_quantity_leaves_the_account_incomplete(store: Store) -> None:
+    decision = evaluate(store, load_dossier(ROOT / "examples" / LT / "account-ledger-2025-no-quantities-incomplete.yaml"))
+    assert decision["outcome"] == "incomplete"
+    assert sorted(b.split(" add up")[0] for b in decision["values"]["blocking"]) == [
+        f"the invoices listed for {c}" for c in ("diesel_oil", "electricity", "gas", "passenger_transport")
+    ]
+
+
+def test_a_listed_invoice_beyond_the_ledger_total_is_not_an_addition(store: Store, tmp_path: Path) -> None:
+    name = fec(tmp_path, *purchase("601000", "100,00"), *sale("1000,00"))
+    detail = [{"ref": "FA9", "category": "other_invoices", "amount_eur": 150, "supplier_kgco2e": 5}]
+    decision = judge(store, dossier(tmp_path, name, detail))
+    assert decision["outcome"] == "incomplete"
+    assert decision["values"]["blocking"] == ["the invoices listed for other_invoices add up to 150 €, the ledger has 100 € on 601000"]
+
+
+def test_depreciation_is_read_from_the_28_accounts_and_opening_balances_are_skipped(store: Store, tmp_path: Path) -> None:
+    opening = dict(JournalCode="AN", EcritureDate="20250101")
+    name = fec(
+        tmp_path,
+        row(**opening, CompteNum="281540", Debit="0,00", Credit="9000,00"),  # depreciation of earlier years
+        row(**opening, CompteNum="215400", Debit="9000,00"),
+        row(JournalCode="AC", CompteNum="215400", Debit="12000,00"),  # bought this year: counts through depreciation only
+        row(JournalCode="AC", CompteNum="404000", Debit="0,00", Credit="12000,00"),
+        row(JournalCode="OD", EcritureDate="20251231", CompteNum="681120", Debit="2000,00"),
+        row(JournalCode="OD", EcritureDate="20251231", CompteNum="281540", Debit="0,00", Credit="2000,00"),
+        *sale("10000,00"),
+    )
+    decision = judge(store, dossier(tmp_path, name))
+    [machinery] = group(decision, "fixed_assets_machinery")
+    assert (machinery["eur"], machinery["kgco2e"]) == (2000.0, 960.0)  # 2,000 × 0.40 × 1.2
+    assert decision["values"]["production_carbon"]["total_kgco2e"] == 960.0
+
+
+def test_the_bundled_ledger_example_adds_up_to_its_file(store: Store) -> None:
+    decision = evaluate(store, load_dossier(EXAMPLE))
+    assert decision["outcome"] == "closed"
+    fec_file = EXAMPLE.parent / "ledgers" / "fec-2025-usinage.txt"
+    assert decision["digests"]["ledger"]["sha256"] == file_sha256(fec_file)
+    groups = decision["values"]["groups"]
+    purchases = sum(g["eur"] for g in groups if not g["category"].startswith("fixed_assets"))
+    ledger = next(p["value"] for e in decision["trail"] for p in e.get("premises", ()) if p.get("path") == "$.ledger")
+    in_ledger = sum(c["net"] for name, c in ledger["categories"].items() if name not in ("sales", "resale_sales") and not name.startswith("fixed_assets"))
+    assert round(purchases, 2) == round(in_ledger, 2)
+
+
+def test_the_decision_does_not_grow_with_the_ledger(store: Store, tmp_path: Path) -> None:
+    """Totals per category reach the rules, never lines: ten times the lines, the same decision size (± digits)."""
+    sizes = []
+    for lines in (2_000, 20_000):
+        folder = tmp_path / str(lines)
+        folder.mkdir()
+        write_fec(folder / "fec.txt", lines, seed=5, year=2025)
+        decision = evaluate(store, load_dossier(dossier(folder, "fec.txt")))
+        assert decision["outcome"] == "incomplete"  # energy not detailed: the figures do not matter here
+        sizes.append(len(json.dumps(decision)))
+    assert sizes[1] < sizes[0] * 1.02
+
+
+# --- a ledger that cannot be used ------------------------------------------------------------------------
+
+
+def test_a_ledger_with_defects_gives_every_line_and_no_account(store: Store, tmp_path: Path, cli: Any) -> None:
+    write_fec(tmp_path / "fec.txt", 3000, seed=2, year=2025, defects=True)
+    path = dossier(tmp_path, "fec.txt")
+    with pytest.raises(DossierError) as raised:
+        evaluate(store, load_dossier(path))
+    assert "cannot be used" in raised.value.message and "no account is computed" in raised.value.message
+    lines = {p.line for p in raised.value.problems}
+    assert set(defect_lines(3000)) <= lines
+    unmapped = [p for p in raised.value.problems if UNMAPPED_ACCOUNT[0] in p.message]
+    assert unmapped and "table account_categories gives it no category" in unmapped[0].message
+    result = cli("evaluate", path)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    for line in defect_lines(3000):
+        assert f"fec.txt:{line}" in result.output
+
+
+def test_an_unmapped_account_names_its_lines(store: Store, tmp_path: Path) -> None:
+    name = fec(tmp_path, *purchase("658800", "10,00"), *purchase("658800", "5,00", "FA2"), *sale("100,00"))
+    with pytest.raises(DossierError) as raised:
+        judge(store, dossier(tmp_path, name))
+    [problem] = raised.value.problems
+    assert problem.line == 2
+    assert problem.message == (
+        "account 658800 'Électricité' is in scope but table account_categories gives it no category: 2 line(s) (lines 2, 4), net 15.00"
+    )
+
+
+def test_a_malformed_amount_is_reported_with_its_line(store: Store, tmp_path: Path) -> None:
+    name = fec(tmp_path, *purchase("601000", "1.000,00"), *sale("100,00"))
+    with pytest.raises(DossierError) as raised:
+        judge(store, dossier(tmp_path, name))
+    assert [(p.line, p.message.split(" is not")[0]) for p in raised.value.problems] == [(2, "Debit '1.000,00'"), (3, "Credit '1.000,00'")]
+
+
+def test_a_wrong_column_set_is_reported_on_the_header(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "fec.txt").write_text(HEADER.replace("PieceRef", "Piece") + "\n" + "\n".join(sale("1,00")) + "\n", encoding="utf-8")
+    with pytest.raises(DossierError) as raised:
+        judge(store, dossier(tmp_path, "fec.txt"))
+    assert [(p.line, p.message) for p in raised.value.problems] == [(1, "column 9 is named 'Piece', expected 'PieceRef'")]
+
+
+def test_a_missing_ledger_file_is_named(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(DossierError) as raised:
+        judge(store, dossier(tmp_path, "absent.txt"))
+    assert raised.value.problems[0].path == ("ledger",)
+    assert "absent.txt" in raised.value.problems[0].message
+
+
+def test_the_ledger_fact_is_read_from_a_file_never_written(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(DossierError) as raised:
+        judge(store, dossier(tmp_path, None, ledger={"categories": {}}))
+    assert raised.value.problems[0].path == ("facts", "ledger")
+
+
+def test_a_procedure_without_ledger_refuses_one(store: Store, tmp_path: Path) -> None:
+    document = yaml.safe_load((ROOT / "examples" / LT / "invoice-600-eur-content-computed.yaml").read_text(encoding="utf-8"))
+    document["ledger"] = fec(tmp_path, *sale("1,00"))
+    path = tmp_path / "invoice.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DossierError, match="reads no ledger"):
+        judge(store, path)
+
+
+def test_a_ledger_beside_sales_invoices_is_refused(store: Store, tmp_path: Path) -> None:
+    name = fec(tmp_path, *sale("100,00"))
+    with pytest.raises(DossierError) as raised:
+        judge(store, dossier(tmp_path, name, sales=[{"ref": "V1", "amount_eur": 100}]))
+    assert "the ledger gives the sales of the year" in raised.value.problems[0].message
