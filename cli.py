@@ -23,9 +23,10 @@ from engine.dates import parse_date
 from engine.documents import load_document
 from engine.errors import DecisionFileError, RefereeError, UsageError
 from engine.evaluate import evaluate_file
-from engine.explain import check_decision, derivation_tree, render_tree
+from engine.explain import check_decision, derivation_tree, ledger_category, ledger_lines, render_ledger_lines, render_tree
 from engine.render import decision_text, report_json, report_text, versions_table, versions_text
 from engine.runtime import RUNTIMES
+from engine.table_import import import_table
 
 INTERNAL_ERROR = 3
 
@@ -83,7 +84,8 @@ def main(ctx: click.Context, root: Path | None) -> None:
     Standards bodies:  referee validate referentials/
                        referee versions SCHEME
     Evaluators:        referee evaluate DOSSIER.yaml [--version ID]
-    Auditors:          referee explain DECISION.json [--fact NAME]
+    Auditors:          referee explain DECISION.json [--fact NAME | --lines CATEGORY]
+    New releases:      referee import-table TABLE.csv --scheme SCHEME --table NAME --id ID
     """
     ctx.obj = Store(root or _default_root())
 
@@ -152,12 +154,92 @@ def evaluate(store: Store, dossier: Path, version_id: str | None, runtime: str, 
 @main.command()
 @click.argument("decision_file", metavar="DECISION.json", type=click.Path(path_type=Path))
 @click.option("--fact", default="outcome", show_default=True, help="The conclusion to explain.")
+@click.option("--lines", "category", metavar="CATEGORY", help="Instead, list the ledger (FEC) lines behind one category of the decision.")
+@click.option(
+    "--ledger", type=click.Path(dir_okay=False, path_type=Path), metavar="FEC",
+    help="The FEC the decision read (default: its recorded name, beside the decision file); checked by its sha256.",
+)
 @FORMAT
 @guarded
-def explain(decision_file: Path, fact: str, output_format: str) -> None:
-    """Show how a decision reached a conclusion, down to the dossier's facts and the referential's values."""
+def explain(decision_file: Path, fact: str, category: str | None, ledger: Path | None, output_format: str) -> None:
+    """Show how a decision reached a conclusion, down to the dossier's facts and the referential's values.
+
+    With --lines CATEGORY, read again the FEC a decision was computed from
+    and list the lines of that category's accounts, with their total: the
+    invoices behind a figure (e.g. a group "FEC other_invoices (93 lines …)").
+    """
     decision = check_decision(load_document(decision_file, DecisionFileError), str(decision_file))
-    _emit(derivation_tree(decision, fact), output_format, render_tree)
+    if category is None:
+        _emit(derivation_tree(decision, fact), output_format, render_tree)
+        return
+    recorded, _ = ledger_category(decision, category)
+    _emit(ledger_lines(decision, category, ledger or decision_file.parent / recorded["file"]), output_format, render_ledger_lines)
+
+
+def _parse_settings(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for item in values:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE")
+        if name.strip() in settings:
+            raise click.BadParameter(f"{name.strip()} is set twice")
+        settings[name.strip()] = value.strip()
+    return settings
+
+
+@main.command("import-table")
+@click.argument("csv_file", metavar="CSV", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--scheme", required=True, help="The scheme whose next version this is.")
+@click.option("--table", required=True, help="The table the CSV replaces (its `key` names the CSV's key column).")
+@click.option("--id", "version_id", required=True, metavar="ID", help="Id of the new version (a date, unless --in-force-from is given).")
+@click.option("--from", "template_id", metavar="VERSION", help="Template version (default: the latest of the scheme).")
+@click.option("--in-force-from", callback=_parse_day, metavar="DATE", help="First day it governs a cycle (default: the id).")
+@click.option("--published-on", callback=_parse_day, metavar="DATE", help="Publication date (default: --in-force-from).")
+@click.option("--clause", metavar="TEXT", help="New id of the provision the table cites, renamed wherever it is cited.")
+@click.option("--title", metavar="TEXT", help="Title of the new version (default: the template's).")
+@click.option(
+    "--set", "settings", multiple=True, callback=_parse_settings, metavar="NAME=VALUE", help="Set a parameter of the table's section (repeatable)."
+)
+@click.option("--allow-new-columns", is_flag=True, help="Add the CSV's columns that the template's rows lack.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help="Write the version here (default: standard output)."
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.pass_obj
+@guarded
+def import_table_command(
+    store: Store, csv_file: Path, version_id: str, template_id: str | None, output: Path | None, force: bool, **options: Any
+) -> None:
+    """Make the next version of a referential from a table supplied as CSV (e.g. a new release of a factor base).
+
+    The latest version of SCHEME is the template: the new version keeps its
+    sources, decisions and other sections, and replaces the rows of TABLE by
+    the CSV's. The CSV (UTF-8, `,` or `;`) has a header naming the columns:
+    one named as the table's key, one per field of the template's rows (more
+    with --allow-new-columns). A cell is null when empty, a boolean for
+    true/false, a number or a date where the template's values are (decimal
+    point or comma). The change log (rows added, removed, changed) is
+    computed, the result is checked as `referee validate` would, and a summary
+    goes to standard error. Exit 1 on a bad CSV, naming each line and column.
+
+    \b
+    referee import-table release-2026.csv --scheme label-transmission-factors \\
+        --table emission_factors --id 2026-01-01 --published-on 2025-12-15 \\
+        --clause "release 2026.1" --set "factor_release=sample 2026.1" \\
+        -o referentials/label-transmission-factors/2026-01-01.yaml
+    """
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"{output} exists already: give --force to overwrite it")
+    text, changes = import_table(store, csv_file, version_id=version_id, template_id=template_id, **options)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(changes.summary(), err=True)
 
 
 if __name__ == "__main__":

@@ -5,15 +5,22 @@ concluded it, then, for each premise, either the entry that concluded that
 fact (recursively), a dossier fact with its path, or a referential value with
 its version and clause. The version selection that opens the trail is shown
 first, since it says which text every clause comes from.
+
+A figure computed from a ledger cites the FEC by its digest and keeps totals
+per category; `ledger_lines` reads the file again to list the lines behind one.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import DecisionFileError, Problem
 from .evaluate import DECISION_FORMAT
 from .expressions import format_value
+from .fec import file_sha256, lines_of_accounts
+from .ledger import LEDGER_PATH
 
 
 def check_decision(decision: Any, source: str) -> Mapping[str, Any]:
@@ -114,3 +121,60 @@ def render_tree(explained: Mapping[str, Any]) -> str:
 
     walk(explained["tree"], "  ", True, True)
     return "\n".join(lines)
+
+
+def ledger_category(decision: Mapping[str, Any], category: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """The ledger a decision read (its digest) and what it gave the rules for one category."""
+    ledger = (decision.get("digests") or {}).get("ledger")
+    if not ledger:
+        raise DecisionFileError("this decision read no ledger", [Problem("no digests.ledger: its figures come from the dossier's facts", ("digests",))])
+    given = next(
+        (p["value"] for e in decision["trail"] for p in e.get("premises", ()) if p.get("path") == LEDGER_PATH and isinstance(p.get("value"), Mapping)),
+        None,
+    )
+    categories = (given or {}).get("categories") or {}
+    if category not in categories:
+        raise DecisionFileError(
+            f"the ledger gave no category {category!r} to this decision's rules",
+            [Problem(f"categories: {', '.join(sorted(categories)) or 'none'}", ("digests", "ledger"))],
+        )
+    return ledger, categories[category]
+
+
+def ledger_lines(decision: Mapping[str, Any], category: str, fec: Path) -> dict[str, Any]:
+    """The FEC lines behind one category of a decision, read again from the file the decision cites."""
+    ledger, given = ledger_category(decision, category)
+    try:
+        sha256 = file_sha256(fec)
+    except OSError as exc:
+        raise DecisionFileError(
+            f"cannot read the ledger {fec}", [Problem(f"{exc.strerror or exc}; name the file the decision read with --ledger", (), str(fec))]
+        ) from None
+    if sha256 != ledger["sha256"]:
+        raise DecisionFileError(
+            f"{fec} is not the ledger this decision read",
+            [Problem(f"its sha256 is {sha256}; the decision read {ledger['file']} with sha256 {ledger['sha256']}", ("digests", "ledger", "sha256"), str(fec))],
+        )
+    lines = [x.to_dict() for x in lines_of_accounts(fec, given["accounts"], skip_journals=ledger.get("skip_journals") or ())]
+    debit = sum((Decimal(x["debit"]) for x in lines), Decimal(0))
+    credit = sum((Decimal(x["credit"]) for x in lines), Decimal(0))
+    return {
+        "category": category,
+        "file": str(fec),
+        "sha256": sha256,
+        "accounts": list(given["accounts"]),
+        "lines": lines,
+        "total": {"lines": len(lines), "debit": str(debit), "credit": str(credit), "net": str(debit - credit)},
+        "in_decision": {"lines": given["lines"], "net": given["net"]},
+    }
+
+
+def render_ledger_lines(found: Mapping[str, Any]) -> str:
+    out = [f"Ledger lines of category {found['category']} — {found['file']} (sha256 {found['sha256']}), accounts {', '.join(found['accounts'])}:"]
+    for x in found["lines"]:
+        amount = f"debit {x['debit']}" if Decimal(x["debit"]) else f"credit {x['credit']}"
+        out.append(f"  line {x['line']}  {x['date']}  {x['journal']}  {x['piece']}  {x['account']}  {x['label']}  {amount}")
+    total, given = found["total"], found["in_decision"]
+    out.append(f"Total: {total['lines']} lines, net {total['net']} (debit {total['debit']}, credit {total['credit']})")
+    out.append(f"The decision's rules read {given['lines']} lines, net {given['net']}")
+    return "\n".join(out)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ROOT
-from test_fec import HEADER, balancing, row
+from test_fec import HEADER, row
 
 from bench.fec_synth import UNMAPPED_ACCOUNT, defect_lines, write_fec
 from engine import DossierError, Store, evaluate, load_dossier
@@ -243,3 +243,43 @@ def test_a_ledger_beside_sales_invoices_is_refused(store: Store, tmp_path: Path)
     with pytest.raises(DossierError) as raised:
         judge(store, dossier(tmp_path, name, sales=[{"ref": "V1", "amount_eur": 100}]))
     assert "the ledger gives the sales of the year" in raised.value.problems[0].message
+
+
+# --- the auditor's second look -----------------------------------------------------------------------------
+
+
+def test_explain_lists_the_ledger_lines_behind_a_category(tmp_path: Path, cli: Any) -> None:
+    decision_file = tmp_path / "decision.json"
+    assert cli("evaluate", EXAMPLE, "-o", decision_file).exit_code == 0
+    decision = json.loads(decision_file.read_text(encoding="utf-8"))
+    fec_file = EXAMPLE.parent / "ledgers" / "fec-2025-usinage.txt"
+    result = cli("explain", decision_file, "--lines", "other_invoices", "--ledger", fec_file, "--format", "json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    ledger = next(p["value"] for e in decision["trail"] for p in e.get("premises", ()) if p.get("path") == "$.ledger")
+    assert found["total"]["lines"] == ledger["categories"]["other_invoices"]["lines"] == len(found["lines"])
+    assert float(found["total"]["net"]) == ledger["categories"]["other_invoices"]["net"]
+    assert {x["account"] for x in found["lines"]} == set(ledger["categories"]["other_invoices"]["accounts"])
+    # the Geodis invoice listed with its supplier content is among them, with its line numbers
+    assert [x["line"] for x in found["lines"] if x["piece"] == "FA25-0000019" and x["account"].startswith("62")] == [55, 56]
+    text = cli("explain", decision_file, "--lines", "other_invoices", "--ledger", fec_file)
+    assert "line 55  20250125  AC  FA25-0000019  624100" in text.output
+
+
+def test_explain_refuses_a_ledger_that_is_not_the_one_read(tmp_path: Path, cli: Any) -> None:
+    decision_file = tmp_path / "decision.json"
+    assert cli("evaluate", EXAMPLE, "-o", decision_file).exit_code == 0
+    altered = tmp_path / "fec.txt"
+    altered.write_bytes((EXAMPLE.parent / "ledgers" / "fec-2025-usinage.txt").read_bytes().replace(b"46226,81", b"46226,80"))
+    result = cli("explain", decision_file, "--lines", "fixed_assets_machinery", "--ledger", altered)
+    assert result.exit_code == 1
+    assert "is not the ledger this decision read" in result.output
+    missing = cli("explain", decision_file, "--lines", "fixed_assets_machinery")  # its recorded name, beside the decision
+    assert missing.exit_code == 1 and "--ledger" in missing.output
+
+
+def test_explain_lines_needs_a_decision_that_read_a_ledger(tmp_path: Path, cli: Any) -> None:
+    decision_file = tmp_path / "decision.json"
+    assert cli("evaluate", ROOT / "examples" / LT / "account-2024-first-year-closed.yaml", "-o", decision_file).exit_code == 0
+    result = cli("explain", decision_file, "--lines", "other_invoices")
+    assert result.exit_code == 1 and "this decision read no ledger" in result.output
