@@ -1,13 +1,16 @@
 """Importing a table supplied as CSV as the next version of a referential (engine/table_import.py, `referee import-table`).
 
-The sample is a 2026 release of the Label Transmission factors, imported over a
-scratch copy of referentials/ (the `scratch` fixture), with 2025-01-01 as template.
+The sample is the 2026 release of the Label Transmission factors. The tree ships
+it already imported (referentials/label-transmission-factors/2026-01-01.yaml);
+these tests import it again over a copy of the tree as it was before
+(the fixtures `store`, `scratch` and `cli` below), with 2025-01-01 as template.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +30,35 @@ SAMPLE = ROOT / "examples" / SCHEME / "release-2026.csv"
 NEW_CLAUSE = "release 2026.1"
 OLD_CLAUSE = "release 2025.1"
 OPTIONS = ("--scheme", SCHEME, "--table", "emission_factors", "--id", "2026-01-01", "--published-on", "2025-12-15")
+
+
+SHIPPED = ROOT / "referentials" / SCHEME / "2026-01-01.yaml"
+
+
+@pytest.fixture(scope="module")
+def before_2026(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tree without the shipped 2026 release: the state in which it was imported."""
+    root = tmp_path_factory.mktemp("before-2026")
+    shutil.copytree(ROOT / "referentials", root / "referentials")
+    shutil.copytree(ROOT / "rules", root / "rules")
+    (root / "referentials" / SCHEME / SHIPPED.name).unlink()
+    return root
+
+
+@pytest.fixture(scope="module")
+def store(before_2026: Path) -> Store:
+    return Store(before_2026)
+
+
+@pytest.fixture
+def scratch(scratch: Path) -> Path:
+    (scratch / "referentials" / SCHEME / SHIPPED.name).unlink()
+    return scratch
+
+
+@pytest.fixture
+def cli(cli: Callable[..., Any], before_2026: Path) -> Callable[..., Any]:
+    return lambda *args, root=before_2026: cli(*args, root=root)
 
 
 def run_import(store: Store, csv_path: Path = SAMPLE, **options: Any) -> tuple[str, Any]:
@@ -85,6 +117,11 @@ def test_the_sample_becomes_a_version_that_validates_and_governs_2026(scratch: P
     assert in_force_on(store.versions(SCHEME), dt.date(2026, 3, 1)).id == "2026-01-01"
     assert in_force_on(store.versions(SCHEME), dt.date(2025, 12, 31)).id == "2025-01-01"
     assert (version.supersedes, str(version.published_on), str(version.in_force_from)) == ("2025-01-01", "2025-12-15", "2026-01-01")
+
+
+def test_the_shipped_2026_release_is_the_import_of_the_sample(scratch: Path) -> None:
+    path = imported_into(scratch, title="Sample public emission factors for Label Transmission accounts, release 2026 (illustrative)")
+    assert path.read_text(encoding="utf-8") == SHIPPED.read_text(encoding="utf-8")
 
 
 def test_the_version_keeps_the_style_of_the_template(scratch: Path) -> None:

@@ -175,8 +175,8 @@ def test_the_second_year_transmits_with_the_first_years_factor_and_carries_the_g
 def test_the_gap_of_year_n_enters_the_production_carbon_of_year_n_plus_1(store: Store) -> None:
     values = example(store, "account-2026-third-year-carried-gap-closed.yaml")["values"]
     assert values["production_carbon"]["carried_over_kgco2e"] == -152.024
-    # 12,000 × 0.11 × 1.2 + 6,000 × 0.045 × 1.2 + 500 × 0.40 × 1.2 + 4,000 km × 0.010 × 1.2 + 700 − 152.024
-    assert values["production_carbon"]["total_kgco2e"] == 2743.976
+    # 12,000 × 0.11 × 1.2 + 6,000 kWh × 0.042 (release 2026.1) × 1.2 + 500 × 0.40 × 1.2 + 4,000 km × 0.010 × 1.2 + 700 − 152.024
+    assert values["production_carbon"]["total_kgco2e"] == 2722.376
     assert values["sales_carbon_kgco2e"] == 2768.92  # 70,000 × 0.039556
 
 
@@ -277,10 +277,12 @@ def test_the_factor_applies_until_the_next_account_is_closed(store, next_closed,
 def test_each_year_records_the_release_it_used(store: Store) -> None:
     first = example(store, "account-2024-first-year-closed.yaml")
     second = example(store, "account-2025-second-year-carry-over-closed.yaml")
+    third = example(store, "account-2026-third-year-carried-gap-closed.yaml")  # release 2026 was imported from CSV
     assert first["values"]["factor_release"] == {"release": "sample 2024.1", "version": "2024-01-01"}
     assert second["values"]["factor_release"] == {"release": "sample 2025.1", "version": "2025-01-01"}
+    assert third["values"]["factor_release"] == {"release": "sample 2026.1", "version": "2026-01-01"}
     electricity = "electricity × electricity_kwh × prudence margin"
-    assert (group(first, electricity)["factor_value"], group(second, electricity)["factor_value"]) == (0.052, 0.045)
+    assert [group(d, electricity)["factor_value"] for d in (first, second, third)] == [0.052, 0.045, 0.042]
     assert {(v["referential"], v["version"]) for v in second["versions"] if v["section"] == "factors"} == {("label-transmission-factors", "2025-01-01")}
     assert second["digests"]["referentials"]["label-transmission-factors 2025-01-01"].startswith("sha256:")
 
