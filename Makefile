@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/fec.py
+	$(BIN)/python bench/transmission.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
