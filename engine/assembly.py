@@ -115,7 +115,7 @@ def with_companions(store: Store, selection: Selection, procedure: Procedure, do
         companion_scheme, version_id = named[role]
         if companion_scheme not in candidates:
             raise DossierError(
-                f"{companion_scheme!r} is not a {role} of {scheme}",
+                f"{companion_scheme!r} is not a companion of {scheme} in the role {role}",
                 [Problem(f"known: {', '.join(candidates) or 'none'}", ("companions", role))],
             )
         try:

@@ -78,7 +78,7 @@ def versions_table(versions: Sequence[ReferentialVersion], day: dt.date) -> list
 
 
 def versions_text(scheme: str, rows: Iterable[Mapping[str, Any]], day: dt.date, framework: Mapping[str, str] | None = None) -> str:
-    of = f" (a {framework['role']} of {framework['scheme']})" if framework else ""
+    of = f" ({framework['role']} of {framework['scheme']})" if framework else ""
     lines = [f"Versions of {scheme}{of} as of {day}:"]
     for r in rows:
         until = f" until {r['in_force_until']}" if r["in_force_until"] else ""

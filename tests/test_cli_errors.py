@@ -305,7 +305,7 @@ def test_versions_json_output_parses(cli: Callable[..., Any]) -> None:
 
 def test_versions_of_a_method_name_its_framework(cli: Callable[..., Any]) -> None:
     text = cli("versions", "label-bas-carbone-haies", "--as-of", "2026-06-01")
-    assert text.stdout.startswith("Versions of label-bas-carbone-haies (a method of label-bas-carbone) as of 2026-06-01:\n")
+    assert text.stdout.startswith("Versions of label-bas-carbone-haies (method of label-bas-carbone) as of 2026-06-01:\n")
     data = json.loads(cli("versions", "label-bas-carbone-haies", "--format", "json").stdout)
     assert data["framework"] == {"scheme": "label-bas-carbone", "role": "method"}
 

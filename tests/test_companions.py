@@ -466,7 +466,7 @@ def test_a_procedure_without_companions_takes_none(tree: Path) -> None:
 def test_a_scheme_that_is_not_a_companion_in_that_role_is_refused(tree: Path, cli: Callable[..., Any], named: str) -> None:
     path = write_dossier(tree, dossier("2024-03-01", "2024-06-01", companions={"method": named}))
     output = refused(cli("evaluate", path, root=tree))
-    assert f"invalid dossier: {path}: '{named}' is not a method of {FRAME}" in output
+    assert f"invalid dossier: {path}: '{named}' is not a companion of {FRAME} in the role method" in output
     assert f"{path} $.companions.method: known: {ALPHA}" in output
 
 
@@ -476,7 +476,7 @@ def test_a_scheme_whose_versions_do_not_all_declare_the_framework_is_no_companio
     put(tree, lone)
     with pytest.raises(DossierError) as raised:
         judge(tree, dossier("2024-03-01", "2024-06-01"))
-    assert raised.value.message == f"dossier.yaml: '{ALPHA}' is not a method of {FRAME}"
+    assert raised.value.message == f"dossier.yaml: '{ALPHA}' is not a companion of {FRAME} in the role method"
     report = report_of(tree, ALPHA, A2)
     assert messages(report) == [f"the versions of a scheme declare the same framework, or none: {A1}: method of {FRAME}; {A2}: none"]
     assert report.problems[0].path == ("framework",)

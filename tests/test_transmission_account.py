@@ -8,6 +8,7 @@ gap A − B carried into the next year; a reseller's margin factor; 60,000 € w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -373,3 +374,13 @@ def test_an_account_is_closed_after_its_year_ends(store, event, accepted):
 def test_an_account_of_a_year_before_the_method_has_no_version(store: Store) -> None:
     with pytest.raises(DossierError, match="2023-01-01"):
         account(store, anchor="2023-01-01", end="2023-12-31", event="2024-02-01")
+
+
+def test_invoices_given_as_json_make_the_same_account(store: Store, tmp_path: Path) -> None:
+    document = yaml.safe_load((EXAMPLES / "account-2024-first-year-closed.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps(document, default=str), encoding="utf-8")
+    from_json = evaluate(store, load_dossier(path))
+    from_yaml = example(store, "account-2024-first-year-closed.yaml")
+    assert from_json["values"] == from_yaml["values"]
+    assert from_json["digests"]["dossier"] == from_yaml["digests"]["dossier"]  # the same document, whatever its syntax
