@@ -395,7 +395,11 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+        if value == int(value):
+            return str(int(value))
+        # a number with at most six decimals (a factor per euro, 0.041667) reads as it is; a longer one to three
+        decimals = 6 if round(value, 6) == value else 3
+        return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(v, Mapping) for v in value):  # records: one per parenthesis
             return "; ".join(f"({format_value(v)})" for v in value)

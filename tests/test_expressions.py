@@ -464,7 +464,7 @@ def test_a_bad_placeholder_is_refused_at_compile(source: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(True, "yes"), (False, "no"), (2.0, "2"), (1 / 3, "0.333"), (2154.985, "2154.985"), (0.0004, "0"), (82.5, "82.5"), ([], "none"), (["a", 1], "a, 1"), (None, "not given"), ({"A": 25}, "A: 25"), ("x", "x"), (7, "7"),
+    [(True, "yes"), (False, "no"), (2.0, "2"), (1 / 3, "0.333"), (2154.985, "2154.985"), (0.0004, "0.0004"), (0.041667, "0.041667"), (2 / 3 * 1000, "666.667"), (82.5, "82.5"), ([], "none"), (["a", 1], "a, 1"), (None, "not given"), ({"A": 25}, "A: 25"), ("x", "x"), (7, "7"),
      ([{"company": "A", "rate": 0.2}, {"company": "B", "rate": 0.4}], "(company: A, rate: 0.2); (company: B, rate: 0.4)"),
      ([{"a": 1}, "b"], "a: 1, b")],
 )
