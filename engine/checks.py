@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from .assembly import companion_schemes
 from .dossier import DOSSIER_FACTS, facts_schema, make_validator
 from .errors import Problem, RefereeError
 from .expressions import ALL
+from .fec import prefix_classifier
 from .referential import BandSet, Procedure, ReferentialVersion, Section, load_referential
 from .rules import OUTCOME, Rule, build_rulebook
 from .store import Store
@@ -169,8 +170,7 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     except RefereeError as exc:
         report.problems += list(exc.problems) or [Problem(exc.message, (), str(version.path))]
         return []
-    companions = _companion_sections(store, version, procedure)
-    every = [version.sections[s] for s in procedure.sections] + companions
+    every = [version.sections[s] for s in procedure.sections] + _companion_sections(store, version.scheme, procedure)
     names = {
         "params": {n for s in every for n in s.parameters},
         "tables": {n for s in every for n in s.tables},
@@ -190,6 +190,8 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
             if name not in names[namespace]:
                 what = "criteria" if name == ALL else f"{namespace}.{name}"
                 report.problems.append(Problem(f"{who} reads {what}, which {where} of {version.id} does not define", path, file))
+    if procedure.ledger is not None:
+        report.problems += _ledger_problems(procedure, schema, every, str(version.path))
     own_files = {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}
     for rule in book.rules:
         if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
@@ -207,6 +209,32 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     return list(book.rules)
 
 
+def _ledger_problems(procedure: Procedure, schema: dict[str, Any], sections: list[Section], file: str) -> list[Problem]:
+    """A ledger block names a nullable input, and an account table and parameters its sections define."""
+    spec = procedure.ledger
+    assert spec is not None
+    path = ("sections", procedure.section, "procedures", procedure.name, "ledger")
+    where = f"the ledger of procedure {procedure.name}"
+    problems = []
+    if not (schema.get(spec.fact) or {}).get("nullable"):
+        problems.append(Problem(f"{where} fills input {spec.fact!r}, which the input must declare, nullable", path, file))
+    tables = [s.tables[spec.accounts] for s in sections if spec.accounts in s.tables]
+    if not tables:
+        problems.append(Problem(f"{where} reads table {spec.accounts!r}, which no section of the procedure defines", path, file))
+    for table in tables:
+        try:
+            prefix_classifier({prefix: row.get("category") if isinstance(row, Mapping) else row for prefix, row in table.rows.items()}, ())
+        except (ValueError, TypeError) as exc:
+            problems.append(Problem(f"{where}: table {spec.accounts!r} is not an account mapping: {exc}", path, file))
+    for name in (spec.in_scope, spec.skip_journals):
+        params = [s.parameters[name].value for s in sections if name and name in s.parameters]
+        if name and not params:
+            problems.append(Problem(f"{where} reads parameter {name!r}, which no section of the procedure defines", path, file))
+        elif name and not all(isinstance(v, list) and all(isinstance(x, str) and x for x in v) for v in params):
+            problems.append(Problem(f"{where}: parameter {name!r} must be a list of texts", path, file))
+    return problems
+
+
 def _rule_paths(store: Store, version: ReferentialVersion, procedure: Any) -> list[Path]:
     """The procedure's own rule files, then those of its sections (as assembly runs them)."""
     files = list(procedure.rule_files)
@@ -214,13 +242,17 @@ def _rule_paths(store: Store, version: ReferentialVersion, procedure: Any) -> li
     return [store.rule_file(version.scheme, f) for f in files]
 
 
-def _companion_sections(store: Store, version: ReferentialVersion, procedure: Any) -> list[Any]:
-    """Every version of every companion (e.g. each method) may serve: their sections' names are known."""
-    from .assembly import companion_schemes
+def _companion_sections(store: Store, framework: str, procedure: Procedure, *, but: str | None = None) -> list[Section]:
+    """Every version of every companion (e.g. each method) may serve: their sections' names are known.
 
+    Which scheme fills a role is the dossier's choice, so every candidate counts. `but` leaves one
+    role out: what the other roles give (a factor table beside an account mapping) is not its to hold.
+    """
     found = []
     for role, sections in procedure.companions.items():
-        for scheme in companion_schemes(store, version.scheme, role):
+        if role == but:
+            continue
+        for scheme in companion_schemes(store, framework, role):
             found += [v.sections[s] for v in store.versions(scheme) for s in sections if s in v.sections]
     return found
 
@@ -261,28 +293,13 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
             readers = [(f"rule {r.id}", r.references) for r in book.rules]
             readers += [(f"input check {i}", c.check.references | c.message.references) for i, c in enumerate(procedure.input_checks)]
             mine = [version.sections[s] for s in sections]
-            others = _other_companion_sections(store, framework, procedure, role)
+            others = _companion_sections(store, framework, procedure, but=role)
             for namespace, attribute in (("params", "parameters"), ("tables", "tables"), ("bands", "bands")):
                 defined = {n for s in own + mine + others for n in getattr(s, attribute)}
                 for who, references in readers:
                     read = {name for ns, name in references if ns == namespace}
                     for name in sorted(read - defined):
                         report.problems.append(Problem(f"lacks {namespace}.{name}, which {who} of {where} reads", ("sections",), file))
-
-
-def _other_companion_sections(store: Store, framework: str, procedure: Procedure, role: str) -> list[Section]:
-    """What the procedure's other companion roles may give (e.g. a factor table beside an account mapping).
-
-    Which scheme fills another role is the dossier's choice: a value any candidate of another role
-    defines is not this companion's to hold.
-    """
-    found = []
-    for other, sections in procedure.companions.items():
-        if other == role:
-            continue
-        for scheme in companion_schemes(store, framework, other):
-            found += [v.sections[s] for v in store.versions(scheme) for s in sections if s in v.sections]
-    return found
 
 
 def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:

@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, write_version
 from test_fec import HEADER, row
 
 from bench.fec_synth import UNMAPPED_ACCOUNT, defect_lines, write_fec
 from engine import DossierError, Store, evaluate, load_dossier
+from engine.checks import validate_paths
+from engine.documents import load_document
 from engine.fec import file_sha256
 
 LT = "label-transmission"
@@ -283,3 +285,43 @@ def test_explain_lines_needs_a_decision_that_read_a_ledger(tmp_path: Path, cli: 
     assert cli("evaluate", ROOT / "examples" / LT / "account-2024-first-year-closed.yaml", "-o", decision_file).exit_code == 0
     result = cli("explain", decision_file, "--lines", "other_invoices")
     assert result.exit_code == 1 and "this decision read no ledger" in result.output
+
+
+# --- validate checks a ledger block --------------------------------------------------------------------
+
+
+def _method(scratch: Path, change: Any) -> list[str]:
+    """The problems validate finds once `change` edited the method version in the scratch tree."""
+    path = scratch / "referentials" / LT / "2024-01-01.yaml"
+    document = load_document(path)
+    change(document["sections"]["carbon_account"]["procedures"]["carbon_account"], document)
+    write_version(scratch, LT, document)
+    return [p.message for r in validate_paths(Store(scratch), [path]) for p in r.problems]
+
+
+def _mapping(scratch: Path, change: Any) -> list[str]:
+    path = scratch / "referentials" / "label-transmission-pcg" / "2024-01-01.yaml"
+    document = load_document(path)
+    change(document["sections"]["mapping"])
+    write_version(scratch, "label-transmission-pcg", document)
+    return [p.message for r in validate_paths(Store(scratch), [scratch / "referentials" / LT / "2024-01-01.yaml"]) for p in r.problems]
+
+
+def test_validate_finds_a_ledger_block_naming_what_does_not_exist(scratch: Path) -> None:
+    problems = _method(scratch, lambda procedure, _: procedure["ledger"].update(accounts="no_such_table", skip_journals="no_such_param"))
+    assert "the ledger of procedure carbon_account reads table 'no_such_table', which no section of the procedure defines" in problems
+    assert "the ledger of procedure carbon_account reads parameter 'no_such_param', which no section of the procedure defines" in problems
+
+
+def test_validate_finds_a_ledger_fact_the_input_does_not_declare(scratch: Path) -> None:
+    problems = _method(scratch, lambda procedure, _: procedure["input"].pop("ledger"))
+    assert "the ledger of procedure carbon_account fills input 'ledger', which the input must declare, nullable" in problems
+
+
+def test_validate_finds_a_mapping_that_is_not_one(scratch: Path) -> None:
+    def spoil(section: dict[str, Any]) -> None:
+        section["tables"]["account_categories"]["rows"]["601"] = {"category": 5}
+        section["parameters"]["opening_journals"]["value"] = "AN"
+    problems = _mapping(scratch, spoil)
+    assert any("table 'account_categories' is not an account mapping: the category of prefix '601'" in p for p in problems)
+    assert "the ledger of procedure carbon_account: parameter 'opening_journals' must be a list of texts" in problems
