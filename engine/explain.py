@@ -136,7 +136,7 @@ def ledger_category(decision: Mapping[str, Any], category: str) -> tuple[Mapping
     if category not in categories:
         raise DecisionFileError(
             f"the ledger gave no category {category!r} to this decision's rules",
-            [Problem(f"categories: {', '.join(sorted(categories)) or 'none'}", ("digests", "ledger"))],
+            [Problem(f"categories: {', '.join(sorted(categories)) or 'none'}", ("trail",))],
         )
     return ledger, categories[category]
 

@@ -109,19 +109,20 @@ def _figures(t: Totals) -> dict[str, Any]:
 
 def _problems(summary: FecSummary, spec: LedgerSpec, file: str) -> list[Problem]:
     problems = [p.as_problem(file) for p in summary.problems]
-    if summary.problems_not_listed:
-        problems.append(Problem(f"… and {summary.problems_not_listed} more problem(s) of the same file", (), file))
     for u in summary.unmapped.values():
         where = ", ".join(map(str, u.first_lines)) + (", …" if u.totals.lines > len(u.first_lines) else "")
+        lines = f"1 line (line {where})" if u.totals.lines == 1 else f"{u.totals.lines} lines (lines {where})"
         problems.append(
             Problem(
-                f"account {u.account} {u.label!r} is in scope but table {spec.accounts} gives it no category: "
-                f"{u.totals.lines} line(s) (lines {where}), net {u.totals.net}",
+                f"account {u.account} {u.label!r} is in scope but table {spec.accounts} gives it no category: {lines}, net {u.totals.net}",
                 (),
                 file,
                 u.first_lines[0] if u.first_lines else None,
             )
         )
+    problems.sort(key=lambda p: (p.line is None, p.line or 0))  # in file order; whole-file problems last
+    if summary.problems_not_listed:
+        problems.append(Problem(f"… and {summary.problems_not_listed} more problem(s) of the same file", (), file))
     if summary.unmapped_lines_not_listed:
         problems.append(Problem(f"… and {summary.unmapped_lines_not_listed} line(s) of other unmapped accounts", (), file))
     return problems

@@ -272,6 +272,19 @@ def test_the_factor_applies_until_the_next_account_is_closed(store, next_closed,
     assert invoice(store, next_closed=next_closed)["outcome"] == outcome
 
 
+def test_the_mention_is_the_one_in_force_on_the_invoice_date(store: Store, scratch: Path) -> None:
+    """A version published mid-year changes the mention of the invoices issued after it, not the account."""
+    document = load_document(ROOT / "referentials" / LT / "2024-01-01.yaml")
+    document.update(id="2025-06-01", published_on="2025-05-15", in_force_from="2025-06-01", supersedes="2024-01-01")
+    document["sections"]["invoice"]["parameters"]["invoice_mention"]["value"] = "Nouvelle mention."
+    write_version(scratch, LT, document)
+    revised = Store(scratch)
+    assert invoice(revised, "2025-05-31")["values"]["mention"].endswith("piloter sa propre émission.")
+    after = invoice(revised, "2025-06-01")
+    assert after["values"]["mention"].endswith("). Nouvelle mention.")
+    assert {v["section"]: (v["version"], v["mode"]) for v in after["versions"]} == {"invoice": ("2025-06-01", "event_date")}
+
+
 # --- releases of the factor table --------------------------------------------------------------------------
 
 
