@@ -133,13 +133,13 @@ def test_the_version_keeps_the_style_of_the_template(scratch: Path) -> None:
 
 def test_rows_are_typed_like_the_template(scratch: Path) -> None:
     document = yaml.safe_load(imported_into(scratch).read_text(encoding="utf-8"))
-    row = document["sections"]["factors"]["tables"]["emission_factors"]["rows"]["heat_network_kwh"]
+    row = document["sections"]["factors"]["tables"]["emission_factors"]["rows"]["catering_services_eur"]
     assert row == {
-        "title": "District heating network, average of French networks",
-        "per": "kWh",
-        "unit": "kgCO2e/kWh",
-        "value": 0.11,
-        "source": "ADEME Base Empreinte — réseaux de chaleur, moyenne (order of magnitude)",
+        "title": "Accommodation and food services (other invoices of a restaurant, hotel)",
+        "per": "EUR",
+        "unit": "kgCO2e/EUR",
+        "value": 0.25,
+        "source": "INSEE carbon accounts base 2020, GES.501 — hébergement et restauration (order of magnitude)",
         "valid_from": "2026-01-01",
         "valid_until": None,
         "illustrative": True,
@@ -148,13 +148,13 @@ def test_rows_are_typed_like_the_template(scratch: Path) -> None:
 
 def test_the_changes_are_computed_and_logged(store: Store) -> None:
     text, changes = run_import(store, settings={"factor_release": "sample 2026.1"})
-    assert changes.added == ("heat_network_kwh",)
+    assert changes.added == ("catering_services_eur",)
     assert changes.removed == ()
     assert changes.changed == {"electricity_kwh": {"value": (0.045, 0.042), "valid_from": ("2025-01-01", "2026-01-01")}}
     assert yaml.safe_load(text)["changes"] == [
         {"where": "factor_release", "section": "factors", "change": 'value "sample 2025.1" → "sample 2026.1"'},
         {"where": "emission_factors.electricity_kwh", "section": "factors", "change": 'value 0.045 → 0.042; valid_from "2025-01-01" → "2026-01-01"'},
-        {"where": "emission_factors.heat_network_kwh", "section": "factors", "change": "row added"},
+        {"where": "emission_factors.catering_services_eur", "section": "factors", "change": "row added"},
     ]
 
 
@@ -347,7 +347,7 @@ def test_the_command_writes_the_version_and_summarises_the_changes(cli: Callable
     assert result.stdout == ""
     assert result.stderr.splitlines()[:3] == [
         "emission_factors: 1 row(s) added, 0 removed, 1 changed",
-        "  added: heat_network_kwh",
+        "  added: catering_services_eur",
         '  changed: electricity_kwh: value 0.045 → 0.042; valid_from "2025-01-01" → "2026-01-01"',
     ]
     assert cli("versions", SCHEME, "--as-of", "2026-03-01", root=scratch).exit_code == 0

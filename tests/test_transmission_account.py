@@ -317,6 +317,16 @@ def test_a_release_published_mid_year_waits_for_the_next_year(store: Store, scra
     assert later["values"]["production_carbon"]["total_kgco2e"] == 2400.0
 
 
+def test_a_row_added_by_a_release_serves_from_that_release_on(store: Store) -> None:
+    settings = {"other_invoices_factor": "catering_services_eur"}  # added by release 2026.1
+    purchases = [{"ref": "F1", "category": "other_invoices", "amount_eur": 1000}]
+    decision = account(store, anchor="2026-01-01", end="2026-12-31", event="2027-02-01", settings=settings, purchases=purchases)
+    assert decision["values"]["production_carbon"]["total_kgco2e"] == 300.0  # 1,000 × 0.25 × 1.2
+    with pytest.raises(DossierError) as raised:
+        account(store, anchor="2025-01-01", end="2025-12-31", event="2026-02-01", settings=settings, purchases=purchases)
+    assert raised.value.problems[0].message.startswith("factor catering_services_eur is not a per-euro row of factor release sample 2025.1")
+
+
 def test_a_factor_no_longer_valid_during_the_year_leaves_the_account_incomplete(store: Store) -> None:
     decision = example(store, "account-release-2024-forced-on-2025-incomplete.yaml")
     assert decision["outcome"] == "incomplete"
