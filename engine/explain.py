@@ -106,12 +106,19 @@ def render_tree(explained: Mapping[str, Any]) -> str:
     lines.append("")
     lines.append(f"Why {explained['fact']}:")
 
+    shown: set[Any] = set()  # a conclusion several others rest on is derived once, then referred to
+
     def walk(node: Mapping[str, Any], prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
         child_prefix = prefix + ("" if top else ("   " if last else "│  "))
         if "entry" in node:
             e = node["entry"]
             cited = " · ".join(str(x) for x in (f"rule {e['rule']}", e["clause"], f"version {e['version']}") if x)
+            key = e.get("id", id(e))
+            if key in shown:
+                lines.append(f"{prefix}{branch}{e['fact']} = {_short(e['value'])}   [{cited}] (derived above)")
+                return
+            shown.add(key)
             lines.append(f"{prefix}{branch}{e['fact']} = {_short(e['value'])}   [{cited}]")
             lines.append(f"{child_prefix}{'   ' if not node['premises'] else '│  '}because: {e['because']}")
             for i, child in enumerate(node["premises"]):

@@ -407,3 +407,15 @@ def test_invoices_given_as_json_make_the_same_account(store: Store, tmp_path: Pa
     from_yaml = example(store, "account-2024-first-year-closed.yaml")
     assert from_json["values"] == from_yaml["values"]
     assert from_json["digests"]["dossier"] == from_yaml["digests"]["dossier"]  # the same document, whatever its syntax
+
+
+def test_explain_derives_a_shared_conclusion_once(tmp_path: Path, cli: Any) -> None:
+    """blocking guards every figure of an account: the tree shows its derivation once, then refers to it."""
+    decision_file = tmp_path / "decision.json"
+    assert cli("evaluate", EXAMPLES / "account-2025-second-year-carry-over-closed.yaml", "-o", decision_file).exit_code == 0
+    text = cli("explain", decision_file, "--fact", "gap_kgco2e").output
+    blocking = [line for line in text.splitlines() if "blocking = none" in line]
+    assert len(blocking) > 1
+    assert [line.endswith("(derived above)") for line in blocking] == [False] + [True] * (len(blocking) - 1)
+    as_json = json.loads(cli("explain", decision_file, "--fact", "gap_kgco2e", "--format", "json").output)
+    assert json.dumps(as_json).count('"fact": "blocking"') == len(blocking)  # the data keeps every branch whole
