@@ -91,7 +91,8 @@ def with_companions(store: Store, selection: Selection, procedure: Procedure, do
 
     Each companion is chosen by the dossier (`companions.<role>`), must declare itself a companion of
     this scheme in that role (`framework`), and has its sections selected by the rules of time of its
-    own versions, from the same anchor and event date. A repealed companion refuses the cycle.
+    own versions, from the same anchor and event date. A repealed companion refuses the cycle. The role
+    only the procedure's ledger reads (an account mapping) is needed only when the dossier names a ledger.
     """
     named = dict(dossier.companions)
     unknown_roles = sorted(set(named) - set(procedure.companions))
@@ -105,11 +106,14 @@ def with_companions(store: Store, selection: Selection, procedure: Procedure, do
     scheme = selection.version_of(procedure.section).scheme
     choices = dict(selection.choices)
     warnings = list(selection.warnings)
+    ledger_role = procedure.ledger.companion if procedure.ledger else None
     for role, sections in procedure.companions.items():
+        if role == ledger_role and role not in named and dossier.ledger is None:
+            continue  # only the ledger reads it, and there is none
         candidates = companion_schemes(store, scheme, role)
         if role not in named:
             raise DossierError(
-                f"procedure {procedure.name!r} reads a {role}: name it under companions.{role}",
+                f"procedure {procedure.name!r} reads a {role}{' to read the ledger' if role == ledger_role else ''}: name it under companions.{role}",
                 [Problem(f"required: {{{role}: SCHEME}} with one of: {', '.join(candidates) or 'none'}", ("companions", role))],
             )
         companion_scheme, version_id = named[role]

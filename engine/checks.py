@@ -185,11 +185,17 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
          ("sections", procedure.section, "procedures", procedure.name, "input_checks", i), str(version.path))
         for i, c in enumerate(procedure.input_checks)
     ]
+    ledger_role = procedure.ledger.companion if procedure.ledger else None
+    without_ledger = [version.sections[s] for s in procedure.sections] + _companion_sections(store, version.scheme, procedure, but=ledger_role)
     for who, references, path, file in readers:
         for namespace, name in sorted(references):
             if name not in names[namespace]:
                 what = "criteria" if name == ALL else f"{namespace}.{name}"
                 report.problems.append(Problem(f"{who} reads {what}, which {where} of {version.id} does not define", path, file))
+            elif ledger_role and namespace in ("params", "tables", "bands") and not any(name in getattr(s, _ATTRIBUTE[namespace]) for s in without_ledger):
+                report.problems.append(Problem(
+                    f"{who} reads {namespace}.{name}, which only the ledger's companion role {ledger_role!r} defines: a dossier without ledger lacks it",
+                    path, file))
     if procedure.ledger is not None:
         report.problems += _ledger_problems(procedure, schema, every, str(version.path))
     own_files = {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}
@@ -209,6 +215,9 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     return list(book.rules)
 
 
+_ATTRIBUTE = {"params": "parameters", "tables": "tables", "bands": "bands"}
+
+
 def _ledger_problems(procedure: Procedure, schema: dict[str, Any], sections: list[Section], file: str) -> list[Problem]:
     """A ledger block names a nullable input, and an account table and parameters its sections define."""
     spec = procedure.ledger
@@ -216,6 +225,8 @@ def _ledger_problems(procedure: Procedure, schema: dict[str, Any], sections: lis
     path = ("sections", procedure.section, "procedures", procedure.name, "ledger")
     where = f"the ledger of procedure {procedure.name}"
     problems = []
+    if spec.companion is not None and spec.companion not in procedure.companions:
+        problems.append(Problem(f"{where} names companion role {spec.companion!r}, which the procedure does not read", path, file))
     if not (schema.get(spec.fact) or {}).get("nullable"):
         problems.append(Problem(f"{where} fills input {spec.fact!r}, which the input must declare, nullable", path, file))
     tables = [s.tables[spec.accounts] for s in sections if spec.accounts in s.tables]

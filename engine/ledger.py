@@ -36,12 +36,13 @@ class LedgerSpec:
     in_scope: str  # a parameter: account prefixes every account of which must be mapped
     skip_journals: str | None  # a parameter: journal codes whose lines are not movements of the year
     clause: str
+    companion: str | None = None  # the companion role holding them, needed only when a ledger is named
 
 
 def ledger_spec(body: Mapping[str, Any] | None) -> LedgerSpec | None:
     if not body:
         return None
-    return LedgerSpec(body["fact"], body["accounts"], body["in_scope"], body.get("skip_journals"), body["clause"])
+    return LedgerSpec(body["fact"], body["accounts"], body["in_scope"], body.get("skip_journals"), body["clause"], body.get("companion"))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from engine import DossierError, Store, evaluate, load_dossier
 from engine.documents import load_document
 
 LT = "label-transmission"
-COMPANIONS = {"factors": "label-transmission-factors", "mapping": "label-transmission-pcg"}
+COMPANIONS = {"factors": "label-transmission-factors"}  # the mapping is named only with a ledger
 EXAMPLES = ROOT / "examples" / LT
 
 
@@ -343,7 +343,7 @@ def test_a_factor_no_longer_valid_during_the_year_leaves_the_account_incomplete(
 ])
 def test_a_factor_is_usable_when_its_validity_overlaps_the_year(store, anchor, end, outcome):
     purchases = [{"ref": "F1", "category": "electricity", "amount_eur": 100, "quantity": 500}]
-    pinned = {**COMPANIONS, "factors": {"scheme": "label-transmission-factors", "version": "2024-01-01"}}
+    pinned = {"factors": {"scheme": "label-transmission-factors", "version": "2024-01-01"}}
     decision = account(store, anchor=anchor, end=end, event="2026-02-01", purchases=purchases, companions=pinned)
     assert decision["outcome"] == outcome
 
@@ -419,3 +419,10 @@ def test_explain_derives_a_shared_conclusion_once(tmp_path: Path, cli: Any) -> N
     assert [line.endswith("(derived above)") for line in blocking] == [False] + [True] * (len(blocking) - 1)
     as_json = json.loads(cli("explain", decision_file, "--fact", "gap_kgco2e", "--format", "json").output)
     assert json.dumps(as_json).count('"fact": "blocking"') == len(blocking)  # the data keeps every branch whole
+
+
+def test_an_account_from_invoices_reads_no_account_mapping(store: Store) -> None:
+    decision = account(store)
+    assert "mapping" not in {v["section"] for v in decision["versions"]}
+    named = account(store, companions={"factors": "label-transmission-factors", "mapping": "label-transmission-pcg"})
+    assert named["values"] == decision["values"]  # naming it anyway changes no figure

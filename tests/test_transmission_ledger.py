@@ -241,6 +241,28 @@ def test_a_procedure_without_ledger_refuses_one(store: Store, tmp_path: Path) ->
         judge(store, path)
 
 
+def test_a_ledger_needs_its_account_mapping_named(store: Store, tmp_path: Path) -> None:
+    path = dossier(tmp_path, fec(tmp_path, *sale("100,00")))
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["companions"].pop("mapping")
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DossierError) as raised:
+        judge(store, path)
+    assert raised.value.message.endswith("procedure 'carbon_account' reads a mapping to read the ledger: name it under companions.mapping")
+    assert raised.value.problems[0].path == ("companions", "mapping")
+
+
+def test_validate_finds_a_rule_reading_what_only_the_ledger_role_gives(scratch: Path) -> None:
+    rules = scratch / "rules" / LT / "carbon_account.yaml"
+    document = load_document(rules)
+    document["rules"][0]["because"] += " Opening journals: {params.opening_journals}."
+    rules.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    problems = [p.message for r in validate_paths(Store(scratch), [scratch / "referentials" / LT / "2024-01-01.yaml"]) for p in r.problems]
+    assert problems == [
+        "rule account.factor-release reads params.opening_journals, which only the ledger's companion role 'mapping' defines: a dossier without ledger lacks it"
+    ]
+
+
 def test_a_ledger_beside_sales_invoices_is_refused(store: Store, tmp_path: Path) -> None:
     name = fec(tmp_path, *sale("100,00"))
     with pytest.raises(DossierError) as raised:
