@@ -23,7 +23,12 @@ def decision_text(decision: Mapping[str, Any]) -> str:
     if decision["values"]:
         lines += ["", "Values:"]
         width = max(len(k) for k in decision["values"])
-        lines += [f"  {k.ljust(width)}  {format_value(v)}" for k, v in decision["values"].items()]
+        for k, v in decision["values"].items():
+            if _records(v):  # e.g. an account's groups of invoices: one per line
+                lines.append(f"  {k}")
+                lines += [f"    - {format_value(record)}" for record in v]
+            else:
+                lines.append(f"  {k.ljust(width)}  {format_value(v)}")
     if decision["findings"]:
         lines += ["", "Findings:"]
         for f in decision["findings"]:
@@ -39,6 +44,10 @@ def decision_text(decision: Mapping[str, Any]) -> str:
             lines.append(f"  {e['id']:>4} {e['fact']} = {format_value(e['value'])}  [{e['rule']} · {e['clause']}]")
             lines.append(f"       {e['because']}")
     return "\n".join(lines)
+
+
+def _records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(x, Mapping) for x in value)
 
 
 def _status(version: ReferentialVersion, until: dt.date | None, day: dt.date) -> str:

@@ -137,6 +137,7 @@ def test_invoices_sharing_category_factor_and_basis_form_one_group(store: Store)
     ])
     public = group(decision, "other_invoices × business_services_eur × prudence margin")
     assert (public["eur"], public["kgco2e"], public["invoices"]) == (10000.0, 1320.0, ["F1", "F2"])
+    assert public["computation"] == "10000 EUR × 0.11 kgCO2e/EUR × (1 + 0.2)"  # = 1,320: the line an auditor checks
     assert group(decision, "other_invoices × supplier content")["invoices"] == ["F3"]
 
 
@@ -426,3 +427,16 @@ def test_an_account_from_invoices_reads_no_account_mapping(store: Store) -> None
     assert "mapping" not in {v["section"] for v in decision["versions"]}
     named = account(store, companions={"factors": "label-transmission-factors", "mapping": "label-transmission-pcg"})
     assert named["values"] == decision["values"]  # naming it anyway changes no figure
+
+
+def test_the_text_view_shows_one_group_per_line(cli: Any) -> None:
+    text = cli("evaluate", EXAMPLES / "account-2024-first-year-closed.yaml").output
+    start = text.index("\n  groups\n")
+    groups = text[start:].splitlines()[2:6]
+    assert [line.split(", ")[2] for line in groups] == [
+        "computation: 10000 EUR × 0.11 kgCO2e/EUR × (1 + 0.2)",
+        "computation: 5000 kWh × 0.052 kgCO2e/kWh × (1 + 0.2)",
+        "computation: 500 EUR × 0.4 kgCO2e/EUR × (1 + 0.2)",
+        "computation: the suppliers' own content: 628 kgCO2e",
+    ]
+    assert all(line.startswith("    - basis: ") for line in groups)
