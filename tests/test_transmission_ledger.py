@@ -148,6 +148,24 @@ def test_depreciation_is_read_from_the_28_accounts_and_opening_balances_are_skip
     assert decision["values"]["production_carbon"]["total_kgco2e"] == 960.0
 
 
+def test_a_resale_account_from_a_ledger_gives_its_margin_factor(store: Store, tmp_path: Path) -> None:
+    name = fec(
+        tmp_path,
+        *purchase("607000", "6000,00"),  # goods resold: out of the calculator
+        *purchase("603700", "500,00", "ST1"),  # their stock fell by 500: cost of goods sold 6,500
+        *purchase("613200", "1000,00", "FA2"),  # the shop's rent: the reseller's own purchase
+        row(JournalCode="VT", CompteNum="707000", Debit="0,00", Credit="9000,00"),
+        row(JournalCode="VT", CompteNum="411000", Debit="9000,00", Credit="0,00"),
+    )
+    detail = [{"ref": "FA1", "category": "goods_for_resale", "amount_eur": 6000, "supplier_kgco2e": 700}]
+    decision = judge(store, dossier(tmp_path, name, detail, activity={"name": "Cave", "nace": "G47", "kind": "resale"}))
+    values = decision["values"]
+    assert values["resale"] == {"resold_goods_eur": 6500.0, "margin_eur": 2500.0, "passed_on_kgco2e": 700.0}
+    # own purchases only: 1,000 € × 0.50 × 1.2 = 600 kg over a margin of 2,500 €
+    assert values["production_carbon"]["total_kgco2e"] == 600.0
+    assert (values["factor"]["base"], values["factor"]["kgco2e_per_eur"]) == ("resale_margin", 0.24)
+
+
 def test_the_bundled_ledger_example_adds_up_to_its_file(store: Store) -> None:
     decision = evaluate(store, load_dossier(EXAMPLE))
     assert decision["outcome"] == "closed"
