@@ -29,6 +29,7 @@ from .dossier import DOSSIER_FACTS, facts_schema, make_validator
 from .errors import Problem, RefereeError
 from .expressions import ALL
 from .fec import prefix_classifier
+from .ledger import LedgerSpec
 from .referential import BandSet, Procedure, ReferentialVersion, Section, load_referential
 from .rules import OUTCOME, Rule, build_rulebook
 from .store import Store
@@ -170,7 +171,8 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     except RefereeError as exc:
         report.problems += list(exc.problems) or [Problem(exc.message, (), str(version.path))]
         return []
-    every = [version.sections[s] for s in procedure.sections] + _companion_sections(store, version.scheme, procedure)
+    own = [version.sections[s] for s in procedure.sections]
+    every = own + _companion_sections(store, version.scheme, procedure)
     names = {
         "params": {n for s in every for n in s.parameters},
         "tables": {n for s in every for n in s.tables},
@@ -197,7 +199,7 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
                     f"{who} reads {namespace}.{name}, which only the ledger's companion role {ledger_role!r} defines: a dossier without ledger lacks it",
                     path, file))
     if procedure.ledger is not None:
-        report.problems += _ledger_problems(procedure, schema, every, str(version.path))
+        report.problems += _ledger_problems(procedure, schema, own, every[len(own):], str(version.path))
     own_files = {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}
     for rule in book.rules:
         if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
@@ -218,31 +220,42 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
 _ATTRIBUTE = {"params": "parameters", "tables": "tables", "bands": "bands"}
 
 
-def _ledger_problems(procedure: Procedure, schema: dict[str, Any], sections: list[Section], file: str) -> list[Problem]:
-    """A ledger block names a nullable input, and an account table and parameters its sections define."""
+def _ledger_problems(procedure: Procedure, schema: dict[str, Any], own: list[Section], others: list[Section], file: str) -> list[Problem]:
+    """A ledger block names a nullable input, and an account table and parameters its sections define.
+
+    The shape of those values is checked where they are written: here for the procedure's own
+    sections, by `check_companion` for a companion's.
+    """
     spec = procedure.ledger
     assert spec is not None
     path = ("sections", procedure.section, "procedures", procedure.name, "ledger")
     where = f"the ledger of procedure {procedure.name}"
+    sections = own + others
     problems = []
     if spec.companion is not None and spec.companion not in procedure.companions:
         problems.append(Problem(f"{where} names companion role {spec.companion!r}, which the procedure does not read", path, file))
     if not (schema.get(spec.fact) or {}).get("nullable"):
         problems.append(Problem(f"{where} fills input {spec.fact!r}, which the input must declare, nullable", path, file))
-    tables = [s.tables[spec.accounts] for s in sections if spec.accounts in s.tables]
-    if not tables:
+    if not any(spec.accounts in s.tables for s in sections):
         problems.append(Problem(f"{where} reads table {spec.accounts!r}, which no section of the procedure defines", path, file))
-    for table in tables:
+    for name in (spec.in_scope, spec.skip_journals):
+        if name and not any(name in s.parameters for s in sections):
+            problems.append(Problem(f"{where} reads parameter {name!r}, which no section of the procedure defines", path, file))
+    return problems + _ledger_shape_problems(spec, own, where, path, file)
+
+
+def _ledger_shape_problems(spec: LedgerSpec, sections: list[Section], where: str, path: tuple, file: str) -> list[Problem]:
+    """The account table is a prefix mapping, and the parameters lists of texts, in these sections."""
+    problems = []
+    for table in (s.tables[spec.accounts] for s in sections if spec.accounts in s.tables):
         try:
             prefix_classifier({prefix: row.get("category") if isinstance(row, Mapping) else row for prefix, row in table.rows.items()}, ())
         except (ValueError, TypeError) as exc:
             problems.append(Problem(f"{where}: table {spec.accounts!r} is not an account mapping: {exc}", path, file))
     for name in (spec.in_scope, spec.skip_journals):
-        params = [s.parameters[name].value for s in sections if name and name in s.parameters]
-        if name and not params:
-            problems.append(Problem(f"{where} reads parameter {name!r}, which no section of the procedure defines", path, file))
-        elif name and not all(isinstance(v, list) and all(isinstance(x, str) and x for x in v) for v in params):
-            problems.append(Problem(f"{where}: parameter {name!r} must be a list of texts", path, file))
+        for value in (s.parameters[name].value for s in sections if name and name in s.parameters):
+            if not (isinstance(value, list) and all(isinstance(x, str) and x for x in value)):
+                problems.append(Problem(f"{where}: parameter {name!r} must be a list of texts", path, file))
     return problems
 
 
@@ -304,6 +317,8 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
             readers = [(f"rule {r.id}", r.references) for r in book.rules]
             readers += [(f"input check {i}", c.check.references | c.message.references) for i, c in enumerate(procedure.input_checks)]
             mine = [version.sections[s] for s in sections]
+            if procedure.ledger is not None and procedure.ledger.companion == role:
+                report.problems += _ledger_shape_problems(procedure.ledger, mine, f"the ledger of {where}", ("sections",), file)
             others = _companion_sections(store, framework, procedure, but=role)
             for namespace, attribute in (("params", "parameters"), ("tables", "tables"), ("bands", "bands")):
                 defined = {n for s in own + mine + others for n in getattr(s, attribute)}

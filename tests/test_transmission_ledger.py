@@ -212,6 +212,14 @@ def test_a_ledger_with_defects_gives_every_line_and_no_account(store: Store, tmp
         assert f"fec.txt:{line}" in result.output
 
 
+def test_the_bundled_unusable_ledger_is_reported_line_by_line(cli: Any) -> None:
+    result = cli("evaluate", ROOT / "examples" / LT / "unusable" / "ledger-unmapped-account-and-bad-amount.yaml")
+    assert result.exit_code == 1
+    assert "fec-2025-atelier.txt:6: account 658800 'Charges diverses de gestion' is in scope but table account_categories gives it no category: 1 line (line 6)" in result.output
+    assert "fec-2025-atelier.txt:8: Debit '1.200,00' is not an amount" in result.output
+    assert "no account is computed from part of a ledger" in result.output and "Traceback" not in result.output
+
+
 def test_an_unmapped_account_names_its_lines(store: Store, tmp_path: Path) -> None:
     name = fec(tmp_path, *purchase("658800", "10,00"), *purchase("658800", "5,00", "FA2"), *sale("100,00"))
     with pytest.raises(DossierError) as raised:
@@ -340,12 +348,14 @@ def _method(scratch: Path, change: Any) -> list[str]:
     return [p.message for r in validate_paths(Store(scratch), [path]) for p in r.problems]
 
 
-def _mapping(scratch: Path, change: Any) -> list[str]:
+def _mapping(scratch: Path, change: Any) -> dict[str, list[str]]:
+    """The problems validate finds, per file, once `change` edited the PCG mapping in the scratch tree."""
     path = scratch / "referentials" / "label-transmission-pcg" / "2024-01-01.yaml"
     document = load_document(path)
     change(document["sections"]["mapping"])
     write_version(scratch, "label-transmission-pcg", document)
-    return [p.message for r in validate_paths(Store(scratch), [scratch / "referentials" / LT / "2024-01-01.yaml"]) for p in r.problems]
+    reports = validate_paths(Store(scratch), [scratch / "referentials"])
+    return {Path(r.file).parent.name: [p.message for p in r.problems] for r in reports if r.problems}
 
 
 def test_validate_finds_a_ledger_block_naming_what_does_not_exist(scratch: Path) -> None:
@@ -364,5 +374,7 @@ def test_validate_finds_a_mapping_that_is_not_one(scratch: Path) -> None:
         section["tables"]["account_categories"]["rows"]["601"] = {"category": 5}
         section["parameters"]["opening_journals"]["value"] = "AN"
     problems = _mapping(scratch, spoil)
-    assert any("table 'account_categories' is not an account mapping: the category of prefix '601'" in p for p in problems)
-    assert "the ledger of procedure carbon_account: parameter 'opening_journals' must be a list of texts" in problems
+    assert list(problems) == ["label-transmission-pcg"]  # reported on the file that holds the values
+    [table, parameter] = problems["label-transmission-pcg"]
+    assert table.startswith("the ledger of procedure carbon_account of label-transmission 2024-01-01: table 'account_categories' is not an account mapping: the category of prefix '601'")
+    assert parameter == "the ledger of procedure carbon_account of label-transmission 2024-01-01: parameter 'opening_journals' must be a list of texts"
