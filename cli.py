@@ -50,20 +50,29 @@ def _emit(data: Any, output_format: str, text: Callable[[Any], str]) -> None:
 
 
 def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
-    """Run a command; turn referee errors into their message and exit code, and anything else into exit 3."""
+    """Run a command; turn referee errors into their message and exit code, and anything else into exit 3.
+
+    With --format json the error is a JSON document too ({error, message, problems}), on standard
+    error like the text, so that a program reads what went wrong as data.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        as_json = kwargs.get("output_format") == "json"
         try:
             code = command(*args, **kwargs) or 0
         except RefereeError as exc:
-            click.echo(exc.render(), err=True)
+            click.echo(json.dumps(exc.to_json(), indent=2, ensure_ascii=False) if as_json else exc.render(), err=True)
             code = exc.exit_code
         except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # a bug in referee: say so, without a traceback
-            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("this is a bug in referee; please report it with the command and its input files", err=True)
+            message = f"{type(exc).__name__}: {exc}"
+            hint = "this is a bug in referee; please report it with the command and its input files"
+            if as_json:
+                click.echo(json.dumps({"error": "internal error", "message": message, "problems": [], "hint": hint}, indent=2), err=True)
+            else:
+                click.echo(f"internal error: {message}\n{hint}", err=True)
             code = INTERNAL_ERROR
         sys.exit(code)
 

@@ -69,7 +69,7 @@ class RefereeError(Exception):
             "error": self.headline,
             "message": self.message,
             "problems": [
-                {"file": p.file, "line": p.line, "path": format_path(p.path), "message": p.message}
+                {"file": p.file, "line": p.line, "path": format_path(p.path) if p.path else None, "message": p.message}
                 for p in self.problems
             ],
         }

@@ -338,7 +338,7 @@ def test_explain_json_output_parses(cli: Callable[..., Any], tmp_path: Path) -> 
 def test_an_error_with_format_json_still_exits_1_without_traceback(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "type.yaml", edited("tool_type: internal", "tool_type: 3"))
     output = refused(cli("evaluate", path, "--format", "json"))
-    assert "$.facts.tool_type: must be of string type" in output
+    assert {"file": str(path), "line": None, "path": "$.facts.tool_type", "message": "must be of string type"} in json.loads(output)["problems"]
 
 
 def test_validate_of_a_path_that_does_not_exist_is_a_usage_error(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -372,3 +372,32 @@ def test_the_yaml_dossier_written_back_as_yaml_is_still_valid(cli: Callable[...,
     result = cli("evaluate", path)
     assert result.exit_code == 0, result.output
     assert "OUTCOME: compliant" in result.stdout
+
+
+def test_with_format_json_an_error_is_a_json_document_on_standard_error(cli: Callable[..., Any], tmp_path: Path) -> None:
+    dossier = tmp_path / "dossier.yaml"
+    dossier.write_text(EXAMPLE.read_text(encoding="utf-8").replace("event_date:", "event_date: 2025-02-30\nx_event_date:", 1), encoding="utf-8")
+    result = cli("evaluate", dossier, "--format", "json")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    error = json.loads(result.stderr)
+    assert error["error"] == "invalid dossier"
+    assert error["message"].startswith(str(dossier))
+    assert error["problems"] and all(set(p) == {"file", "line", "path", "message"} for p in error["problems"])
+    text = cli("evaluate", dossier)
+    assert text.stderr.startswith("invalid dossier: ")
+
+
+def test_with_format_json_explain_and_versions_errors_are_json(cli: Callable[..., Any], tmp_path: Path) -> None:
+    not_a_decision = tmp_path / "x.json"
+    not_a_decision.write_text("{}", encoding="utf-8")
+    explained = cli("explain", not_a_decision, "--format", "json")
+    assert explained.exit_code == 1
+    assert json.loads(explained.stderr) == {
+        "error": "invalid decision file",
+        "message": f"{not_a_decision} is not a referee decision",
+        "problems": [{"file": str(not_a_decision), "line": None, "path": "$.format", "message": "expected format 'referee.decision/1'"}],
+    }
+    unknown = cli("versions", "no-such-scheme", "--format", "json")
+    assert unknown.exit_code == 2
+    assert json.loads(unknown.stderr)["error"] == "usage error"
