@@ -2,8 +2,9 @@
 
 YAML is loaded with the safe loader; a key repeated in one mapping is an
 error naming the file, the line and the key (PyYAML would silently keep the
-last one). JSON gets the same duplicate-key check. Dates written as YAML
-dates come back as `datetime.date`.
+last one); a key merged in (`<<: *base`) may be overridden, as YAML means.
+JSON gets the same duplicate-key check. Dates written as YAML dates come back
+as `datetime.date`; one that does not exist (2025-02-30) is an error at its line.
 """
 
 from __future__ import annotations
@@ -21,10 +22,16 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys."""
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    loader.flatten_mapping(node)
+    written = sum(key.tag != _MERGE_TAG for key, _ in node.value)
+    loader.flatten_mapping(node)  # merged pairs first, then the ones written here
+    merged = len(node.value) - written
     mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    written_keys: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=deep)
         try:
             hash(key)
@@ -32,18 +39,31 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(
                 None, None, f"unhashable key {key!r}", key_node.start_mark
             ) from None
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"duplicate key {key!r}",
-                key_node.start_mark,
-            )
+        if index >= merged:
+            if key in written_keys:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"duplicate key {key!r}",
+                    key_node.start_mark,
+                )
+            written_keys.add(key)
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
 
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    """A YAML date, or an error at its line when it does not exist (PyYAML raises a bare ValueError)."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value} is not a date that exists ({exc}); a date is written YYYY-MM-DD", node.start_mark
+        ) from None
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _reject_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict:
@@ -62,8 +82,8 @@ def parse_text(text: str, name: str, error: type[RefereeError]) -> Any:
             return json.loads(text, object_pairs_hook=_reject_duplicate_json_keys)
         except json.JSONDecodeError as exc:
             raise error(f"{name} is not valid JSON", [Problem(exc.msg, file=name, line=exc.lineno)]) from None
-        except ValueError as exc:
-            raise error(f"{name} is not valid JSON", [Problem(str(exc), file=name)]) from None
+        except ValueError as exc:  # a duplicate key: the hook knows no position, the YAML reader does
+            raise error(f"{name} is not valid JSON", [Problem(str(exc), file=name, line=_duplicate_line(text))]) from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict subclass of SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -75,8 +95,18 @@ def parse_text(text: str, name: str, error: type[RefereeError]) -> Any:
         raise error(f"{name} is not valid YAML", [Problem(problem, file=name, line=line)]) from None
     except yaml.YAMLError as exc:
         raise error(f"{name} is not valid YAML", [Problem(str(exc), file=name)]) from None
-    except ValueError as exc:  # PyYAML builds dates itself and lets an impossible one raise ValueError
-        raise error(f"{name} holds an impossible value", [Problem(f"{exc} (a date must exist, as YYYY-MM-DD)", file=name)]) from None
+
+
+def _duplicate_line(text: str) -> int | None:
+    """The line of a JSON document's repeated key, read as YAML (JSON is YAML); None if YAML cannot say."""
+    try:
+        yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict subclass of SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem and exc.problem.startswith("duplicate key") and exc.problem_mark:
+            return exc.problem_mark.line + 1
+    except (yaml.YAMLError, ValueError):
+        pass
+    return None
 
 
 def load_document(path: Path, error: type[RefereeError] = DossierError) -> Any:

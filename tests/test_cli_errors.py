@@ -137,14 +137,6 @@ def test_an_impossible_date_written_as_a_string_is_refused(cli: Callable[..., An
     assert f"{path} $.event_date: field 'event_date' cannot be coerced: '2025-02-30' is not a date (expected YYYY-MM-DD)" in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "documents.parse_text: PyYAML's timestamp constructor raises a bare ValueError ('day is out of "
-        "range for month') for an unquoted 2025-02-30, which is not a yaml.YAMLError: it escapes as an "
-        "internal error (exit 3) instead of an invalid dossier naming the file and line"
-    ),
-)
 def test_an_impossible_yaml_date_is_an_invalid_dossier(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "impossible.yaml", edited("event_date: 2024-05-21", "event_date: 2025-02-30"))
     output = refused(cli("evaluate", path))

@@ -73,13 +73,6 @@ def test_a_duplicate_json_key_is_refused_with_the_file(tmp_path: Path) -> None:
     assert "duplicate key 'score'" in error.render()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "documents.parse_text: a duplicate JSON key raises ValueError from object_pairs_hook, which "
-        "carries no position, so the Problem has line=None (the module promises the line, as for YAML)"
-    ),
-)
 def test_a_duplicate_json_key_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "dup.json", '{\n  "facts": {\n    "score": 1,\n    "score": 2\n  }\n}\n')
     error = refused(path)
@@ -87,7 +80,6 @@ def test_a_duplicate_json_key_names_the_line(tmp_path: Path) -> None:
     assert f"{path}:4" in error.render()
 
 
-@pytest.mark.xfail(strict=True, reason="engine/documents.py refuses an explicit key overriding a merged one (`<<: *b`), which YAML allows")
 def test_a_merge_overridden_by_an_explicit_key_is_not_a_duplicate(tmp_path: Path) -> None:
     path = write(tmp_path, "m.yaml", "base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  x: 3\n")
     assert load_document(path)["d"] == {"x": 3, "y": 2}
@@ -166,17 +158,25 @@ def test_a_missing_file_and_a_directory_are_named(tmp_path: Path) -> None:
     assert refused(tmp_path).message == f"{tmp_path} is a directory, not a file"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "parse_text catches yaml.YAMLError only; PyYAML's timestamp constructor raises a bare ValueError "
-        "('day is out of range for month') for an unquoted impossible date, which escapes load_document"
-    ),
-)
-@pytest.mark.xfail(strict=True, reason="the impossible date is now refused (exit 1), but PyYAML gives no line for it")
 def test_an_impossible_unquoted_yaml_date_is_a_document_error(tmp_path: Path) -> None:
     path = write(tmp_path, "d.yaml", "cycle:\n  anchor: 2024-03-04\nevent_date: 2025-02-30\n")
     error = refused(path)
     assert error.problems[0].file == str(path)
     assert error.problems[0].line == 3
+
+
+def test_two_written_keys_stay_duplicates_beside_a_merge(tmp_path: Path) -> None:
+    path = write(tmp_path, "m2.yaml", "base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n  y: 3\n")
+    error = refused(path)
+    assert error.problems[0].line == 5 and "duplicate key 'y'" in error.render()
+
+
+def test_the_first_merged_mapping_wins_as_yaml_says(tmp_path: Path) -> None:
+    path = write(tmp_path, "m3.yaml", "a: &a {x: 1}\nb: &b {x: 2, y: 2}\nd:\n  <<: [*a, *b]\n")
+    assert load_document(path)["d"] == {"x": 1, "y": 2}
+
+
+def test_an_impossible_date_names_its_value_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "d2.yaml", "facts:\n  signed_on: 2024-02-29\n  closed_on: 2023-02-29\n")
+    error = refused(path)
+    assert (error.problems[0].line, error.problems[0].message.split(" (")[0]) == (3, "2023-02-29 is not a date that exists")

@@ -23,6 +23,7 @@ referentials/objectif-co2/2017-05-24.yaml:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -700,8 +701,10 @@ def test_no_renewal_procedure_for_a_cycle_anchored_in_2016(cli, tmp_path, event,
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.stdout == ""
-    assert result.stderr.startswith(f"invalid dossier: {tmp_path / 'renewal-2016.yaml'}: {message}\n")
-    assert problem in result.stderr
+    error = json.loads(result.stderr)  # with --format json the error is JSON too
+    assert (error["error"], error["message"]) == ("invalid dossier", f"{tmp_path / 'renewal-2016.yaml'}: {message}")
+    path, _, text = problem.partition(": ")
+    assert [(p["path"], p["message"]) for p in error["problems"]] == [(path, text)]
 
 
 def test_renewal_runtimes_agree(store):

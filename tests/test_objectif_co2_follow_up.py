@@ -13,6 +13,7 @@ withdrawal under the 2017 text.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -387,8 +388,9 @@ def test_2016_dossier_with_a_reminder_exits_1_through_the_cli(cli, tmp_path):
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     result = cli("evaluate", path, "--format", "json")
     assert result.exit_code == 1
-    assert "$.facts.reminder_sent_on: unknown field" in result.output
-    assert "2016-06-10" in result.output
+    error = json.loads(result.stderr)
+    assert {"file": str(path), "line": None, "path": "$.facts.reminder_sent_on", "message": "unknown field"} in error["problems"]
+    assert "2016-06-10" in error["message"]
 
 
 def test_2016_data_need_the_finding_on_the_performance(store):
