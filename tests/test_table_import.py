@@ -210,39 +210,24 @@ def test_a_template_named_with_from_must_not_fork_the_chain(store: Store) -> Non
     ]
 
 
-def test_a_date_shaped_cell_must_be_a_date_in_any_column(store: Store, tmp_path: Path) -> None:
-    path = edited_sample(tmp_path, lambda records: set_cell(records, 9, "valid_until", "2026-13-01"))
-    assert refused_import(store, path) == [f"{path}:9: column 'valid_until': '2026-13-01' is not a date (expected YYYY-MM-DD)"]
+@pytest.mark.parametrize(
+    ("line", "column", "cell", "message"),
+    [
+        # any cell written YYYY-MM-DD must be a real date, whatever its column
+        (9, "valid_until", "2026-13-01", "'2026-13-01' is not a date (expected YYYY-MM-DD)"),
+        (7, "valid_from", "2025-02-30", "'2025-02-30' is not a date (expected YYYY-MM-DD)"),
+        (4, "factor", "gas_kwh", "duplicate key 'gas_kwh' (first on line 2)"),
+        (5, "factor", " ", "the key is missing"),
+        (6, "value", "1,234.5", "'1,234.5' is not a number (decimal point or comma, no thousands separator)"),
+        (8, "illustrative", "yes", "'yes' is not true or false"),
+    ],
+)
+def test_a_bad_cell_is_named_by_line_and_column(store: Store, tmp_path: Path, line: int, column: str, cell: str, message: str) -> None:
+    path = edited_sample(tmp_path, lambda records: set_cell(records, line, column, cell))
+    assert refused_import(store, path) == [f"{path}:{line}: column '{column}': {message}"]
 
 
 # --- bad CSV: every problem with its line and column ----------------------------------------------------------------
-
-
-def test_a_duplicate_key_names_both_lines(store: Store, tmp_path: Path) -> None:
-    path = edited_sample(tmp_path, lambda records: set_cell(records, 4, "factor", "gas_kwh"))
-    assert refused_import(store, path) == [f"{path}:4: column 'factor': duplicate key 'gas_kwh' (first on line 2)"]
-
-
-def test_a_missing_key_is_refused(store: Store, tmp_path: Path) -> None:
-    path = edited_sample(tmp_path, lambda records: set_cell(records, 5, "factor", " "))
-    assert refused_import(store, path) == [f"{path}:5: column 'factor': the key is missing"]
-
-
-def test_a_non_number_in_a_numeric_column_is_refused(store: Store, tmp_path: Path) -> None:
-    path = edited_sample(tmp_path, lambda records: set_cell(records, 6, "value", "1,234.5"))
-    assert refused_import(store, path) == [
-        f"{path}:6: column 'value': '1,234.5' is not a number (decimal point or comma, no thousands separator)"
-    ]
-
-
-def test_an_impossible_date_is_refused(store: Store, tmp_path: Path) -> None:
-    path = edited_sample(tmp_path, lambda records: set_cell(records, 7, "valid_from", "2025-02-30"))
-    assert refused_import(store, path) == [f"{path}:7: column 'valid_from': '2025-02-30' is not a date (expected YYYY-MM-DD)"]
-
-
-def test_a_non_boolean_in_a_boolean_column_is_refused(store: Store, tmp_path: Path) -> None:
-    path = edited_sample(tmp_path, lambda records: set_cell(records, 8, "illustrative", "yes"))
-    assert refused_import(store, path) == [f"{path}:8: column 'illustrative': 'yes' is not true or false"]
 
 
 def test_missing_columns_are_named(store: Store, tmp_path: Path) -> None:
