@@ -36,7 +36,7 @@ ALL = "*"  # the name under which a whole namespace (criteria) is referenced
 
 _STRING_LITERAL = re.compile(r"""(?:[rR]?)("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
 _REFERENCE = re.compile(r"\b(facts|params|tables|bands|versions)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
-_FACT_INDEX = re.compile(r"\bfacts\s*\[")
+_FACT_UNNAMED = re.compile(r"\bfacts\b(?!\s*\.\s*[A-Za-z_])")  # facts[...], size(facts), 'x' in facts
 # CEL's standard functions and macros (cel-spec, "List of Standard Definitions")
 CEL_FUNCTIONS = frozenset(
     "size has matches startsWith endsWith contains int uint double string bool bytes type dyn "
@@ -315,8 +315,8 @@ class Expression:
             program = cel.compile(source)
         except Exception as exc:  # the binding raises ValueError with CEL's own message
             raise ExpressionError(str(exc)) from None
-        if _FACT_INDEX.search(_strip_strings(source)):
-            raise ExpressionError("write facts.NAME, not facts[...]: the engine must see which facts a rule reads")
+        if _FACT_UNNAMED.search(_strip_strings(source)):
+            raise ExpressionError("write facts.NAME, not facts[...] or facts alone: the engine must see which facts a rule reads")
         functions = sorted(
             f for f in program.functions()  # operators are listed too, under non-identifier names
             if re.match(r"^[A-Za-z]\w*$", f) and f not in CEL_FUNCTIONS and f not in FUNCTIONS
@@ -337,8 +337,13 @@ class Expression:
     def names(self, namespace: str) -> set[str]:
         return {name for ns, name in self.references if ns == namespace}
 
+    @property
+    def fact_names(self) -> frozenset[str]:
+        return frozenset(self.names("facts"))
+
     def evaluate(self, scope: "Scope") -> Any:
         _last_failure.clear()
+        scope.reading(self.fact_names)
         try:
             result = self.program.execute(scope.context)
         except Exception as exc:
@@ -423,17 +428,34 @@ def ordered(value: Any) -> Any:
 class Scope:
     """What expressions of one evaluation can read; facts grow as rules conclude."""
 
+    # The referential is converted to CEL once: any add_variable would make the binding convert every
+    # variable again at the next evaluation. What changes during an evaluation (facts, item, value) is
+    # given by a resolver, and of the facts only those the expression reads (Expression.references).
+
     def __init__(self, referential: Mapping[str, Any], facts: Mapping[str, Any]):
         self._facts = dict(facts)
-        self.context = cel.Context(variables={**referential, "facts": self._facts}, functions=FUNCTIONS)
+        self._bound: dict[str, Any] = {}
+        self._reading: frozenset[str] | None = None  # the facts the expression being evaluated reads
+        self.context = cel.Context(variables={**referential, "facts": {}, **dict.fromkeys(LOCALS)}, functions=FUNCTIONS)
+        self.context.set_variable_resolver(self._resolve)
+
+    def _resolve(self, name: str) -> Any:
+        """A changing variable's value; None lets CEL read the static one (a null local, the referential)."""
+        if name == "facts":
+            if self._reading is None:
+                return self._facts
+            return {n: self._facts[n] for n in self._reading if n in self._facts}
+        return self._bound.get(name)
+
+    def reading(self, names: frozenset[str] | None) -> None:
+        self._reading = names
 
     def add_fact(self, name: str, value: Any) -> None:
         self._facts[name] = value
-        self.context.add_variable("facts", self._facts)
 
     def bind(self, name: str, value: Any) -> None:
-        self.context.add_variable(name, value)
+        self._bound[name] = value
 
     def unbind(self, *names: str) -> None:
         for name in names:
-            self.context.add_variable(name, None)
+            self._bound.pop(name, None)

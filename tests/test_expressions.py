@@ -406,12 +406,25 @@ def test_names_of_one_namespace() -> None:
     assert expression.names("tables") == set()
 
 
-def test_a_fact_read_by_index_is_a_reference_or_refused() -> None:
-    try:
-        expression = Expression.compile('facts["score"] > 70')
-    except ExpressionError:
-        return
-    assert ("facts", "score") in expression.references
+@pytest.mark.parametrize("source", ['facts["score"] > 70', "size(facts) > 0", "'score' in facts", "facts .score > 1 && facts"])
+def test_a_fact_must_be_read_by_its_name(source: str) -> None:
+    """The trail cites what a rule read, and an evaluation gives an expression only the facts it names."""
+    with pytest.raises(ExpressionError, match=r"write facts\.NAME, not facts\[\.\.\.\] or facts alone"):
+        Expression.compile(source)
+
+
+def test_an_expression_reads_the_facts_it_names_whatever_else_is_known() -> None:
+    scope = Scope({"params": {"limit": 2}}, {"a": 1, "b": [1, 2, 3]})
+    assert Expression.compile("facts.a + params.limit").evaluate(scope) == 3
+    assert Expression.compile("size(facts.b) > facts.a").evaluate(scope) is True
+    scope.add_fact("c", {"x": 5})
+    assert Expression.compile("facts.c.x * facts.a").evaluate(scope) == 5
+    scope.bind("value", None)
+    assert Expression.compile("value == null").evaluate(scope) is True
+    scope.bind("value", 4)
+    assert Expression.compile("value + facts.a").evaluate(scope) == 5
+    scope.unbind("value")
+    assert Expression.compile("value == null").evaluate(scope) is True
 
 
 # --- evaluation errors --------------------------------------------------------------------------------------
