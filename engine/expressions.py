@@ -36,7 +36,7 @@ ALL = "*"  # the name under which a whole namespace (criteria) is referenced
 
 _STRING_LITERAL = re.compile(r"""(?:[rR]?)("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
 _REFERENCE = re.compile(r"\b(facts|params|tables|bands|versions)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
-_FACT_UNNAMED = re.compile(r"\bfacts\b(?!\s*\.\s*[A-Za-z_])")  # facts[...], size(facts), 'x' in facts
+_UNNAMED = re.compile(r"\b(facts|params|tables|bands|versions)\b(?!\s*\.\s*[A-Za-z_])")  # facts[...], size(params), 'x' in tables
 # CEL's standard functions and macros (cel-spec, "List of Standard Definitions")
 CEL_FUNCTIONS = frozenset(
     "size has matches startsWith endsWith contains int uint double string bool bytes type dyn "
@@ -315,8 +315,10 @@ class Expression:
             program = cel.compile(source)
         except Exception as exc:  # the binding raises ValueError with CEL's own message
             raise ExpressionError(str(exc)) from None
-        if _FACT_UNNAMED.search(_strip_strings(source)):
-            raise ExpressionError("write facts.NAME, not facts[...] or facts alone: the engine must see which facts a rule reads")
+        unnamed = _UNNAMED.search(_strip_strings(source))
+        if unnamed:
+            ns = unnamed.group(1)
+            raise ExpressionError(f"write {ns}.NAME, not {ns}[...] or {ns} alone: the engine must see what a rule reads")
         functions = sorted(
             f for f in program.functions()  # operators are listed too, under non-identifier names
             if re.match(r"^[A-Za-z]\w*$", f) and f not in CEL_FUNCTIONS and f not in FUNCTIONS
@@ -337,15 +339,10 @@ class Expression:
     def names(self, namespace: str) -> set[str]:
         return {name for ns, name in self.references if ns == namespace}
 
-    @property
-    def fact_names(self) -> frozenset[str]:
-        return frozenset(self.names("facts"))
-
     def evaluate(self, scope: "Scope") -> Any:
         _last_failure.clear()
-        scope.reading(self.fact_names)
         try:
-            result = self.program.execute(scope.context)
+            result = self.program.execute(scope.context_for(self))
         except Exception as exc:
             if _last_failure:  # a registered function failed: its own message is the clear one
                 raise ExpressionError(f"{self.source}: {_last_failure.pop()}") from None
@@ -428,27 +425,26 @@ def ordered(value: Any) -> Any:
 class Scope:
     """What expressions of one evaluation can read; facts grow as rules conclude."""
 
-    # The referential is converted to CEL once: any add_variable would make the binding convert every
-    # variable again at the next evaluation. What changes during an evaluation (facts, item, value) is
-    # given by a resolver, and of the facts only those the expression reads (Expression.references).
+    # Each evaluation gets a context of what its expression names, and only that: cel.Context converts
+    # its variables again whenever one changes, so a shared context would convert the whole referential
+    # and every fact after each conclusion.
 
     def __init__(self, referential: Mapping[str, Any], facts: Mapping[str, Any]):
+        self._referential = referential
         self._facts = dict(facts)
-        self._bound: dict[str, Any] = {}
-        self._reading: frozenset[str] | None = None  # the facts the expression being evaluated reads
-        self.context = cel.Context(variables={**referential, "facts": {}, **dict.fromkeys(LOCALS)}, functions=FUNCTIONS)
-        self.context.set_variable_resolver(self._resolve)
+        self._bound: dict[str, Any] = dict.fromkeys(LOCALS)
 
-    def _resolve(self, name: str) -> Any:
-        """A changing variable's value; None lets CEL read the static one (a null local, the referential)."""
-        if name == "facts":
-            if self._reading is None:
-                return self._facts
-            return {n: self._facts[n] for n in self._reading if n in self._facts}
-        return self._bound.get(name)
-
-    def reading(self, names: frozenset[str] | None) -> None:
-        self._reading = names
+    def context_for(self, expression: "Expression") -> Any:
+        variables: dict[str, Any] = dict(self._bound)
+        for namespace in NAMESPACES:
+            variables[namespace] = {}
+        for namespace, name in expression.references:
+            source = self._facts if namespace == "facts" else self._referential.get(namespace, {})
+            if namespace == "criteria":
+                variables["criteria"] = self._referential.get("criteria", [])
+            elif name in source:
+                variables[namespace][name] = source[name]
+        return cel.Context(variables=variables, functions=FUNCTIONS)
 
     def add_fact(self, name: str, value: Any) -> None:
         self._facts[name] = value
@@ -458,4 +454,4 @@ class Scope:
 
     def unbind(self, *names: str) -> None:
         for name in names:
-            self._bound.pop(name, None)
+            self._bound[name] = None

@@ -406,10 +406,14 @@ def test_names_of_one_namespace() -> None:
     assert expression.names("tables") == set()
 
 
-@pytest.mark.parametrize("source", ['facts["score"] > 70', "size(facts) > 0", "'score' in facts", "facts .score > 1 && facts"])
-def test_a_fact_must_be_read_by_its_name(source: str) -> None:
-    """The trail cites what a rule read, and an evaluation gives an expression only the facts it names."""
-    with pytest.raises(ExpressionError, match=r"write facts\.NAME, not facts\[\.\.\.\] or facts alone"):
+@pytest.mark.parametrize(
+    ("source", "namespace"),
+    [('facts["score"] > 70', "facts"), ("size(facts) > 0", "facts"), ("'score' in facts", "facts"), ("facts .score > 1 && facts", "facts"),
+     ("size(params) > 0", "params"), ("tables['x']", "tables"), ("'a' in versions", "versions")],
+)
+def test_a_value_must_be_read_by_its_name(source: str, namespace: str) -> None:
+    """The trail cites what a rule read, and an evaluation gives an expression only the values it names."""
+    with pytest.raises(ExpressionError, match=rf"write {namespace}\.NAME, not {namespace}\[\.\.\.\] or {namespace} alone"):
         Expression.compile(source)
 
 
