@@ -1,6 +1,6 @@
 """Time and memory of a Label Transmission carbon account computed from a large FEC; prints its figures.
 
-    python bench/transmission.py [--lines N] [--seed S]
+    python bench/transmission.py [--lines N] [--seed S] [--invoices M]
 
 Writes a synthetic FEC of N entry lines (default 1,000,000; bench/fec_synth.py)
 and a dossier for the account of that year, then evaluates it with the engine
@@ -12,6 +12,9 @@ evaluation runs twice: once plain, for the time, and once under tracemalloc,
 for the peak of memory it allocates (tracemalloc slows Python down, so that
 run is not timed). Nothing here asserts a time: the target (well under a
 minute for 1,000,000 lines) is read by people.
+
+Then the same kind of account from M purchase invoices (default 2,000) given
+in the dossier itself, as YAML: the rules build the groups invoice by invoice.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.fec_synth import write_fec  # noqa: E402
-from engine import Store, evaluate, load_dossier  # noqa: E402
+from engine import Store, evaluate, load_dossier, read_dossier  # noqa: E402
 from engine.fec import prefix_classifier, summarise_fec  # noqa: E402
 
 # The quantity categories of the synthetic ledger, and an illustrative price per unit to turn euros into quantities.
@@ -71,10 +74,38 @@ def _dossier(folder: Path, purchases: list[dict[str, Any]]) -> Path:
     return path
 
 
+def _invoices_dossier(count: int) -> Any:
+    """An account whose purchases and sales are listed one by one: mostly other invoices, some energy and travel."""
+    purchases = []
+    for i in range(count):
+        kind = i % 10
+        entry: dict[str, Any] = {"ref": f"FA25-{i:05d}", "amount_eur": 100 + i % 900}
+        if kind == 0:
+            entry.update(category="electricity", quantity=500 + i % 300)
+        elif kind == 1:
+            entry.update(category="passenger_transport", mode="train", quantity=300)
+        elif kind == 2:
+            entry.update(category="other_invoices", supplier_kgco2e=20)
+        else:
+            entry.update(category="other_invoices")
+        purchases.append(entry)
+    return read_dossier({
+        "scheme": "label-transmission", "procedure": "carbon_account", "dossier_id": "bench-invoices",
+        "cycle": {"anchor": "2025-01-01"}, "event_date": "2026-03-02", "companions": {"factors": "label-transmission-factors"},
+        "facts": {
+            "activity": {"name": "Conseil (synthetic)", "nace": "M70", "kind": "production"},
+            "financial_year_end": "2025-12-31", "direct_emissions": {"kgco2e": 0},
+            "settings": {"other_invoices_factor": "business_services_eur"}, "purchases": purchases,
+            "sales": [{"ref": f"VE25-{i:05d}", "amount_eur": 5000} for i in range(max(1, count // 10))],
+        },
+    }, "bench-invoices")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000, help="entry lines of the synthetic FEC")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--invoices", type=int, default=2_000, help="purchase invoices of the account given as YAML")
     args = parser.parse_args()
     store = Store(ROOT)
     with tempfile.TemporaryDirectory() as folder:
@@ -96,6 +127,13 @@ def main() -> None:
         tracemalloc.stop()
         print(f"tracemalloc peak while evaluating: {peak / 2**20:.1f} MiB")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    invoices = _invoices_dossier(args.invoices)
+    for runtime in ("durable-rules", "python"):
+        start = time.perf_counter()
+        decision = evaluate(store, invoices, runtime=runtime)
+        seconds = time.perf_counter() - start
+        print(f"account of {args.invoices:,} listed invoices ({runtime}): {seconds:.2f} s, outcome {decision['outcome']}, "
+              f"{len(decision['values']['groups'])} groups")
 
 
 if __name__ == "__main__":

@@ -185,14 +185,59 @@ def _order_by(items: Any, keys: Any) -> list:
 
 
 def _distinct(items: Any) -> list:
-    """The list without repeats, in the order of first appearance."""
+    """The list without repeats, in the order of first appearance (linear for texts and numbers)."""
     if not isinstance(items, (list, tuple)):
         raise ExpressionError(f"distinct() takes a list, got {items!r}")
     seen: list = []
+    hashed: set = set()
     for item in items:
-        if item not in seen:
+        if isinstance(item, (str, int, float, bool)) or item is None:
+            key = (type(item) is bool, item)  # True and 1 are distinct values
+            if key not in hashed:
+                hashed.add(key)
+                seen.append(item)
+        elif item not in seen:
             seen.append(item)
     return seen
+
+
+# Linear counterparts of filter() and map() for long lists of records: CEL's macros copy the list
+# they accumulate at each element in this binding, so a year's invoices would cost seconds.
+
+
+def _records(items: Any, function: str) -> list:
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, Mapping) for i in items):
+        raise ExpressionError(f"{function}() takes a list of maps, got {ordered(items)!r}")
+    return list(items)
+
+
+def _field(function: str, name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise ExpressionError(f"{function}() takes a field name, got {name!r}")
+    return name
+
+
+def _where(items: Any, name: Any, value: Any) -> list:
+    """The maps of a list whose field equals `value`, in their order (a map lacking the field does not)."""
+    name = _field("where", name)
+    return [i for i in _records(items, "where") if name in i and i[name] == value and (type(i[name]) is bool) == (type(value) is bool)]
+
+
+def _pluck(items: Any, name: Any) -> list:
+    """The field's value of each map of a list, in their order; a map lacking the field is an error."""
+    name = _field("pluck", name)
+    records = _records(items, "pluck")
+    missing = [i for i, r in enumerate(records) if name not in r]
+    if missing:
+        raise ExpressionError(f"pluck(): element {missing[0]} has no field {name!r}")
+    return [r[name] for r in records]
+
+
+def _compact(items: Any) -> list:
+    """The list without its nulls."""
+    if not isinstance(items, (list, tuple)):
+        raise ExpressionError(f"compact() takes a list, got {items!r}")
+    return [i for i in items if i is not None]
 
 
 def _join(items: Any, separator: Any) -> str:
@@ -287,6 +332,9 @@ for _name, _function in (
     ("band", _band),
     ("order_by", _order_by),
     ("distinct", _distinct),
+    ("where", _where),
+    ("pluck", _pluck),
+    ("compact", _compact),
     ("join", _join),
     ("format_number", _format_number),
     ("format_date", _format_date),

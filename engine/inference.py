@@ -70,7 +70,10 @@ class Inference:
             self._raise_findings(rule, premises)
             return []
         name = rule.conclusion.name
-        value = rule.conclusion.constant if rule.conclusion.value is None else rule.conclusion.value.evaluate(self.scope)
+        if rule.for_each is not None:
+            value = [self._each(rule, item) for item in self._items(rule)]
+        else:
+            value = rule.conclusion.constant if rule.conclusion.value is None else rule.conclusion.value.evaluate(self.scope)
         if name in self.facts:
             source = self.concluded_by.get(name)
             by = f"rule {source.rule.id}" if source else "the dossier"
@@ -88,11 +91,29 @@ class Inference:
         self.scope.add_fact(name, value)
         return [name]
 
-    def _raise_findings(self, rule: Rule, premises: list[dict[str, Any]]) -> None:
-        conclusion = rule.conclusion
-        items = [None] if rule.for_each is None else rule.for_each.evaluate(self.scope)
+    def _items(self, rule: Rule) -> list[Any]:
+        assert rule.for_each is not None
+        items = rule.for_each.evaluate(self.scope)
         if not isinstance(items, list):
             raise ExpressionError(f"`for_each` must give a list, got {items!r}")
+        return items
+
+    def _each(self, rule: Rule, item: Any) -> Any:
+        """One element of a fact concluded `for_each`: its value with `item` bound.
+
+        Evaluated element by element, a list is built in linear time; CEL's map() over a long list
+        is quadratic in the binding the engine uses (it copies the list it accumulates).
+        """
+        assert rule.conclusion.value is not None
+        self.scope.bind("item", item)
+        try:
+            return rule.conclusion.value.evaluate(self.scope)
+        finally:
+            self.scope.unbind("item")
+
+    def _raise_findings(self, rule: Rule, premises: list[dict[str, Any]]) -> None:
+        conclusion = rule.conclusion
+        items = [None] if rule.for_each is None else self._items(rule)
         for item in items:
             self.scope.bind("item", item)
             message = conclusion.message.render(self.scope)

@@ -155,8 +155,8 @@ def _compile_rule(body: Mapping[str, Any], file: str, index: int) -> Rule:
             severity=finding["severity"],
             message=_template(finding["message"], "then", "finding", "message"),
         )
-    if "for_each" in body and conclusion.kind != "finding":
-        raise _RuleProblem(("for_each",), "for_each is for findings: a fact has one value")
+    if "for_each" in body and conclusion.constant is not None:
+        raise _RuleProblem(("for_each",), "for_each makes a list of values or of findings: an outcome has one value")
     if conclusion.name in {"value", "item"}:
         raise _RuleProblem(("then", "fact"), f"{conclusion.name!r} is reserved in expressions")
     return Rule(

@@ -611,3 +611,21 @@ def test_sentences_quote_where_a_pattern_matches() -> None:
 def test_sentences_takes_a_string() -> None:
     with pytest.raises(ExpressionError, match=r"sentences\(\) takes a string, got 3"):
         Expression.compile("sentences(3)").evaluate(Scope({}, {}))
+
+
+def test_where_pluck_and_compact_read_long_lists_of_records() -> None:
+    rows = [{"g": "x", "eur": 1.5, "kg": None, "resold": False}, {"g": "y", "eur": 2.0, "kg": 3.0, "resold": True},
+            {"g": "x", "eur": 4.0, "kg": 1.0, "resold": 0}]
+    scope = Scope({}, {"rows": rows})
+    assert Expression.compile("pluck(where(facts.rows, 'g', 'x'), 'eur')").evaluate(scope) == [1.5, 4.0]
+    assert Expression.compile("size(where(facts.rows, 'resold', false))").evaluate(scope) == 1  # 0 is not false
+    assert Expression.compile("sum(compact(pluck(facts.rows, 'kg')))").evaluate(scope) == 4.0
+    assert Expression.compile("where(facts.rows, 'missing', 1)").evaluate(scope) == []
+    with pytest.raises(ExpressionError, match=r"pluck\(\): element 0 has no field 'missing'"):
+        Expression.compile("pluck(facts.rows, 'missing')").evaluate(scope)
+    with pytest.raises(ExpressionError, match=r"where\(\) takes a list of maps"):
+        Expression.compile("where([1, 2], 'g', 1)").evaluate(scope)
+
+
+def test_distinct_tells_true_from_one() -> None:
+    assert Expression.compile("distinct([1, true, 1, 'a', 'a', 1.0])").evaluate(Scope({}, {})) == [1, True, "a"]

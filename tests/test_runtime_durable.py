@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -23,7 +24,7 @@ from engine import Store
 from engine.assembly import Assembly
 from engine.documents import load_document
 from engine.dossier import read_dossier
-from engine.errors import EvaluationError
+from engine.errors import EvaluationError, ReferentialError
 from engine.evaluate import evaluate
 from engine.inference import Inference
 from engine.rules import Rule, RuleBook, build_rulebook
@@ -517,3 +518,47 @@ def test_the_same_dossier_gives_byte_identical_decisions(store: Store, fresh_sha
     decision = json.loads(decisions.pop())
     assert decision["values"]["failed_mandatory"] == ["A.1", "A.2", "A.3", "D.1"]
     assert [f.get("item") for f in decision["findings"]] == ["A.1", "A.2", "A.3", "D.1"]
+
+
+# --- a fact concluded for each element of a list ----------------------------------------------------------
+
+
+def test_a_fact_for_each_element_is_the_list_of_its_values(tmp_path: Path) -> None:
+    each = rule("doubles", fact("doubled", "{'ref': item.ref, 'twice': item.n * 2, 'limit': facts.limit}"), because="{size(value)} doubled.")
+    each["for_each"] = "facts.xs"
+    book = book_of(tmp_path, "each", [each, rule("done", {"outcome": "done"}, when="size(facts.doubled) == 3")])
+    xs = [{"ref": "a", "n": 1}, {"ref": "b", "n": 2}, {"ref": "c", "n": 3}]
+    for runtime in (DurableRuntime(), PythonRuntime()):
+        inference = inference_for(book, {"xs": xs, "limit": 9})
+        runtime.run(book, ["xs", "limit"], inference.fire)
+        assert inference.facts["doubled"] == [{"limit": 9, "ref": r, "twice": 2 * n} for r, n in (("a", 1), ("b", 2), ("c", 3))]
+        assert inference.facts["outcome"] == "done"
+        derivation = inference.concluded_by["doubled"]
+        assert derivation.because == "3 doubled."  # item is not bound in the justification
+        assert {p["name"] for p in derivation.premises} == {"xs", "limit"}
+
+
+def test_for_each_is_refused_on_an_outcome(tmp_path: Path) -> None:
+    bad = rule("bad", {"outcome": "done"})
+    bad["for_each"] = "facts.xs"
+    with pytest.raises(ReferentialError) as raised:
+        book_of(tmp_path, "bad", [bad])
+    assert [p.message for p in raised.value.problems] == ["for_each makes a list of values or of findings: an outcome has one value"]
+
+
+# --- an action chain is abandoned after about 10 s of one action -------------------------------------------
+
+
+def test_a_rule_durable_rules_abandoned_fails_the_evaluation(tmp_path: Path, runtime: DurableRuntime) -> None:
+    """Measured: an action holding its lease 11 s ends the chain, silently; the adapter names what did not run."""
+    book = book_of(tmp_path, "slow", [rule("slow", fact("b", "facts.a + 1")), rule("after", fact("c", "facts.b + 1"))])
+    slow = Recorder()
+
+    def fire(rule: Rule) -> list[str]:
+        if rule.id == "slow":
+            time.sleep(11)
+        return slow(rule)
+
+    with pytest.raises(EvaluationError, match=r"did not run rule\(s\) after although their facts were known"):
+        runtime.run(book, ["a"], fire)
+    assert slow.fired == ["slow"]

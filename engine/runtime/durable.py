@@ -24,7 +24,12 @@ Each is neutralised here, and tests/test_runtime_durable.py shows each one:
   digest, registered once per process;
 - arithmetic only on the right-hand side: conditions are CEL, evaluated by the
   engine; the Rete only joins on which facts are known;
-- no truth maintenance: each dossier runs in a fresh session.
+- no truth maintenance: each dossier runs in a fresh session;
+- an action that runs longer than its lease (about 10 seconds; measured: a
+  6 s action is followed by the next one, an 11 s one silently ends the
+  chain) stops the session: after the run every rule whose facts were all
+  known must have run, else the evaluation fails, naming the rules and the
+  cause.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class _Session:
     fire: Fire
     sequence: Iterable[int] = field(default_factory=lambda: itertools.count(1))
     asserted: set[str] = field(default_factory=set)
+    ran: set[int] = field(default_factory=set)  # indexes of the rules whose action was called
     failure: BaseException | None = None
 
 
@@ -105,6 +111,7 @@ class DurableRuntime:
 
         def action(closure: Any) -> None:
             session = self._sessions[closure.s["sid"]]
+            session.ran.add(index)
             if session.failure is not None:
                 return
             try:
@@ -163,6 +170,13 @@ class DurableRuntime:
         dropped = session.asserted - present
         if dropped:
             raise EvaluationError(f"durable-rules dropped asserted facts: {', '.join(sorted(dropped))}")
+        known = session.asserted | {START}
+        skipped = [r.id for i, r in enumerate(session.book.rules) if i not in session.ran and set(r.premises or (START,)) <= known]
+        if skipped:
+            raise EvaluationError(
+                f"durable-rules did not run rule(s) {', '.join(skipped)} although their facts were known: it abandons an "
+                "action that holds its lease about 10 s; no decision is given (the python runtime has no such limit)"
+            )
 
 
 _shared: DurableRuntime | None = None
