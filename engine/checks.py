@@ -22,14 +22,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 from .assembly import companion_schemes
 from .dossier import DOSSIER_FACTS, facts_schema, make_validator
 from .errors import Problem, RefereeError
 from .expressions import ALL
 from .fec import prefix_classifier
-from .ledger import LedgerSpec
+from .ledger import LedgerSpec, account_mapping
 from .referential import BandSet, Procedure, ReferentialVersion, Section, load_referential
 from .rules import OUTCOME, Rule, build_rulebook
 from .store import Store
@@ -249,7 +249,7 @@ def _ledger_shape_problems(spec: LedgerSpec, sections: list[Section], where: str
     problems = []
     for table in (s.tables[spec.accounts] for s in sections if spec.accounts in s.tables):
         try:
-            prefix_classifier({prefix: row.get("category") if isinstance(row, Mapping) else row for prefix, row in table.rows.items()}, ())
+            prefix_classifier(account_mapping(table.rows), ())
         except (ValueError, TypeError) as exc:
             problems.append(Problem(f"{where}: table {spec.accounts!r} is not an account mapping: {exc}", path, file))
     for name in (spec.in_scope, spec.skip_journals):

@@ -87,13 +87,16 @@ def _classifier(spec: LedgerSpec, scope: Mapping[str, Any]) -> tuple[Any, list[s
     missing += [f"parameter {name}" for name in (spec.in_scope, spec.skip_journals) if name and name not in params]
     if missing:
         raise ReferentialError("the procedure's ledger block names what its sections do not define", [Problem(m, ("ledger",)) for m in missing])
-    rows = tables[spec.accounts]
     try:
-        mapping = {prefix: row.get("category") if isinstance(row, Mapping) else row for prefix, row in rows.items()}
-        classify = prefix_classifier(mapping, params[spec.in_scope])
+        classify = prefix_classifier(account_mapping(tables[spec.accounts]), params[spec.in_scope])
     except (ValueError, TypeError) as exc:
         raise ReferentialError(f"table {spec.accounts} is not an account mapping", [Problem(str(exc))]) from None
     return classify, list(params[spec.skip_journals]) if spec.skip_journals else []
+
+
+def account_mapping(rows: Mapping[str, Any]) -> dict[str, Any]:
+    """Account prefix -> category, from the rows of a ledger block's account table (`{category: NAME or null}`)."""
+    return {prefix: row.get("category") if isinstance(row, Mapping) else row for prefix, row in rows.items()}
 
 
 def _figures(t: Totals) -> dict[str, Any]:
