@@ -34,6 +34,8 @@ from .referential import BandSet, Procedure, ReferentialVersion, Section, load_r
 from .rules import OUTCOME, Rule, build_rulebook
 from .store import Store
 
+_ATTRIBUTE = {"params": "parameters", "tables": "tables", "bands": "bands"}  # namespace -> Section attribute
+
 
 @dataclass
 class Report:
@@ -172,11 +174,10 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
         report.problems += list(exc.problems) or [Problem(exc.message, (), str(version.path))]
         return []
     own = [version.sections[s] for s in procedure.sections]
-    every = own + _companion_sections(store, version.scheme, procedure)
+    by_role = _companion_sections(store, version.scheme, procedure)
+    every = own + _sections(by_role)
     names = {
-        "params": {n for s in every for n in s.parameters},
-        "tables": {n for s in every for n in s.tables},
-        "bands": {n for s in every for n in s.bands},
+        **{namespace: {n for s in every for n in getattr(s, attribute)} for namespace, attribute in _ATTRIBUTE.items()},
         "criteria": {ALL} if criteria else set(),
         "versions": set(procedure.sections) | {s for sections in procedure.companions.values() for s in sections},
         "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
@@ -188,7 +189,7 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
         for i, c in enumerate(procedure.input_checks)
     ]
     ledger_role = procedure.ledger.companion if procedure.ledger else None
-    without_ledger = [version.sections[s] for s in procedure.sections] + _companion_sections(store, version.scheme, procedure, but=ledger_role)
+    without_ledger = own + _sections(by_role, but=ledger_role)
     for who, references, path, file in readers:
         for namespace, name in sorted(references):
             if name not in names[namespace]:
@@ -199,7 +200,7 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
                     f"{who} reads {namespace}.{name}, which only the ledger's companion role {ledger_role!r} defines: a dossier without ledger lacks it",
                     path, file))
     if procedure.ledger is not None:
-        report.problems += _ledger_problems(procedure, schema, own, every[len(own):], str(version.path))
+        report.problems += _ledger_problems(procedure, schema, own, _sections(by_role), str(version.path))
     own_files = {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}
     for rule in book.rules:
         if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
@@ -215,9 +216,6 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
         if value not in names["facts"]:
             report.problems.append(Problem(f"{where} reports value {value!r}, which no rule concludes", ("sections", procedure.section, "procedures", procedure.name, "values"), str(version.path)))
     return list(book.rules)
-
-
-_ATTRIBUTE = {"params": "parameters", "tables": "tables", "bands": "bands"}
 
 
 def _ledger_problems(procedure: Procedure, schema: dict[str, Any], own: list[Section], others: list[Section], file: str) -> list[Problem]:
@@ -266,19 +264,20 @@ def _rule_paths(store: Store, version: ReferentialVersion, procedure: Any) -> li
     return [store.rule_file(version.scheme, f) for f in files]
 
 
-def _companion_sections(store: Store, framework: str, procedure: Procedure, *, but: str | None = None) -> list[Section]:
-    """Every version of every companion (e.g. each method) may serve: their sections' names are known.
+def _companion_sections(store: Store, framework: str, procedure: Procedure) -> dict[str, list[Section]]:
+    """Role -> the sections every version of every candidate companion (e.g. each method) gives.
 
-    Which scheme fills a role is the dossier's choice, so every candidate counts. `but` leaves one
-    role out: what the other roles give (a factor table beside an account mapping) is not its to hold.
+    Which scheme fills a role is the dossier's choice, so every candidate counts.
     """
-    found = []
-    for role, sections in procedure.companions.items():
-        if role == but:
-            continue
-        for scheme in companion_schemes(store, framework, role):
-            found += [v.sections[s] for v in store.versions(scheme) for s in sections if s in v.sections]
-    return found
+    return {
+        role: [v.sections[s] for scheme in companion_schemes(store, framework, role) for v in store.versions(scheme) for s in sections if s in v.sections]
+        for role, sections in procedure.companions.items()
+    }
+
+
+def _sections(by_role: dict[str, list[Section]], *, but: str | None = None) -> list[Section]:
+    """The sections of every role, `but` one: what other roles give (a factor table beside a mapping) is not its to hold."""
+    return [section for role, sections in by_role.items() if role != but for section in sections]
 
 
 def check_companion(store: Store, version: ReferentialVersion, report: Report) -> None:
@@ -319,8 +318,8 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
             mine = [version.sections[s] for s in sections]
             if procedure.ledger is not None and procedure.ledger.companion == role:
                 report.problems += _ledger_shape_problems(procedure.ledger, mine, f"the ledger of {where}", ("sections",), file)
-            others = _companion_sections(store, framework, procedure, but=role)
-            for namespace, attribute in (("params", "parameters"), ("tables", "tables"), ("bands", "bands")):
+            others = _sections(_companion_sections(store, framework, procedure), but=role)
+            for namespace, attribute in _ATTRIBUTE.items():
                 defined = {n for s in own + mine + others for n in getattr(s, attribute)}
                 for who, references in readers:
                     read = {name for ns, name in references if ns == namespace}
