@@ -23,7 +23,7 @@ from engine.dates import parse_date
 from engine.documents import load_document
 from engine.errors import DecisionFileError, RefereeError, UsageError
 from engine.evaluate import evaluate_file
-from engine.explain import check_decision, derivation_tree, ledger_category, ledger_lines, render_ledger_lines, render_tree
+from engine.explain import check_decision, derivation_tree, ledger_lines, render_ledger_lines, render_tree
 from engine.render import decision_text, report_json, report_text, versions_table, versions_text
 from engine.runtime import RUNTIMES
 from engine.table_import import import_table
@@ -181,8 +181,7 @@ def explain(decision_file: Path, fact: str, category: str | None, ledger: Path |
     if category is None:
         _emit(derivation_tree(decision, fact), output_format, render_tree)
         return
-    recorded, _ = ledger_category(decision, category)
-    _emit(ledger_lines(decision, category, ledger or decision_file.parent / recorded["file"]), output_format, render_ledger_lines)
+    _emit(ledger_lines(decision, category, ledger, decision_file.parent), output_format, render_ledger_lines)
 
 
 def _parse_settings(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

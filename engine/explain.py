@@ -130,7 +130,7 @@ def render_tree(explained: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def ledger_category(decision: Mapping[str, Any], category: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+def _ledger_category(decision: Mapping[str, Any], category: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     """The ledger a decision read (its digest) and what it gave the rules for one category."""
     ledger = (decision.get("digests") or {}).get("ledger")
     if not ledger:
@@ -148,9 +148,13 @@ def ledger_category(decision: Mapping[str, Any], category: str) -> tuple[Mapping
     return ledger, categories[category]
 
 
-def ledger_lines(decision: Mapping[str, Any], category: str, fec: Path) -> dict[str, Any]:
-    """The FEC lines behind one category of a decision, read again from the file the decision cites."""
-    ledger, given = ledger_category(decision, category)
+def ledger_lines(decision: Mapping[str, Any], category: str, fec: Path | None, folder: Path) -> dict[str, Any]:
+    """The FEC lines behind one category of a decision, read again from the file the decision cites.
+
+    `fec` is that file; by default, the name the decision recorded, in `folder` (the decision file's).
+    """
+    ledger, given = _ledger_category(decision, category)
+    fec = fec or folder / ledger["file"]
     try:
         sha256 = file_sha256(fec)
     except OSError as exc:
@@ -162,15 +166,15 @@ def ledger_lines(decision: Mapping[str, Any], category: str, fec: Path) -> dict[
             f"{fec} is not the ledger this decision read",
             [Problem(f"its sha256 is {sha256}; the decision read {ledger['file']} with sha256 {ledger['sha256']}", ("digests", "ledger", "sha256"), str(fec))],
         )
-    lines = [x.to_dict() for x in lines_of_accounts(fec, given["accounts"], skip_journals=ledger.get("skip_journals") or ())]
-    debit = sum((Decimal(x["debit"]) for x in lines), Decimal(0))
-    credit = sum((Decimal(x["credit"]) for x in lines), Decimal(0))
+    lines = list(lines_of_accounts(fec, given["accounts"], skip_journals=ledger.get("skip_journals") or ()))
+    debit = sum((x.debit for x in lines), Decimal(0))
+    credit = sum((x.credit for x in lines), Decimal(0))
     return {
         "category": category,
         "file": str(fec),
         "sha256": sha256,
         "accounts": list(given["accounts"]),
-        "lines": lines,
+        "lines": [x.to_dict() for x in lines],
         "total": {"lines": len(lines), "debit": str(debit), "credit": str(credit), "net": str(debit - credit)},
         "in_decision": {"lines": given["lines"], "net": given["net"]},
     }
