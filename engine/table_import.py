@@ -18,7 +18,7 @@ import io
 import json
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,8 +27,9 @@ import yaml
 from .canonical import to_plain
 from .checks import check_chain, check_version
 from .dates import parse_date
-from .errors import Problem, RefereeError, ReferentialError, UsageError
+from .errors import DossierError, Problem, RefereeError, ReferentialError, UsageError
 from .referential import ReferentialVersion, load_referential, referential_schema
+from .selection import version_by_id
 from .store import Store
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../referential.schema.json\n"
@@ -292,10 +293,10 @@ def template_version(store: Store, scheme: str, template_id: str | None) -> Refe
     versions = store.versions(scheme)
     if template_id is None:
         return versions[-1]
-    for version in versions:
-        if version.id == template_id:
-            return version
-    raise UsageError(f"unknown version {template_id!r} of {scheme}", [Problem(f"known versions: {', '.join(v.id for v in versions)}")])
+    try:
+        return version_by_id(versions, template_id)
+    except DossierError as exc:  # named on the command line, not in a dossier
+        raise UsageError(exc.message, [replace(p, path=()) for p in exc.problems]) from None
 
 
 def section_of(template: ReferentialVersion, table: str) -> str:
