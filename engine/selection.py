@@ -89,15 +89,12 @@ def select(
     if forced is not None:
         return _forced(versions, sections, anchor, event, forced, forced_by)
     try:
-        base: ReferentialVersion | None = in_force_on(versions, anchor)
+        base = in_force_on(versions, anchor)
     except DossierError:
         # a cycle older than every version: only a version that reaches back (retroactive) can govern it
         if not any(_reaches_back(v, sections) for v in versions):
             raise
-        base = None
-    if base is None:
-        choices = {name: _choose(name, None, versions, anchor, event) for name in sections}
-        return Selection(choices=choices, base=None)
+        return Selection(choices={name: _choose(name, None, versions, anchor, event) for name in sections}, base=None)
     if base.repealed_on is not None and anchor >= base.repealed_on:
         return Selection(
             choices={},

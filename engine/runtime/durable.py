@@ -43,7 +43,7 @@ from typing import Any, Callable, Iterable
 from durable import engine as durable_engine
 
 from ..errors import EvaluationError
-from ..rules import RuleBook
+from ..rules import Rule, RuleBook
 from . import Fire
 
 START = "__start__"
@@ -71,6 +71,11 @@ def _consume(_closure: Any) -> None:
     """Consumer of every fact: a fact nothing consumes would be dropped by the Rete."""
 
 
+def _premises(rule: Rule) -> tuple[str, ...]:
+    """The facts a rule waits for in the Rete; a rule that reads none waits for the session's start."""
+    return rule.premises or (START,)
+
+
 class DurableRuntime:
     name = "durable-rules"
 
@@ -91,7 +96,7 @@ class DurableRuntime:
             return name
         definition: dict[str, Any] = {}
         for index, rule in enumerate(book.rules):
-            premises = rule.premises or (START,)
+            premises = _premises(rule)
             definition[f"r{index}"] = {
                 "all": [{f"p{i}": {"fact": fact}} for i, fact in enumerate(premises)],
                 "run": self._action(index),
@@ -171,7 +176,7 @@ class DurableRuntime:
         if dropped:
             raise EvaluationError(f"durable-rules dropped asserted facts: {', '.join(sorted(dropped))}")
         known = session.asserted | {START}
-        skipped = [r.id for i, r in enumerate(session.book.rules) if i not in session.ran and set(r.premises or (START,)) <= known]
+        skipped = [r.id for i, r in enumerate(session.book.rules) if i not in session.ran and set(_premises(r)) <= known]
         if skipped:
             raise EvaluationError(
                 f"durable-rules did not run rule(s) {', '.join(skipped)} although their facts were known: it abandons an "
