@@ -495,6 +495,16 @@ def _header_problems(names: list[str]) -> list[str]:
     return messages
 
 
+def _separator(header: str) -> str | None:
+    """The column separator a header line uses: tab, else pipe; None if neither."""
+    return "\t" if "\t" in header else "|" if "|" in header else None
+
+
+def _decimal(amount: str) -> Decimal:
+    """An amount already known well written (decimal comma, no thousands separator); empty is zero."""
+    return Decimal(amount.replace(",", ".")) if amount else _ZERO
+
+
 class _Reader:
     """The state of one pass over a FEC: header, decoder, tallies and the bounded lists."""
 
@@ -556,7 +566,7 @@ class _Reader:
         if not text.strip():
             self.problem(1, "header", "the first line is empty: a FEC starts with a header line naming its 18 columns")
             return
-        separator = "\t" if "\t" in text else "|" if "|" in text else None
+        separator = _separator(text)
         if separator is None:
             other = next((f" (it is separated by {c!r})" for c in ";," if c in text), "")
             self.problem(1, "header", f"the header has neither tab nor pipe separators{other}: a FEC separates its columns by one of them")
@@ -611,10 +621,8 @@ class _Reader:
     def amount(self, number: int, index: int, value: str) -> Decimal | None:
         """The amount in a column (empty is zero), or None after reporting why it is not one."""
         value = value.strip()
-        if not value:
-            return _ZERO
-        if _AMOUNT.fullmatch(value):
-            return Decimal(value.replace(",", "."))
+        if not value or _AMOUNT.fullmatch(value):
+            return _decimal(value)
         self.problem(number, "amount", f"{COLUMNS[index]} {_shown(value)} {_amount_error(value)}", COLUMNS[index])
         return None
 
@@ -714,14 +722,14 @@ def lines_of_accounts(path: str | Path, accounts: Iterable[str], *, skip_journal
     wanted = frozenset(accounts)
     skipped = frozenset(skip_journals)
     decoder = _Decoder()
-    separator = "\t"
+    separator: str | None = None
     with Path(path).open("rb") as stream:
         for number, raw in _records(stream, hashlib.sha256()):
             if raw is None:
                 continue
             text = decoder.decode(number, raw.removeprefix(_BOM) if number == 1 else raw)
             if number == 1:
-                separator = "\t" if "\t" in text else "|"
+                separator = _separator(text)
                 continue
             fields = text.split(separator)
             if len(fields) != len(COLUMNS) or fields[_ACCOUNT].strip() not in wanted or fields[_JOURNAL].strip() in skipped:
@@ -733,6 +741,6 @@ def lines_of_accounts(path: str | Path, accounts: Iterable[str], *, skip_journal
                 account=fields[_ACCOUNT].strip(),
                 piece=fields[_PIECE].strip(),
                 label=fields[_ENTRY_LABEL].strip(),
-                debit=Decimal(fields[_DEBIT].strip().replace(",", ".") or "0"),
-                credit=Decimal(fields[_CREDIT].strip().replace(",", ".") or "0"),
+                debit=_decimal(fields[_DEBIT].strip()),
+                credit=_decimal(fields[_CREDIT].strip()),
             )
