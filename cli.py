@@ -18,15 +18,15 @@ from typing import Any, Callable
 import click
 
 from engine import Store
-from engine.checks import validate_paths
-from engine.dates import parse_date
-from engine.documents import load_document
+from engine.authoring.checks import validate_paths
+from engine.model.dates import parse_date
+from engine.model.documents import load_document
 from engine.errors import DecisionFileError, RefereeError, UsageError
-from engine.evaluate import evaluate_file
-from engine.explain import check_decision, derivation_tree, ledger_lines, render_ledger_lines, render_tree
-from engine.render import decision_text, report_json, report_text, versions_table, versions_text
-from engine.runtime import RUNTIMES
-from engine.table_import import import_table
+from engine.running.evaluation import evaluate_file
+from engine.decision.explain import check_decision, derivation_tree, ledger_lines, render_ledger_lines, render_tree
+from engine.decision.render import decision_text, report_json, report_text, versions_table, versions_text
+from engine.running.runtimes import RUNTIMES
+from engine.authoring.table_import import import_table
 
 INTERNAL_ERROR = 3
 

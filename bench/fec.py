@@ -3,8 +3,8 @@
     python bench/fec.py [FEC] [--lines N] [--seed S] [--separator tab|pipe]
 
 Without FEC, writes a synthetic file of N entry lines (default 1,000,000;
-bench/fec_synth.py) in a temporary directory. Then summarises it with the
-representative mapping of bench/fec_synth.py, twice: once plain, for the
+tests/fec_synth.py) in a temporary directory. Then summarises it with the
+representative mapping of tests/fec_synth.py, twice: once plain, for the
 time, and once under tracemalloc, for the peak of memory the summarising
 allocates (tracemalloc slows Python down, so that run is not timed). Nothing
 here asserts a time: the target (well under a minute for 1,000,000 lines) is
@@ -22,10 +22,10 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the synthetic FEC generator lives beside the tests
 
-from bench.fec_synth import IN_SCOPE, REPRESENTATIVE_MAPPING, SEPARATORS, write_fec  # noqa: E402
-from engine.fec import FecSummary, prefix_classifier, summarise_fec  # noqa: E402
+from fec_synth import IN_SCOPE, REPRESENTATIVE_MAPPING, SEPARATORS, write_fec  # noqa: E402
+from engine.adapters.fec import FecSummary, prefix_classifier, summarise_fec  # noqa: E402
 
 
 def _summarise(path: Path) -> FecSummary:
@@ -63,7 +63,7 @@ def main() -> None:
         path = Path(folder) / "fec.txt"
         start = time.perf_counter()
         write_fec(path, args.lines, seed=args.seed, separator=SEPARATORS[args.separator])
-        print(f"generated {args.lines:,} entry lines in {time.perf_counter() - start:.2f} s (bench/fec_synth.py)")
+        print(f"generated {args.lines:,} entry lines in {time.perf_counter() - start:.2f} s (tests/fec_synth.py)")
         _measure(path)
 
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import Store, evaluate, load_dossier  # noqa: E402
-from engine.expressions import Expression, Scope  # noqa: E402
+from engine.compilation.expressions import Expression, Scope  # noqa: E402
 
 
 def _dossiers() -> list:

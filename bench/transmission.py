@@ -2,7 +2,7 @@
 
     python bench/transmission.py [--lines N] [--seed S] [--invoices M]
 
-Writes a synthetic FEC of N entry lines (default 1,000,000; bench/fec_synth.py)
+Writes a synthetic FEC of N entry lines (default 1,000,000; tests/fec_synth.py)
 and a dossier for the account of that year, then evaluates it with the engine
 end to end: version selection, reading and classifying the ledger through the
 referential's PCG mapping, and the rules. The dossier lists the year's energy
@@ -31,11 +31,11 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the synthetic FEC generator lives beside the tests
 
-from bench.fec_synth import write_fec  # noqa: E402
+from fec_synth import write_fec  # noqa: E402
 from engine import Store, evaluate, load_dossier, read_dossier  # noqa: E402
-from engine.fec import prefix_classifier, summarise_fec  # noqa: E402
+from engine.adapters.fec import prefix_classifier, summarise_fec  # noqa: E402
 
 # The quantity categories of the synthetic ledger, and an illustrative price per unit to turn euros into quantities.
 QUANTITIES = {"electricity": ("kWh", 0.18, None), "gas": ("kWh", 0.10, None), "diesel_oil": ("L", 1.75, None),
@@ -112,7 +112,7 @@ def main() -> None:
         fec = Path(folder) / "fec.txt"
         write_fec(fec, args.lines, seed=args.seed, year=2025)
         dossier = load_dossier(_dossier(Path(folder), _listed_quantities(store, fec)))
-        print(f"FEC: {args.lines:,} entry lines, {fec.stat().st_size / 2**20:.0f} MiB (bench/fec_synth.py, seed {args.seed})")
+        print(f"FEC: {args.lines:,} entry lines, {fec.stat().st_size / 2**20:.0f} MiB (tests/fec_synth.py, seed {args.seed})")
         start = time.perf_counter()
         decision = evaluate(store, dossier)
         seconds = time.perf_counter() - start

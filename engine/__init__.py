@@ -3,13 +3,13 @@
 The public API; the CLI (`cli.py`) is a thin layer over it.
 """
 
-from .checks import validate_paths
-from .dossier import Dossier, load_dossier, read_dossier
-from .errors import DecisionFileError, DossierError, EvaluationError, RefereeError, ReferentialError, UsageError
-from .evaluate import DECISION_FORMAT, evaluate, evaluate_file
-from .explain import derivation_tree
-from .referential import ReferentialVersion, load_referential
-from .store import Store
+from engine.authoring.checks import validate_paths
+from engine.model.dossier import Dossier, load_dossier, read_dossier
+from engine.errors import DecisionFileError, DossierError, EvaluationError, RefereeError, ReferentialError, UsageError
+from engine.running.evaluation import DECISION_FORMAT, evaluate, evaluate_file
+from engine.decision.explain import derivation_tree
+from engine.model.referential import ReferentialVersion, load_referential
+from engine.library import Store
 
 __all__ = [
     "DECISION_FORMAT",

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cli import main
 from engine import Store, evaluate, read_dossier
-from engine.documents import load_document
+from engine.model.documents import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 BC = "bilan-carbone-compliance"

@@ -16,12 +16,12 @@ import yaml
 from conftest import BC, ROOT, bc_document, bc_example_dossier, write_version
 
 from engine import Store
-from engine.assembly import assemble, select_for
-from engine.documents import load_document
+from engine.compilation.assembly import assemble, select_for
+from engine.model.documents import load_document
 from engine.errors import DossierError
-from engine.evaluate import evaluate
-from engine.runtime import durable as durable_module
-from engine.runtime.durable import DurableRuntime
+from engine.running.evaluation import evaluate
+from engine.running.runtimes import durable as durable_module
+from engine.running.runtimes.durable import DurableRuntime
 
 D = dt.date
 V1 = "2014-05-19"

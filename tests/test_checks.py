@@ -16,8 +16,8 @@ import yaml
 from conftest import BC, BC_V1, ROOT, bc_document, write_version
 
 from engine import Store
-from engine.checks import Report, validate_paths
-from engine.documents import load_document
+from engine.authoring.checks import Report, validate_paths
+from engine.model.documents import load_document
 
 V1_FILE = f"referentials/{BC}/2014-05-19.yaml"
 

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from conftest import BC, BC_V1, ROOT
 
-from engine.canonical import to_plain
-from engine.documents import load_document
-from engine.runtime import durable as durable_module
-from engine.runtime.durable import DurableRuntime
+from engine.model.canonical import to_plain
+from engine.model.documents import load_document
+from engine.running.runtimes import durable as durable_module
+from engine.running.runtimes.durable import DurableRuntime
 
 EXAMPLE = ROOT / "examples" / BC / "compliant.yaml"
 EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")

@@ -25,12 +25,12 @@ import yaml
 from conftest import BC, bc_example_dossier, write_version
 
 from engine import Store
-from engine.checks import Report, validate_paths
-from engine.dossier import read_dossier
+from engine.authoring.checks import Report, validate_paths
+from engine.model.dossier import read_dossier
 from engine.errors import DossierError
-from engine.evaluate import REPEALED_OUTCOME, evaluate
-from engine.runtime import durable as durable_module
-from engine.runtime.durable import DurableRuntime
+from engine.running.evaluation import REPEALED_OUTCOME, evaluate
+from engine.running.runtimes import durable as durable_module
+from engine.running.runtimes.durable import DurableRuntime
 
 FRAME = "test-frame"
 ALPHA = "test-frame-alpha"

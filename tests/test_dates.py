@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.dates import add_days, add_months, days_between, months_between, parse_date
+from engine.model.dates import add_days, add_months, days_between, months_between, parse_date
 
 D = dt.date
 

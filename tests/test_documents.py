@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.documents import load_document, parse_text
+from engine.model.documents import load_document, parse_text
 from engine.errors import DossierError, ReferentialError
 
 

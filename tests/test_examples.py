@@ -20,7 +20,7 @@ import pytest
 from conftest import OCO2, ROOT
 
 from engine import Store, evaluate, load_dossier
-from engine.canonical import canonical_json
+from engine.model.canonical import canonical_json
 
 EXAMPLES = sorted((ROOT / "examples").glob("*/*.yaml"))
 NAMED_BY_OUTCOME = (OCO2, "label-bas-carbone", "label-transmission")

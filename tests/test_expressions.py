@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.expressions import (
+from engine.compilation.expressions import (
     ALL,
     FUNCTIONS,
     Expression,

@@ -1,4 +1,4 @@
-"""Reading and classifying a FEC (engine/fec.py), against hand-written files and bench/fec_synth.py."""
+"""Reading and classifying a FEC (engine/adapters/fec.py), against hand-written files and tests/fec_synth.py."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bench.fec_synth import IN_SCOPE, REPRESENTATIVE_MAPPING, UNMAPPED_ACCOUNT, defect_lines, fec_lines, write_fec
-from engine.fec import COLUMNS, MAX_LINE_BYTES, UNMAPPED, FecSummary, file_sha256, lines_of_accounts, prefix_classifier, summarise_fec
+from fec_synth import IN_SCOPE, REPRESENTATIVE_MAPPING, UNMAPPED_ACCOUNT, defect_lines, fec_lines, write_fec
+from engine.adapters.fec import COLUMNS, MAX_LINE_BYTES, UNMAPPED, FecSummary, file_sha256, lines_of_accounts, prefix_classifier, summarise_fec
 
 MAPPING = {"6061": "energy", "60": "purchases", "641": None, "215": "machinery", "28": None, "70": "sales"}
 CLASSIFY = prefix_classifier(MAPPING, ("2", "6", "7"))
@@ -544,7 +544,7 @@ def test_memory_is_bounded_by_categories_not_lines(tmp_path: Path) -> None:
 
 
 def _independent_totals(lines: list[str]) -> dict[str, tuple[int, Decimal, Decimal, int, int]]:
-    """Per category: lines, debit, credit, first and last line — computed without engine/fec.py."""
+    """Per category: lines, debit, credit, first and last line — computed without engine/adapters/fec.py."""
     prefixes = sorted(REPRESENTATIVE_MAPPING, key=len, reverse=True)
     totals: dict[str, tuple[int, Decimal, Decimal, int, int]] = {}
     for number, line in enumerate(lines[1:], 2):

@@ -20,10 +20,10 @@ import yaml
 from conftest import ROOT, dossier_document, finding_codes, judge
 
 from engine import DossierError
-from engine.canonical import canonical_json
-from engine.documents import load_document
+from engine.model.canonical import canonical_json
+from engine.model.documents import load_document
 from engine.errors import format_path
-from engine.expressions import Expression, Scope
+from engine.compilation.expressions import Expression, Scope
 
 LBC = "label-bas-carbone"
 VERSION = "2025-09-05"

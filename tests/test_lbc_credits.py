@@ -35,8 +35,8 @@ import yaml
 from conftest import judge, ROOT, dossier_document, finding_codes, write_version
 
 from engine import DossierError, Store, evaluate, load_dossier
-from engine.canonical import canonical_json
-from engine.documents import load_document
+from engine.model.canonical import canonical_json
+from engine.model.documents import load_document
 
 LBC = "label-bas-carbone"
 BOISEMENT = "label-bas-carbone-boisement"

@@ -26,9 +26,9 @@ import pytest
 from conftest import ROOT, dossier_document, finding_codes, write_version
 
 from engine import DossierError, Store, evaluate, load_dossier, read_dossier
-from engine.canonical import canonical_json
-from engine.checks import validate_paths
-from engine.documents import load_document
+from engine.model.canonical import canonical_json
+from engine.authoring.checks import validate_paths
+from engine.model.documents import load_document
 
 LBC = "label-bas-carbone"
 HAIES = "label-bas-carbone-haies"

@@ -36,7 +36,7 @@ import yaml
 from conftest import ROOT, dossier_document, finding_codes, judge
 
 from engine import DossierError, Store
-from engine.canonical import canonical_json
+from engine.model.canonical import canonical_json
 
 LBC = "label-bas-carbone"
 EXAMPLES = ROOT / "examples" / LBC

@@ -21,16 +21,16 @@ from conftest import BC, ROOT
 from durable import engine as durable_engine
 
 from engine import Store
-from engine.assembly import Assembly
-from engine.documents import load_document
-from engine.dossier import read_dossier
+from engine.compilation.assembly import Assembly
+from engine.model.documents import load_document
+from engine.model.dossier import read_dossier
 from engine.errors import EvaluationError, ReferentialError
-from engine.evaluate import evaluate
-from engine.inference import Inference
-from engine.rules import Rule, RuleBook, build_rulebook
-from engine.runtime import durable as durable_module
-from engine.runtime.durable import MAX_REASSERTS, START, DurableRuntime
-from engine.runtime.python import PythonRuntime
+from engine.running.evaluation import evaluate
+from engine.running.inference import Inference
+from engine.compilation.rules import Rule, RuleBook, build_rulebook
+from engine.running.runtimes import durable as durable_module
+from engine.running.runtimes.durable import MAX_REASSERTS, START, DurableRuntime
+from engine.running.runtimes.python import PythonRuntime
 
 SCHEME = "probe"
 EXAMPLE = ROOT / "examples" / BC / "compliant.yaml"

@@ -14,14 +14,14 @@ import pytest
 from conftest import BC, ROOT, bc_document, bc_example_dossier, write_version
 
 from engine import Store
-from engine.documents import load_document
-from engine.dossier import read_dossier
+from engine.model.documents import load_document
+from engine.model.dossier import read_dossier
 from engine.errors import DossierError
-from engine.evaluate import REPEALED_OUTCOME, evaluate
-from engine.referential import ReferentialVersion
-from engine.runtime import durable as durable_module
-from engine.runtime.durable import DurableRuntime
-from engine.selection import Selection, select
+from engine.running.evaluation import REPEALED_OUTCOME, evaluate
+from engine.model.referential import ReferentialVersion
+from engine.running.runtimes import durable as durable_module
+from engine.running.runtimes.durable import DurableRuntime
+from engine.selection.versions import Selection, select
 
 D = dt.date
 V1 = "2014-05-19"

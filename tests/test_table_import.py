@@ -19,11 +19,11 @@ import yaml
 from conftest import ROOT
 
 from engine import Store
-from engine.checks import check_version
+from engine.authoring.checks import check_version
 from engine.errors import RefereeError, ReferentialError, UsageError
-from engine.referential import load_referential
-from engine.selection import in_force_on
-from engine.table_import import TableImportError, import_table
+from engine.model.referential import load_referential
+from engine.selection.versions import in_force_on
+from engine.authoring.table_import import TableImportError, import_table
 
 SCHEME = "label-transmission-factors"
 SAMPLE = ROOT / "examples" / SCHEME / "release-2026.csv"

@@ -17,7 +17,7 @@ import yaml
 from conftest import ROOT, finding_codes, judge, write_version
 
 from engine import DossierError, Store, evaluate, load_dossier
-from engine.documents import load_document
+from engine.model.documents import load_document
 
 LT = "label-transmission"
 COMPANIONS = {"factors": "label-transmission-factors"}  # the mapping is named only with a ledger

@@ -16,11 +16,11 @@ import yaml
 from conftest import ROOT, write_version
 from test_fec import HEADER, row
 
-from bench.fec_synth import UNMAPPED_ACCOUNT, defect_lines, write_fec
+from fec_synth import UNMAPPED_ACCOUNT, defect_lines, write_fec
 from engine import DossierError, Store, evaluate, load_dossier
-from engine.checks import validate_paths
-from engine.documents import load_document
-from engine.fec import file_sha256
+from engine.authoring.checks import validate_paths
+from engine.model.documents import load_document
+from engine.adapters.fec import file_sha256
 
 LT = "label-transmission"
 EXAMPLE = ROOT / "examples" / LT / "account-ledger-2025-closed.yaml"

@@ -4,7 +4,7 @@ A runtime receives the rule book, the names of the facts known at the start,
 and a `fire` callback. It must call `fire(rule)` exactly once for every rule
 whose premises (the facts it names) are all known, and treat the names that
 `fire` returns as newly known facts. Values, conditions, conflicts and the
-trail stay with the engine (`engine.inference`), so two runtimes can be run on
+trail stay with the engine (`engine.running.inference`), so two runtimes can be run on
 the same rules and their decisions compared.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Protocol
 
-from ..rules import Rule, RuleBook
+from engine.compilation.rules import Rule, RuleBook
 
 Fire = Callable[[Rule], list[str]]
 
@@ -26,11 +26,11 @@ class Runtime(Protocol):
 def get_runtime(name: str) -> Runtime:
     """The runtime called `name`: "durable-rules" (the default) or "python"."""
     if name == "durable-rules":
-        from .durable import shared_runtime
+        from engine.running.runtimes.durable import shared_runtime
 
         return shared_runtime()
     if name == "python":
-        from .python import PythonRuntime
+        from engine.running.runtimes.python import PythonRuntime
 
         return PythonRuntime()
     raise ValueError(f"unknown runtime {name!r}: choose durable-rules or python")

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 
 import cel
 
-from . import dates
+from engine.model import dates
 
 NAMESPACES = ("facts", "params", "tables", "bands", "criteria", "versions")
 LOCALS = ("item", "value")

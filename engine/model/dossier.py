@@ -16,11 +16,11 @@ from typing import Any, Iterator, Mapping
 
 import cerberus
 
-from .canonical import digest, to_plain
-from .dates import parse_date
-from .documents import load_document
-from .errors import DossierError, Problem, ReferentialError
-from .referential import Criterion, Procedure
+from engine.model.canonical import digest, to_plain
+from engine.model.dates import parse_date
+from engine.model.documents import load_document
+from engine.errors import DossierError, Problem, ReferentialError
+from engine.model.referential import Criterion, Procedure
 
 
 class _Validator(cerberus.Validator):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable, Mapping, Sequence
 
-from .checks import Report
-from .expressions import format_value
-from .referential import ReferentialVersion
+from engine.authoring.checks import Report
+from engine.compilation.expressions import format_value
+from engine.model.referential import ReferentialVersion
 
 
 def decision_text(decision: Mapping[str, Any]) -> str:

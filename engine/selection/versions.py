@@ -24,9 +24,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
 
-from .dates import add_months
-from .errors import DossierError, Problem, ReferentialError
-from .referential import ReferentialVersion
+from engine.model.dates import add_months
+from engine.errors import DossierError, Problem, ReferentialError
+from engine.model.referential import ReferentialVersion
 
 
 @dataclass(frozen=True)

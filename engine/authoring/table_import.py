@@ -24,13 +24,13 @@ from typing import Any, Mapping
 
 import yaml
 
-from .canonical import to_plain
-from .checks import check_chain, check_version
-from .dates import parse_date
-from .errors import DossierError, Problem, RefereeError, ReferentialError, UsageError
-from .referential import ReferentialVersion, load_referential, referential_schema
-from .selection import version_by_id
-from .store import Store
+from engine.model.canonical import to_plain
+from engine.authoring.checks import check_chain, check_version
+from engine.model.dates import parse_date
+from engine.errors import DossierError, Problem, RefereeError, ReferentialError, UsageError
+from engine.model.referential import ReferentialVersion, load_referential, referential_schema
+from engine.selection.versions import version_by_id
+from engine.library import Store
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../referential.schema.json\n"
 FOLD_WIDTH = 90  # longer texts are written folded (`>-`), wrapped near this width, as hand-written versions are

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .assembly import companion_schemes
-from .dossier import DOSSIER_FACTS, facts_schema, make_validator
-from .errors import Problem, RefereeError
-from .expressions import ALL
-from .fec import prefix_classifier
-from .ledger import LedgerSpec, account_mapping
-from .referential import BandSet, Procedure, ReferentialVersion, Section, load_referential
-from .rules import OUTCOME, Rule, build_rulebook
-from .store import Store
+from engine.compilation.assembly import companion_schemes
+from engine.model.dossier import DOSSIER_FACTS, facts_schema, make_validator
+from engine.errors import Problem, RefereeError
+from engine.compilation.expressions import ALL
+from engine.adapters.fec import prefix_classifier
+from engine.adapters.ledger import LedgerSpec, account_mapping
+from engine.model.referential import BandSet, Procedure, ReferentialVersion, Section, load_referential
+from engine.compilation.rules import OUTCOME, Rule, build_rulebook
+from engine.library import Store
 
 _ATTRIBUTE = {"params": "parameters", "tables": "tables", "bands": "bands"}  # namespace -> Section attribute
 

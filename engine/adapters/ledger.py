@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import DossierError, Problem, ReferentialError
-from .fec import FecSummary, Totals, prefix_classifier, summarise_fec
+from engine.errors import DossierError, Problem, ReferentialError
+from engine.adapters.fec import FecSummary, Totals, prefix_classifier, summarise_fec
 
 LEDGER_PATH = "$.ledger"
 """Where the trail says a ledger fact comes from: the envelope's `ledger` file, not `facts`."""

@@ -1,6 +1,6 @@
 """Realistic synthetic FEC files (fichier des écritures comptables), for tests and measurement.
 
-    python bench/fec_synth.py OUT --lines N [--seed S] [--separator tab|pipe] [--year 2025] [--defects]
+    python tests/fec_synth.py OUT --lines N [--seed S] [--separator tab|pipe] [--year 2025] [--defects]
 
 writes a FEC of N entry lines after its header (N + 1 lines in all): one
 financial year of a small manufacturer and service company, dated in order
@@ -17,7 +17,7 @@ through the year, every entry balanced (debit = credit):
 With `--defects`, four lines are spoiled at known places (`defect_lines`): a
 Debit or Credit written with a decimal point, an impossible EcritureDate, an
 account (658800) that the representative mapping leaves unmapped, and a line
-cut short of its last two columns. The generator does not use engine/fec.py,
+cut short of its last two columns. The generator does not use engine/adapters/fec.py,
 so that tests can check the reader against it.
 
 From Python: `fec_lines(n, …)` yields the lines, `write_fec(path, n, …)` writes them.

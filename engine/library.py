@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import Problem, UsageError
-from .referential import ReferentialVersion, load_referential
+from engine.errors import Problem, UsageError
+from engine.model.referential import ReferentialVersion, load_referential
 
 
 class Store:

@@ -17,12 +17,12 @@ from typing import Any, Mapping
 
 import jsonschema
 
-from .ledger import LedgerSpec, ledger_spec
-from .canonical import digest, to_plain
-from .dates import parse_date
-from .documents import load_document
-from .errors import Problem, ReferentialError
-from .expressions import Expression, ExpressionError, Template
+from engine.adapters.ledger import LedgerSpec, ledger_spec
+from engine.model.canonical import digest, to_plain
+from engine.model.dates import parse_date
+from engine.model.documents import load_document
+from engine.errors import Problem, ReferentialError
+from engine.compilation.expressions import Expression, ExpressionError, Template
 
 SCHEMA_FILE = "referential.schema.json"
 

@@ -12,13 +12,13 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-from .canonical import to_plain
-from .expressions import ALL
-from .errors import DossierError, Problem, RefereeError, ReferentialError
-from .referential import Procedure, ReferentialVersion
-from .rules import RuleBook, build_rulebook
-from .selection import SectionChoice, Selection, in_force_on, select, version_by_id
-from .store import Store
+from engine.model.canonical import to_plain
+from engine.compilation.expressions import ALL
+from engine.errors import DossierError, Problem, RefereeError, ReferentialError
+from engine.model.referential import Procedure, ReferentialVersion
+from engine.compilation.rules import RuleBook, build_rulebook
+from engine.selection.versions import SectionChoice, Selection, in_force_on, select, version_by_id
+from engine.library import Store
 
 SMALL_TABLE_ROWS = 50  # tables up to this size are copied whole into the trail
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import DossierError, Problem, RefereeError
+from engine.errors import DossierError, Problem, RefereeError
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .assembly import Assembly
-from .dossier import DOSSIER_FACTS
-from .errors import EvaluationError, Problem
-from .expressions import ExpressionError, Scope
-from .rules import Rule
+from engine.compilation.assembly import Assembly
+from engine.model.dossier import DOSSIER_FACTS
+from engine.errors import EvaluationError, Problem
+from engine.compilation.expressions import ExpressionError, Scope
+from engine.compilation.rules import Rule
 
 
 @dataclass

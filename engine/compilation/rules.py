@@ -4,8 +4,8 @@ A rule file (`rules/<scheme>/*.yaml`) lists rules: an id, the clause it
 encodes, an optional CEL condition, one conclusion (a fact with its value, an
 outcome, or a finding) and a justification sentence. A rule is ready to fire
 when every fact it names is known; this is what a runtime matches on (see
-`engine.runtime`). Compiling checks syntax and names; the semantic checks that
-need the referential (does `params.x` exist?) live in `engine.checks`.
+`engine.running.runtimes`). Compiling checks syntax and names; the semantic checks that
+need the referential (does `params.x` exist?) live in `engine.authoring.checks`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .canonical import digest
-from .documents import load_document
-from .errors import Problem, ReferentialError
-from .expressions import Expression, ExpressionError, Template
-from .referential import schema_problems
+from engine.model.canonical import digest
+from engine.model.documents import load_document
+from engine.errors import Problem, ReferentialError
+from engine.compilation.expressions import Expression, ExpressionError, Template
+from engine.model.referential import schema_problems
 
 SCHEMA_FILE = "rules.schema.json"
 OUTCOME = "outcome"

@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
-from .errors import Problem
+from engine.errors import Problem
 
 COLUMNS: tuple[str, ...] = (
     "JournalCode",

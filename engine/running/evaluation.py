@@ -13,18 +13,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .assembly import Assembly, assemble, select_for, with_companions
-from .canonical import to_plain
-from .dossier import Dossier, load_dossier, validate_facts
-from .errors import DossierError, EvaluationError, Problem, ReferentialError
-from .expressions import ExpressionError
-from .inference import Derivation, Inference
-from .ledger import LEDGER_PATH, LedgerInput, read_ledger
-from .referential import Procedure, ReferentialVersion
-from .rules import OUTCOME
-from .runtime import get_runtime
-from .selection import Selection
-from .store import Store
+from engine.compilation.assembly import Assembly, assemble, select_for, with_companions
+from engine.model.canonical import to_plain
+from engine.model.dossier import Dossier, load_dossier, validate_facts
+from engine.errors import DossierError, EvaluationError, Problem, ReferentialError
+from engine.compilation.expressions import ExpressionError
+from engine.running.inference import Derivation, Inference
+from engine.adapters.ledger import LEDGER_PATH, LedgerInput, read_ledger
+from engine.model.referential import Procedure, ReferentialVersion
+from engine.compilation.rules import OUTCOME
+from engine.running.runtimes import get_runtime
+from engine.selection.versions import Selection
+from engine.library import Store
 
 DECISION_FORMAT = "referee.decision/1"
 REPEALED_OUTCOME = "version_repealed"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..rules import RuleBook
-from . import Fire
+from engine.compilation.rules import RuleBook
+from engine.running.runtimes import Fire
 
 
 class PythonRuntime:

@@ -42,9 +42,9 @@ from typing import Any, Callable, Iterable
 
 from durable import engine as durable_engine
 
-from ..errors import EvaluationError
-from ..rules import Rule, RuleBook
-from . import Fire
+from engine.errors import EvaluationError
+from engine.compilation.rules import Rule, RuleBook
+from engine.running.runtimes import Fire
 
 START = "__start__"
 MAX_REASSERTS = 3

@@ -16,11 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import DecisionFileError, Problem
-from .evaluate import DECISION_FORMAT
-from .expressions import format_value
-from .fec import file_sha256, lines_of_accounts
-from .ledger import LEDGER_PATH
+from engine.errors import DecisionFileError, Problem
+from engine.running.evaluation import DECISION_FORMAT
+from engine.compilation.expressions import format_value
+from engine.adapters.fec import file_sha256, lines_of_accounts
+from engine.adapters.ledger import LEDGER_PATH
 
 
 def check_decision(decision: Any, source: str) -> Mapping[str, Any]:
