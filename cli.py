@@ -17,13 +17,15 @@ from typing import Any, Callable
 
 import click
 
-from engine import Store
+from engine import Library
 from engine.authoring.checks import validate_paths
+from engine.authoring.publication import publish as publish_version
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
 from engine.errors import DecisionFileError, RefereeError, UsageError
-from engine.running.evaluation import evaluate_file
-from engine.decision.explain import check_decision, derivation_tree, ledger_lines, render_ledger_lines, render_tree
+from engine.decision.explain import derivation_tree, ledger_lines, render_ledger_lines, render_tree
+from engine.decision.model import Decision
+from engine.model.dossier import load_dossier
 from engine.decision.render import decision_text, report_json, report_text, versions_table, versions_text
 from engine.running.runtimes import RUNTIMES
 from engine.authoring.table_import import import_table
@@ -96,7 +98,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
     Auditors:          referee explain DECISION.json [--fact NAME | --lines CATEGORY]
     New releases:      referee import-table TABLE.csv --scheme SCHEME --table NAME --id ID
     """
-    ctx.obj = Store(root or _default_root())
+    ctx.obj = Library.open(root or _default_root())
 
 
 @main.command()
@@ -104,7 +106,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
 @FORMAT
 @click.pass_obj
 @guarded
-def validate(store: Store, paths: tuple[Path, ...], output_format: str) -> int:
+def validate(library: Library, paths: tuple[Path, ...], output_format: str) -> int:
     """Check referential files (default: every one in referentials/).
 
     Beyond the JSON Schema: every rule and value cites a listed provision;
@@ -112,7 +114,7 @@ def validate(store: Store, paths: tuple[Path, ...], output_format: str) -> int:
     parameters, tables and facts that exist; versions chain coherently.
     Reports the coverage of the source texts. Exit 1 if any file is invalid.
     """
-    reports = validate_paths(store, paths or (store.referentials_dir,))
+    reports = validate_paths(library, paths or (library.referentials_dir,))
     if not reports:
         raise UsageError("no referential files found", [])
     _emit([report_json(r) for r in reports], output_format, lambda _: "\n".join(report_text(r) for r in reports))
@@ -134,10 +136,10 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @FORMAT
 @click.pass_obj
 @guarded
-def versions(store: Store, scheme: str, as_of: dt.date | None, output_format: str) -> None:
+def versions(library: Library, scheme: str, as_of: dt.date | None, output_format: str) -> None:
     """List the versions of SCHEME with their dates and status."""
     day = as_of or dt.date.today()
-    loaded = store.versions(scheme)
+    loaded = library.versions(scheme)
     framework = loaded[0].framework
     rows = versions_table(loaded, day)
     listing = {"scheme": scheme, "as_of": day.isoformat(), "framework": framework, "versions": rows}
@@ -152,12 +154,12 @@ def versions(store: Store, scheme: str, as_of: dt.date | None, output_format: st
 @FORMAT
 @click.pass_obj
 @guarded
-def evaluate(store: Store, dossier: Path, version_id: str | None, runtime: str, output: Path | None, output_format: str) -> None:
+def evaluate(library: Library, dossier: Path, version_id: str | None, runtime: str, output: Path | None, output_format: str) -> None:
     """Judge DOSSIER (YAML or JSON) under the version in force for its cycle."""
-    decision = evaluate_file(store, dossier, version=version_id, runtime=runtime)
+    decision = library.evaluate(load_dossier(dossier), version=version_id, runtime=runtime)
     if output is not None:
-        output.write_text(json.dumps(decision, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    _emit(decision, output_format, decision_text)
+        output.write_text(json.dumps(decision.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _emit(decision.to_json(), output_format, lambda _: decision_text(decision))
 
 
 @main.command()
@@ -169,19 +171,42 @@ def evaluate(store: Store, dossier: Path, version_id: str | None, runtime: str, 
     help="The FEC the decision read (default: its recorded name, beside the decision file); checked by its sha256.",
 )
 @FORMAT
+@click.pass_obj
 @guarded
-def explain(decision_file: Path, fact: str, category: str | None, ledger: Path | None, output_format: str) -> None:
+def explain(library: Library, decision_file: Path, fact: str, category: str | None, ledger: Path | None, output_format: str) -> None:
     """Show how a decision reached a conclusion, down to the dossier's facts and the referential's values.
 
     With --lines CATEGORY, read again the FEC a decision was computed from
     and list the lines of that category's accounts, with their total: the
     invoices behind a figure (e.g. a group "FEC other_invoices (93 lines …)").
     """
-    decision = check_decision(load_document(decision_file, DecisionFileError), str(decision_file))
+    decision = Decision.from_json(load_document(decision_file, DecisionFileError), str(decision_file))
     if category is None:
-        _emit(derivation_tree(decision, fact), output_format, render_tree)
+        _emit(derivation_tree(decision, library, fact), output_format, render_tree)
         return
     _emit(ledger_lines(decision, category, ledger, decision_file.parent), output_format, render_ledger_lines)
+
+
+@main.command()
+@click.argument("scheme")
+@click.argument("version_id", metavar="ID")
+@click.option("--amend", metavar="REASON", help="Re-lock a published version whose encoding was corrected, recording why.")
+@FORMAT
+@click.pass_obj
+@guarded
+def publish(library: Library, scheme: str, version_id: str, amend: str | None, output_format: str) -> None:
+    """Freeze version ID of SCHEME: lock the digest of every file it runs.
+
+    From then on, referee refuses the version if the version, a rule file it
+    runs or a schema changes: a new version is the only way to change a
+    judgement. Only a valid version is published. Writes
+    referentials/SCHEME/ID.lock.json.
+    """
+    lock, done = publish_version(library, scheme, version_id, amend=amend)
+    _emit(
+        {"done": done, **lock.to_json()}, output_format,
+        lambda _: f"{scheme} {version_id}: {done}, digest {lock.digest} ({len(lock.files)} files) in {lock.path}",
+    )
 
 
 def _parse_settings(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -217,7 +242,7 @@ def _parse_settings(_ctx: click.Context, _param: click.Parameter, values: tuple[
 @click.pass_obj
 @guarded
 def import_table_command(
-    store: Store, csv_file: Path, version_id: str, template_id: str | None, output: Path | None, force: bool, **options: Any
+    library: Library, csv_file: Path, version_id: str, template_id: str | None, output: Path | None, force: bool, **options: Any
 ) -> None:
     """Make the next version of a referential from a table supplied as CSV (e.g. a new release of a factor base).
 
@@ -239,7 +264,7 @@ def import_table_command(
     """
     if output is not None and output.exists() and not force:
         raise UsageError(f"{output} exists already: give --force to overwrite it")
-    text, changes = import_table(store, csv_file, version_id=version_id, template_id=template_id, **options)
+    text, changes = import_table(library, csv_file, version_id=version_id, template_id=template_id, **options)
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -1,32 +1,42 @@
 """referee's engine: versioned referentials, version selection, rules, decisions.
 
-The public API; the CLI (`cli.py`) is a thin layer over it.
+The pipeline, one subpackage per stage (the CLI, `cli.py`, is a thin layer over it):
+
+    referentials/*.yaml  rules/*/<version>/*.yaml     dossier.yaml   (FEC)
+            │                    │                         │           │
+       model/  read strictly (libyaml), check (JSON Schema), digest    adapters/  FEC reader, ledger
+            │                                              │           │
+       library.Library.open(root) — compiles once, keeps everything ──┐ │
+            │                                              │          │ │
+       selection/  which version governs each section, and why (time) │ │
+            │                                              │          │ │
+       compilation/  expressions (CEL → Python), rules, input validators, procedures
+            │                                              │            │
+       running/  facts validated, rules fired by a runtime (durable-rules, python, compiled), batches
+            │
+       decision/  the typed decision (referee.decision/2), explain, text views
+
+       authoring/  what standards bodies run: validate's checks, table import, publication (locks)
 """
 
-from engine.authoring.checks import validate_paths
-from engine.model.dossier import Dossier, load_dossier, read_dossier
+from engine.decision.model import DECISION_FORMAT, Decision
 from engine.errors import DecisionFileError, DossierError, EvaluationError, RefereeError, ReferentialError, UsageError
-from engine.running.evaluation import DECISION_FORMAT, evaluate, evaluate_file
-from engine.decision.explain import derivation_tree
-from engine.model.referential import ReferentialVersion, load_referential
-from engine.library import Store
+from engine.library import Library
+from engine.model.dossier import Dossier, load_dossier, read_dossier
+from engine.model.referential import ReferentialVersion
 
 __all__ = [
     "DECISION_FORMAT",
+    "Decision",
     "DecisionFileError",
     "Dossier",
     "DossierError",
     "EvaluationError",
+    "Library",
     "RefereeError",
     "ReferentialError",
     "ReferentialVersion",
-    "Store",
     "UsageError",
-    "derivation_tree",
-    "evaluate",
-    "evaluate_file",
     "load_dossier",
-    "load_referential",
     "read_dossier",
-    "validate_paths",
 ]

@@ -1,21 +1,59 @@
-"""Where referentials and rules live: `referentials/<scheme>/<id>.yaml`, `rules/<scheme>/`."""
+"""The compiled library: a tree of referentials and rules, opened once, judging many dossiers.
+
+`Library.open(root)` is the one object that reads and compiles: referential
+versions (checked against their JSON Schema), the rule files each version
+runs (digested into the version's digest, checked against its lock when it
+is published), compiled rules, input validators and the assembled procedures
+of each selection of versions. Each is built the first time it is needed and
+kept, so a scheme the dossier does not need is never read, and nothing is
+read or compiled twice. Judging a dossier then does only the work that
+depends on it (`Library.evaluate`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from engine.errors import Problem, UsageError
-from engine.model.referential import ReferentialVersion, load_referential
+from engine.compilation.rules import Rule, RuleBook, build_rulebook, compile_rules
+from engine.errors import Problem, ReferentialError, UsageError
+from engine.model.locks import contents_digest, lock_path, read_lock
+from engine.model.referential import ReferentialVersion, RuleFile, load_referential
+from engine.model.rule_files import RuleSource, read_rule_file
+from engine.model.schemas import REFERENTIAL_SCHEMA, RULES_SCHEMA, SchemaFile
+
+if TYPE_CHECKING:
+    from engine.compilation.procedure import CompiledProcedure
+    from engine.decision.model import Decision
+    from engine.model.dossier import Dossier, FactsValidator
+    from engine.model.referential import Procedure
+    from engine.selection.versions import Selection
 
 
-class Store:
-    """A project tree holding `referentials/` and `rules/`; versions are loaded once."""
+class Library:
+    """A project tree holding `referentials/` and `rules/`, compiled on demand and once."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.referentials_dir = self.root / "referentials"
         self.rules_dir = self.root / "rules"
+        self.referential_schema = SchemaFile(self.referentials_dir / REFERENTIAL_SCHEMA)
+        self.rules_schema = SchemaFile(self.rules_dir / RULES_SCHEMA)
         self._versions: dict[str, list[ReferentialVersion]] = {}
+        self._sources: dict[Path, RuleSource] = {}
+        self._rules: dict[Path, tuple[Rule, ...]] = {}
+        self._books: dict[tuple[Path, ...], RuleBook] = {}
+        self._validators: dict[tuple[int, tuple[Any, ...]], tuple[Procedure, FactsValidator]] = {}
+        self._compiled: dict[tuple[Any, ...], CompiledProcedure] = {}
+
+    @classmethod
+    def open(cls, root: Path | str) -> Library:
+        root = Path(root)
+        if not (root / "referentials").is_dir():
+            raise UsageError(f"{root} holds no referentials/ folder", [Problem("point --root (or REFEREE_ROOT) at a tree holding referentials/ and rules/")])
+        return cls(root)
+
+    # -- schemes and versions -------------------------------------------------------------------
 
     def schemes(self) -> list[str]:
         if not self.referentials_dir.is_dir():
@@ -23,16 +61,156 @@ class Store:
         return sorted(p.name for p in self.referentials_dir.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
 
     def versions(self, scheme: str) -> list[ReferentialVersion]:
-        """Every version of `scheme`, oldest in force first."""
+        """Every version of `scheme`, oldest in force first, with the digest of everything it runs."""
         if scheme not in self._versions:
             if scheme not in self.schemes():
                 raise UsageError(
                     f"unknown scheme {scheme!r}",
                     [Problem(f"known schemes: {', '.join(self.schemes()) or 'none'} (in {self.referentials_dir})")],
                 )
-            loaded = [load_referential(p, self.referentials_dir) for p in sorted((self.referentials_dir / scheme).glob("*.yaml"))]
+            loaded = [self.load_version(p) for p in sorted((self.referentials_dir / scheme).glob("*.yaml"))]
             self._versions[scheme] = sorted(loaded, key=lambda v: (v.in_force_from, v.id))
         return self._versions[scheme]
 
-    def rule_file(self, scheme: str, name: str) -> Path:
-        return self.rules_dir / scheme / name
+    def load_version(self, path: Path, *, check_lock: bool = True) -> ReferentialVersion:
+        """One version file, read with its rule files and checked against its lock when published.
+
+        Only publication reads a version without checking its lock, to amend it.
+        """
+        version = load_referential(path, self.referential_schema)
+        if version.framework is not None:
+            _data_only(version)
+        contents = {self._relative(path): version.digest, self._relative(self.referential_schema.path): self.referential_schema.digest}
+        sources = self.rule_sources(version)
+        if sources:
+            contents[self._relative(self.rules_schema.path)] = self.rules_schema.digest
+        contents.update((self._relative(s.path), s.digest) for s in sources)
+        digest = contents_digest(contents)
+        lock = read_lock(lock_path(path))
+        if check_lock and lock is not None and lock.digest != digest:
+            raise ReferentialError(
+                f"version {version.id} of {version.scheme} was published, and what it runs has changed since: "
+                "publish a new version to change a judgement",
+                [Problem(f"published version {version.id}: {change}; publish a new version to change a judgement", (), str(path)) for change in lock.changes(contents)]
+                or [Problem(f"published version {version.id}: its digest is now {digest}, the lock says {lock.digest}", (), str(path))],
+            )
+        return version.frozen(digest=digest, contents=contents, lock=lock)
+
+    def version(self, scheme: str, version_id: str) -> ReferentialVersion:
+        from engine.selection.versions import version_by_id
+
+        return version_by_id(self.versions(scheme), version_id)
+
+    def companion_schemes(self, scheme: str, role: str) -> list[str]:
+        """The schemes whose versions all declare themselves a `role` of `scheme` (reads every scheme)."""
+        return [candidate for candidate in self.schemes() if self.is_companion(candidate, scheme, role)]
+
+    def is_companion(self, candidate: str, scheme: str, role: str) -> bool:
+        try:
+            versions = self.versions(candidate)
+        except (ReferentialError, UsageError):  # a scheme that does not load is reported by its own validation
+            return False
+        return all(v.framework == {"scheme": scheme, "role": role} for v in versions)
+
+    # -- rules ----------------------------------------------------------------------------------
+
+    def rule_path(self, version: ReferentialVersion, ref: RuleFile) -> Path:
+        return self.rules_dir / version.scheme / ref.folder(version.id) / ref.file
+
+    def rule_refs(self, version: ReferentialVersion) -> dict[RuleFile, str]:
+        """Every rule file the version lists, once each in listing order, with who lists it first."""
+        refs: dict[RuleFile, str] = {}
+        for section in version.sections.values():
+            for ref in section.rule_files:
+                refs.setdefault(ref, f"section '{section.name}'")
+            for procedure in section.procedures.values():
+                for ref in procedure.rule_files:
+                    refs.setdefault(ref, f"procedure {procedure.name}")
+        return refs
+
+    def rule_sources(self, version: ReferentialVersion) -> list[RuleSource]:
+        """The rule files a version runs, read; all problems at once (a missing file, a shared file that changed)."""
+        sources, problems = [], []
+        for ref, who in self.rule_refs(version).items():
+            path = self.rule_path(version, ref)
+            if not path.is_file():
+                problems.append(Problem(f"{who} lists rule file {path}, which does not exist", ("sections",), str(version.path)))
+                continue
+            try:
+                source = self.rule_source(path, version.scheme)
+            except ReferentialError as exc:
+                problems += list(exc.problems) or [Problem(exc.message, (), str(path))]
+                continue
+            if ref.digest is not None and ref.digest != source.digest:
+                problems.append(Problem(
+                    f"{who} shares {path} of version {ref.version} with digest {ref.digest}, but its content now has digest {source.digest}",
+                    ("sections",), str(version.path)))
+                continue
+            sources.append(source)
+        if problems:
+            raise ReferentialError(f"{version.path}: the rule files of version {version.id} cannot be read", problems)
+        return sources
+
+    def rule_source(self, path: Path, scheme: str) -> RuleSource:
+        if path not in self._sources:
+            self._sources[path] = read_rule_file(path, scheme, self.rules_schema)
+        return self._sources[path]
+
+    def rules(self, path: Path, scheme: str) -> tuple[Rule, ...]:
+        """The compiled rules of one file."""
+        if path not in self._rules:
+            self._rules[path] = compile_rules(self.rule_source(path, scheme))
+        return self._rules[path]
+
+    def rulebook(self, paths: Sequence[Path], scheme: str) -> RuleBook:
+        """The rules of several files, in order, compiled once per list of files."""
+        key = tuple(paths)
+        if key not in self._books:
+            self._books[key] = build_rulebook((self.rule_source(p, scheme), self.rules(p, scheme)) for p in paths)
+        return self._books[key]
+
+    # -- what a dossier is judged by ------------------------------------------------------------
+
+    def validator(self, procedure: Procedure, version_of: Callable[[str], ReferentialVersion]) -> FactsValidator:
+        """The procedure's input validator, with the criteria of its sections' versions; built once each."""
+        from engine.model.dossier import FactsValidator
+
+        criteria = {c.id: c for name in procedure.sections for c in version_of(name).sections[name].criteria.values()}
+        key = (id(procedure), tuple(criteria.values()))
+        cached = self._validators.get(key)
+        if cached is None or cached[0] is not procedure:
+            cached = (procedure, FactsValidator(procedure, criteria, f"{version_of(procedure.section).label}, procedure {procedure.name}"))
+            self._validators[key] = cached
+        return cached[1]
+
+    def compiled(self, selection: Selection, procedure: Procedure) -> CompiledProcedure:
+        """The procedure compiled for a selection of versions, once per selection."""
+        from engine.compilation.procedure import compile_procedure
+
+        key = (procedure.name, procedure.section, tuple((c.section, c.version.scheme, c.version.digest) for c in selection.choices.values()))
+        if key not in self._compiled:
+            self._compiled[key] = compile_procedure(self, selection, procedure)
+        return self._compiled[key]
+
+    def evaluate(self, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> Decision:
+        """Judge one dossier; `version` forces a version of its scheme."""
+        from engine.running.evaluation import evaluate
+
+        return evaluate(self, dossier, version=version, runtime=runtime)
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def _data_only(version: ReferentialVersion) -> None:
+    """A companion (a method of a decree) is data its framework's procedures read: it runs nothing itself."""
+    role = version.framework["role"] if version.framework else ""
+    running = [s.name for s in version.sections.values() if s.rule_files or s.procedures]
+    if running:
+        raise ReferentialError(
+            f"{version.path}: a {role} carries data only",
+            [Problem(f"a {role} carries data only: section '{name}' has rules or procedures", ("sections", name), str(version.path)) for name in running],
+        )

@@ -1,4 +1,4 @@
-"""Shared fixtures: the project's store, a scratch copy of it, and the CLI."""
+"""Shared fixtures: the project's library (one per test session), a scratch copy of the tree, and the CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from engine import Store, evaluate, read_dossier
+from engine import Library, read_dossier
 from engine.model.documents import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,21 +19,39 @@ BC = "bilan-carbone-compliance"
 BC_V1 = ROOT / "referentials" / BC / "2014-05-19.yaml"
 
 
+LIBRARY = Library.open(ROOT)
+
+
 @pytest.fixture(scope="session")
-def store() -> Store:
-    return Store(ROOT)
+def library() -> Library:
+    """The bundled tree, compiled once for the whole run: tests that only read share it."""
+    return LIBRARY
 
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    """A copy of referentials/ and rules/ that a test may change."""
-    shutil.copytree(ROOT / "referentials", tmp_path / "referentials")
+    """A copy of referentials/ and rules/ that a test may change, its versions drafts (without their locks)."""
+    shutil.copytree(ROOT / "referentials", tmp_path / "referentials", ignore=shutil.ignore_patterns("*.lock.json"))
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
     return tmp_path
 
 
+def rule_folder(root: Path, scheme: str, version: Any) -> Path:
+    """Where a version's own rule files live."""
+    return root / "rules" / scheme / str(version)
+
+
 def write_version(root: Path, scheme: str, document: dict[str, Any]) -> Path:
-    """Write a referential version document under `root` and return its path."""
+    """Write a referential version document under `root` and return its path.
+
+    A new version runs rules of its own: unless the test wrote them already, its rule folder starts as a
+    copy of the one of the version it supersedes (or of the latest version's).
+    """
+    folder = rule_folder(root, scheme, document["id"])
+    versions = sorted(p for p in (root / "rules" / scheme).glob("*") if p.is_dir()) if (root / "rules" / scheme).is_dir() else []
+    if not folder.exists() and versions:
+        base = rule_folder(root, scheme, document["supersedes"]) if document.get("supersedes") else versions[-1]
+        shutil.copytree(base, folder)
     path = root / "referentials" / scheme / f"{document['id']}.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
@@ -59,7 +77,7 @@ OCO2 = "objectif-co2"
 
 
 def judge(
-    store: Store,
+    library: Library,
     procedure: str,
     facts: dict[str, Any],
     anchor: str,
@@ -72,7 +90,7 @@ def judge(
 ) -> dict[str, Any]:
     """Evaluate a dossier built from its parts; returns the decision document."""
     document = dossier_document(procedure, facts, anchor, event, scheme=scheme, companions=companions)
-    return evaluate(store, read_dossier(document, f"test dossier ({procedure})"), version=version, runtime=runtime)
+    return library.evaluate(read_dossier(document, f"test dossier ({procedure})"), version=version, runtime=runtime).to_json()
 
 
 def dossier_document(

@@ -1,4 +1,4 @@
-"""What a dossier is judged by (engine/assembly.py): the `versions` namespace, and procedures a later version introduces.
+"""What a dossier is judged by (engine/compilation/procedure.py): the `versions` namespace, and procedures a later version introduces.
 
 Versions and rule files are variants of the real ones, written to a scratch
 copy of referentials/ and rules/ (the `scratch` fixture); nothing here touches
@@ -8,18 +8,18 @@ the project's own files.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, bc_document, bc_example_dossier, write_version
+from conftest import BC, ROOT, bc_document, bc_example_dossier, rule_folder, write_version
 
-from engine import Store
-from engine.compilation.assembly import assemble, select_for
+from engine import Library
+from engine.selection.procedures import select_for
 from engine.model.documents import load_document
 from engine.errors import DossierError
-from engine.running.evaluation import evaluate
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import DurableRuntime
 
@@ -38,8 +38,11 @@ def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> DurableRuntime:
     return fresh
 
 
-def write_rules(scratch: Path, file: str, rules: list[dict[str, Any]]) -> Path:
-    path = scratch / "rules" / BC / file
+def write_rules(scratch: Path, version: Any, file: str, rules: list[dict[str, Any]]) -> Path:
+    folder = rule_folder(scratch, BC, version)
+    if not folder.exists():  # a new version starts from the rules of the one it supersedes
+        shutil.copytree(rule_folder(scratch, BC, V1), folder)
+    path = folder / file
     document = {"scheme": BC, "title": f"{file} (test fixture)", "rules": rules}
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
@@ -61,7 +64,7 @@ def later_version(**sections: dict[str, Any]) -> dict[str, Any]:
 
 
 def trail_entry(decision: dict[str, Any], fact: str) -> dict[str, Any]:
-    return next(e for e in decision["trail"] if e.get("fact") == fact)
+    return next(e for e in decision["trail"] if e.get("name") == fact)
 
 
 def selection_entry(decision: dict[str, Any], section: str) -> dict[str, Any]:
@@ -82,45 +85,32 @@ EDITION_RULE = {
 
 def with_edition_rule(scratch: Path, document: dict[str, Any]) -> dict[str, Any]:
     """List a rule file reading `versions.…` in the assessment section of `document`."""
-    write_rules(scratch, "edition.yaml", [EDITION_RULE])
+    write_rules(scratch, document["id"], "edition.yaml", [EDITION_RULE])
     document["sections"]["assessment"]["rules"] = [*document["sections"]["assessment"]["rules"], "edition.yaml"]
     return document
 
 
 def test_the_versions_namespace_holds_the_version_of_each_section(scratch: Path) -> None:
-    store = Store(scratch)
-    selection, procedure = select_for(store.versions(BC), "audit", D(2024, 3, 4), D(2024, 5, 21), None)
-    assembly = assemble(store, selection, procedure)
-    assert assembly.scope["versions"] == {"assessment": V1, "resources": V1}
-    assert assembly.provenance[("versions", "assessment")] == {
-        "kind": "version",
-        "name": "assessment",
-        "value": V1,
-        "clause": "process §8",
-        "reason": f"version {V1} was in force on the cycle anchor 2024-03-04 (from {V1}); section 'assessment' is pinned to the cycle",
-        "version": V1,
-        "section": "assessment",
-    }
+    library = Library.open(scratch)
+    selection, procedure = select_for(library.versions(BC), "audit", D(2024, 3, 4), D(2024, 5, 21), None)
+    compiled = library.compiled(selection, procedure)
+    assert compiled.scope["versions"] == {"assessment": V1, "resources": V1}
 
 
 def test_a_rule_reading_versions_gets_the_id_and_cites_it_in_the_trail(scratch: Path) -> None:
     write_version(scratch, BC, with_edition_rule(scratch, bc_document()))
-    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21))).to_json()
     assert decision["outcome"] == "compliant"
     entry = trail_entry(decision, "editions")
     assert entry["value"] == {"grid": V1, "resources": V1}
     assert entry["because"] == f"Judged under the grid of version {V1} and the resources of version {V1}."
     versions = [p for p in entry["premises"] if p["kind"] == "version"]
+    # a section's version is cited by the selection entry that chose it, which says why
     assert versions == [
-        {
-            "kind": "version", "name": "assessment", "value": V1, "clause": "process §8",
-            "reason": selection_entry(decision, "assessment")["because"], "version": V1, "section": "assessment",
-        },
-        {
-            "kind": "version", "name": "resources", "value": V1, "clause": "process §5",
-            "reason": selection_entry(decision, "resources")["because"], "version": V1, "section": "resources",
-        },
+        {"kind": "version", "name": "assessment", "trail": "version:assessment", "value": V1},
+        {"kind": "version", "name": "resources", "trail": "version:resources", "value": V1},
     ]
+    assert selection_entry(decision, "assessment")["because"].startswith(f"version {V1} was in force on the cycle anchor 2024-03-04")
 
 
 def test_versions_follow_an_event_date_takeover(scratch: Path) -> None:
@@ -128,12 +118,14 @@ def test_versions_follow_an_event_date_takeover(scratch: Path) -> None:
     later = with_edition_rule(scratch, later_version())
     later["sections"]["assessment"]["time_policy"] = EVENT_DATE
     write_version(scratch, BC, later)
-    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21))).to_json()
     entry = trail_entry(decision, "editions")
     assert entry["value"] == {"grid": LATER, "resources": V1}
     grid = next(p for p in entry["premises"] if p["kind"] == "version" and p["name"] == "assessment")
-    assert (grid["value"], grid["version"], grid["section"], grid["clause"]) == (LATER, LATER, "assessment", "process §8")
-    assert grid["reason"] == (
+    assert grid == {"kind": "version", "name": "assessment", "trail": "version:assessment", "value": LATER}
+    selected = selection_entry(decision, "assessment")
+    assert (selected["version"], selected["clause"]) == (LATER, "process §8")
+    assert selected["because"] == (
         f"version {LATER} (in force from {LATER}) declares that section 'assessment' follows the event date; "
         "it is in force on the event date 2024-05-21"
     )
@@ -199,10 +191,10 @@ def control_section(policy: dict[str, Any] | None) -> dict[str, Any]:
     return section
 
 
-def spot_check_store(scratch: Path, policy: dict[str, Any] | None) -> Store:
-    write_rules(scratch, "spot_check.yaml", SPOT_CHECK_RULES)
+def spot_check_store(scratch: Path, policy: dict[str, Any] | None) -> Library:
+    write_rules(scratch, LATER, "spot_check.yaml", SPOT_CHECK_RULES)
     write_version(scratch, BC, later_version(control=control_section(policy)))
-    return Store(scratch)
+    return Library.open(scratch)
 
 
 def spot_check(anchor: dt.date, event: dt.date, **changes: Any) -> Any:
@@ -210,8 +202,8 @@ def spot_check(anchor: dt.date, event: dt.date, **changes: Any) -> Any:
 
 
 def test_an_event_date_version_brings_a_procedure_to_a_running_cycle(scratch: Path) -> None:
-    store = spot_check_store(scratch, EVENT_DATE)
-    decision = evaluate(store, spot_check(D(2024, 3, 4), D(2024, 5, 21)))
+    library = spot_check_store(scratch, EVENT_DATE)
+    decision = library.evaluate(spot_check(D(2024, 3, 4), D(2024, 5, 21))).to_json()
     assert decision["outcome"] == "confirmed"
     assert [(v["section"], v["version"], v["mode"]) for v in decision["versions"]] == [("control", LATER, "event_date")]
     assert selection_entry(decision, "control")["because"] == (
@@ -221,27 +213,26 @@ def test_an_event_date_version_brings_a_procedure_to_a_running_cycle(scratch: Pa
     assert decision["values"]["notice"] == {"days": 15, "under": LATER}
     notice = trail_entry(decision, "notice")
     assert notice["version"] == LATER
-    assert {"kind": "version", "name": "control", "value": LATER, "clause": "process §8",
-            "reason": selection_entry(decision, "control")["because"], "version": LATER, "section": "control"} in notice["premises"]
+    assert {"kind": "version", "name": "control", "trail": "version:control", "value": LATER} in notice["premises"]
 
 
 def test_an_effective_retroactive_version_brings_a_procedure_too(scratch: Path) -> None:
-    store = spot_check_store(scratch, {"mode": "retroactive", "from": D(2024, 5, 1), "clause": "process §8"})
-    decision = evaluate(store, spot_check(D(2024, 3, 4), D(2024, 5, 21)))
+    library = spot_check_store(scratch, {"mode": "retroactive", "from": D(2024, 5, 1), "clause": "process §8"})
+    decision = library.evaluate(spot_check(D(2024, 3, 4), D(2024, 5, 21))).to_json()
     assert [(v["section"], v["version"], v["mode"]) for v in decision["versions"]] == [("control", LATER, "retroactive")]
 
 
 def test_an_event_before_the_later_version_finds_no_such_procedure(scratch: Path) -> None:
-    store = spot_check_store(scratch, EVENT_DATE)
+    library = spot_check_store(scratch, EVENT_DATE)
     with pytest.raises(DossierError) as raised:
-        evaluate(store, spot_check(D(2024, 3, 4), D(2024, 4, 30)))
+        library.evaluate(spot_check(D(2024, 3, 4), D(2024, 4, 30))).to_json()
     assert raised.value.message == f"dossier.yaml: version {V1} of {BC} has no procedure 'spot_check'"
     assert raised.value.problems[0].message == "known procedures: audit, improvement_review"
 
 
 def test_a_cycle_anchored_after_the_later_version_is_pinned_to_it(scratch: Path) -> None:
-    store = spot_check_store(scratch, None)  # no time policy: pinned
-    decision = evaluate(store, spot_check(D(2024, 6, 3), D(2024, 6, 10)))
+    library = spot_check_store(scratch, None)  # no time policy: pinned
+    decision = library.evaluate(spot_check(D(2024, 6, 3), D(2024, 6, 10))).to_json()
     assert [(v["section"], v["version"], v["mode"]) for v in decision["versions"]] == [("control", LATER, "pinned")]
 
 
@@ -254,9 +245,9 @@ def test_a_cycle_anchored_after_the_later_version_is_pinned_to_it(scratch: Path)
     ],
 )
 def test_a_procedure_of_a_later_version_that_does_not_take_its_section_over_is_refused(scratch: Path, policy: dict[str, Any] | None) -> None:
-    store = spot_check_store(scratch, policy)
+    library = spot_check_store(scratch, policy)
     with pytest.raises(DossierError) as raised:
-        evaluate(store, spot_check(D(2024, 3, 4), D(2024, 5, 21)))
+        library.evaluate(spot_check(D(2024, 3, 4), D(2024, 5, 21))).to_json()
     assert raised.value.message == (
         f"dossier.yaml: section 'control' is not defined by version {V1}, which governs the cycle anchored on 2024-03-04"
     )
@@ -290,11 +281,11 @@ def test_the_same_dossier_is_decided_once_the_later_version_declares_event_date(
 
 
 def test_forcing_a_version_reads_the_procedure_from_it(scratch: Path) -> None:
-    store = spot_check_store(scratch, EVENT_DATE)
-    decision = evaluate(store, spot_check(D(2024, 3, 4), D(2024, 5, 21)), version=LATER)
+    library = spot_check_store(scratch, EVENT_DATE)
+    decision = library.evaluate(spot_check(D(2024, 3, 4), D(2024, 5, 21)), version=LATER).to_json()
     assert [(v["section"], v["version"], v["mode"]) for v in decision["versions"]] == [("control", LATER, "forced")]
     with pytest.raises(DossierError) as raised:
-        evaluate(store, spot_check(D(2024, 3, 4), D(2024, 5, 21)), version=V1)
+        library.evaluate(spot_check(D(2024, 3, 4), D(2024, 5, 21)), version=V1).to_json()
     assert raised.value.message == f"dossier.yaml: version {V1} of {BC} has no procedure 'spot_check'"
 
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from conftest import BC, ROOT, bc_document, write_version
 
-from engine import DossierError, Store, evaluate, read_dossier
+from engine import DossierError, Library, read_dossier
 
 V1 = "2014-05-19"
 V2 = "2025-12-01"
@@ -135,7 +135,7 @@ def findings(decision: dict[str, Any], code: str) -> list[dict[str, Any]]:
 
 
 def trail_fact(decision: dict[str, Any], name: str) -> Any:
-    [entry] = [e for e in decision["trail"] if e.get("kind") == "fact" and e["fact"] == name]
+    [entry] = [e for e in decision["trail"] if e.get("kind") == "fact" and e["name"] == name]
     return entry["value"]
 
 
@@ -177,17 +177,17 @@ def second_version() -> dict[str, Any]:
 
 
 @pytest.fixture
-def store2(scratch: Path) -> Store:
+def store2(scratch: Path) -> Library:
     """The project's referentials plus the illustrative version 2025-12-01."""
     write_version(scratch, BC, second_version())
-    return Store(scratch)
+    return Library.open(scratch)
 
 
 # --- every outcome of the audit ------------------------------------------------------------------
 
 
-def test_compliant_above_70_with_every_mandatory_criterion(store):
-    decision = evaluate(store, audit(82, event="2024-05-21"))
+def test_compliant_above_70_with_every_mandatory_criterion(library):
+    decision = library.evaluate(audit(82, event="2024-05-21")).to_json()
     assert decision["outcome"] == "compliant"
     values = decision["values"]
     assert values["score"] == 82
@@ -199,26 +199,26 @@ def test_compliant_above_70_with_every_mandatory_criterion(store):
     assert decision["findings"] == []
 
 
-def test_compliance_granted_on_29_february_ends_on_28_february(store):
-    decision = evaluate(store, audit(90, anchor="2024-01-08", event="2024-02-29"))
+def test_compliance_granted_on_29_february_ends_on_28_february(library):
+    decision = library.evaluate(audit(90, anchor="2024-01-08", event="2024-02-29")).to_json()
     assert decision["values"]["valid_until"] == "2027-02-28"
 
 
-def test_between_60_and_70_up_to_6_months(store):
-    decision = evaluate(store, audit(64.5, event="2024-04-25"))
+def test_between_60_and_70_up_to_6_months(library):
+    decision = library.evaluate(audit(64.5, event="2024-04-25")).to_json()
     assert decision["outcome"] == "improvement_6_months"
     assert decision["values"]["score_band"] == "improvement_6_months"
     assert decision["values"]["deadline"] == "2024-10-25"
     assert "fee_eur_excl_vat" not in decision["values"] and "valid_until" not in decision["values"]
 
 
-def test_six_months_deadline_clamps_to_month_end(store):
-    decision = evaluate(store, audit(65, anchor="2024-06-03", event="2024-08-31"))
+def test_six_months_deadline_clamps_to_month_end(library):
+    decision = library.evaluate(audit(65, anchor="2024-06-03", event="2024-08-31")).to_json()
     assert decision["values"]["deadline"] == "2025-02-28"
 
 
-def test_between_50_and_60_one_month_and_fee(store):
-    decision = evaluate(store, audit(55, event="2024-04-15"))
+def test_between_50_and_60_one_month_and_fee(library):
+    decision = library.evaluate(audit(55, event="2024-04-15")).to_json()
     assert decision["outcome"] == "improvement_1_month"
     assert decision["values"]["deadline"] == "2024-05-15"
     assert decision["values"]["fee_eur_excl_vat"] == 1000
@@ -233,23 +233,23 @@ def test_between_50_and_60_one_month_and_fee(store):
         pytest.param("2024-12-15", "2025-01-15", id="over-the-year-end"),
     ],
 )
-def test_one_month_deadline_clamps_to_month_end(store, event, deadline):
-    decision = evaluate(store, audit(52, anchor="2022-11-07", event=event))
+def test_one_month_deadline_clamps_to_month_end(library, event, deadline):
+    decision = library.evaluate(audit(52, anchor="2022-11-07", event=event)).to_json()
     assert decision["outcome"] == "improvement_1_month"
     assert decision["values"]["deadline"] == deadline
 
 
-def test_below_50_refused_and_may_resubmit(store):
-    decision = evaluate(store, audit(42))
+def test_below_50_refused_and_may_resubmit(library):
+    decision = library.evaluate(audit(42)).to_json()
     assert decision["outcome"] == "refused"
     assert decision["values"]["may_resubmit"] is True
     for absent in ("deadline", "fee_eur_excl_vat", "valid_until", "grants"):
         assert absent not in decision["values"]
 
 
-def test_incomplete_lists_every_missing_resource(store):
+def test_incomplete_lists_every_missing_resource(library):
     dossier = audit(None, tool_type="commercial_general_purpose", provided=["tool_access"])
-    decision = evaluate(store, dossier)
+    decision = library.evaluate(dossier).to_json()
     assert decision["outcome"] == "incomplete"
     missing = ["user_journeys", "documentation", "mobilisation_materials"]
     assert decision["values"]["missing_resources"] == missing
@@ -273,19 +273,19 @@ def test_incomplete_lists_every_missing_resource(store):
         pytest.param("100", "compliant", id="100-compliant"),
     ],
 )
-def test_bands_of_2014_05_19(store, score, band):
-    decision = evaluate(store, audit(score))
+def test_bands_of_2014_05_19(library, score, band):
+    decision = library.evaluate(audit(score)).to_json()
     assert decision["values"]["score"] == float(score)
     assert decision["values"]["score_band"] == band
     assert decision["outcome"] == band
     assert version_of(decision)["version"] == V1
 
 
-def test_score_is_the_sum_of_points_rounded_to_hundredths(store):
+def test_score_is_the_sum_of_points_rounded_to_hundredths(library):
     criteria = criteria_scoring(70)
     criteria["B"]["points"] = 20.004  # 70.004 → 70.00
     criteria["C"]["points"] = 25
-    decision = evaluate(store, read_dossier({**_envelope("audit"), "facts": {**_audit_facts(), "criteria": criteria}}, "rounding"))
+    decision = library.evaluate(read_dossier({**_envelope("audit"), "facts": {**_audit_facts(), "criteria": criteria}}, "rounding")).to_json()
     assert decision["values"]["score"] == 70
     assert decision["outcome"] == "improvement_6_months"
 
@@ -308,7 +308,7 @@ def test_second_version_is_a_valid_referential(cli, store2):
     ],
 )
 def test_exactly_70_depends_on_the_version_of_the_cycle(store2, anchor, event, version, outcome):
-    decision = evaluate(store2, audit(70, anchor=anchor, event=event))
+    decision = store2.evaluate(audit(70, anchor=anchor, event=event)).to_json()
     assert [v["version"] for v in decision["versions"]] == [version, version]
     assert decision["values"]["score_band"] == outcome
     assert decision["outcome"] == outcome
@@ -326,14 +326,14 @@ def test_exactly_70_depends_on_the_version_of_the_cycle(store2, anchor, event, v
     ],
 )
 def test_bands_of_the_second_version(store2, score, band):
-    decision = evaluate(store2, audit(score, anchor="2026-01-05", event="2026-03-02"))
+    decision = store2.evaluate(audit(score, anchor="2026-01-05", event="2026-03-02")).to_json()
     assert version_of(decision)["version"] == V2
     assert decision["values"]["score_band"] == band
     assert decision["outcome"] == band
 
 
 def test_version_published_mid_cycle_waits_for_the_next_cycle(store2):
-    decision = evaluate(store2, audit(70, anchor="2025-11-30", event="2026-01-15"))
+    decision = store2.evaluate(audit(70, anchor="2025-11-30", event="2026-01-15")).to_json()
     for section in ("assessment", "resources"):
         chosen = version_of(decision, section)
         assert chosen["version"] == V1
@@ -343,14 +343,14 @@ def test_version_published_mid_cycle_waits_for_the_next_cycle(store2):
 
 
 def test_later_version_not_yet_in_force_on_the_event_is_not_mentioned(store2):
-    decision = evaluate(store2, audit(70, anchor="2025-09-01", event="2025-11-28"))
+    decision = store2.evaluate(audit(70, anchor="2025-09-01", event="2025-11-28")).to_json()
     assert version_of(decision)["version"] == V1
     assert "2025-12-01" not in version_of(decision)["reason"]
 
 
 def test_the_next_cycle_of_the_same_tool_takes_the_new_version(store2):
-    running = evaluate(store2, audit(70, anchor="2025-11-30", event="2026-01-15"))
-    next_cycle = evaluate(store2, audit(70, anchor="2026-06-01", event="2026-07-10"))
+    running = store2.evaluate(audit(70, anchor="2025-11-30", event="2026-01-15")).to_json()
+    next_cycle = store2.evaluate(audit(70, anchor="2026-06-01", event="2026-07-10")).to_json()
     assert (version_of(running)["version"], running["outcome"]) == (V1, "improvement_6_months")
     assert (version_of(next_cycle)["version"], next_cycle["outcome"]) == (V2, "compliant")
     assert "pinned to the cycle" in version_of(next_cycle)["reason"]
@@ -358,7 +358,7 @@ def test_the_next_cycle_of_the_same_tool_takes_the_new_version(store2):
 
 def test_review_stays_under_the_version_of_the_audit(store2):
     """A six-month review in 2026 of a cycle that started in 2025-11: 70 is still not above 70."""
-    decision = evaluate(store2, review("six_months", 70, started="2026-01-15", event="2026-07-01", anchor="2025-11-30"))
+    decision = store2.evaluate(review("six_months", 70, started="2026-01-15", event="2026-07-01", anchor="2025-11-30")).to_json()
     assert version_of(decision)["version"] == V1
     assert decision["outcome"] == "refused"
 
@@ -367,7 +367,7 @@ def test_review_stays_under_the_version_of_the_audit(store2):
 
 
 def test_forced_version_applies_its_bands_and_warns(store2):
-    decision = evaluate(store2, audit(70, anchor="2024-03-04", event="2024-05-21"), version=V2)
+    decision = store2.evaluate(audit(70, anchor="2024-03-04", event="2024-05-21"), version=V2).to_json()
     assert decision["forced_version"] == V2
     assert {v["version"] for v in decision["versions"]} == {V2}
     assert {v["mode"] for v in decision["versions"]} == {"forced"}
@@ -379,21 +379,21 @@ def test_forced_version_applies_its_bands_and_warns(store2):
 
 
 def test_forcing_the_version_the_rules_would_choose_gives_no_warning(store2):
-    decision = evaluate(store2, audit(70, anchor="2024-03-04", event="2024-05-21"), version=V1)
+    decision = store2.evaluate(audit(70, anchor="2024-03-04", event="2024-05-21"), version=V1).to_json()
     assert decision["forced_version"] == V1
     assert "VERSION_FORCED" not in codes(decision)
     assert decision["outcome"] == "improvement_6_months"
 
 
 def test_evaluator_version_overrides_the_dossier_version(store2):
-    decision = evaluate(store2, audit(70, anchor="2024-03-04", version=V1), version=V2)
+    decision = store2.evaluate(audit(70, anchor="2024-03-04", version=V1), version=V2).to_json()
     assert decision["forced_version"] == V2
     assert decision["outcome"] == "compliant"
 
 
-def test_unknown_forced_version_is_refused(store):
+def test_unknown_forced_version_is_refused(library):
     with pytest.raises(DossierError) as caught:
-        evaluate(store, audit(70), version="2019-01-01")
+        library.evaluate(audit(70), version="2019-01-01").to_json()
     assert "2019-01-01" in caught.value.message
     assert [p.path for p in caught.value.problems] == [("version",)]
     assert V1 in caught.value.problems[0].message
@@ -412,8 +412,8 @@ def test_unknown_forced_version_is_refused(store):
         pytest.param(40, ["A.3", "D.1"], "refused", id="40-without-A.3-and-D.1-refused"),
     ],
 )
-def test_mandatory_criterion_not_validated(store, score, failed, outcome):
-    decision = evaluate(store, audit(score, failed))
+def test_mandatory_criterion_not_validated(library, score, failed, outcome):
+    decision = library.evaluate(audit(score, failed)).to_json()
     assert decision["outcome"] == outcome
     assert decision["values"]["score"] == score
     assert decision["values"]["failed_mandatory"] == failed  # in the grid's order
@@ -425,17 +425,17 @@ def test_mandatory_criterion_not_validated(store, score, failed, outcome):
         assert finding["clause"] == "process §8.compliant"
 
 
-def test_high_score_with_failed_mandatory_gets_the_six_months_deadline(store):
-    decision = evaluate(store, audit(95, ["A.5"], event="2024-05-21"))
+def test_high_score_with_failed_mandatory_gets_the_six_months_deadline(library):
+    decision = library.evaluate(audit(95, ["A.5"], event="2024-05-21")).to_json()
     assert decision["values"]["score_band"] == "compliant"
     assert decision["values"]["deadline"] == "2024-11-21"
     assert "valid_until" not in decision["values"] and "grants" not in decision["values"]
 
 
-def test_non_mandatory_criteria_need_no_validation(store):
+def test_non_mandatory_criteria_need_no_validation(library):
     criteria = criteria_scoring(82)
     assert all("validated" not in criteria[k] for k in GRID if k not in MANDATORY)
-    decision = evaluate(store, audit(82))
+    decision = library.evaluate(audit(82)).to_json()
     assert decision["outcome"] == "compliant"
 
 
@@ -443,21 +443,21 @@ def test_non_mandatory_criteria_need_no_validation(store):
 
 
 @pytest.mark.parametrize("tool_type", sorted(REQUIRED))
-def test_required_resources_per_tool_type(store, tool_type):
-    decision = evaluate(store, audit(82, tool_type=tool_type))
+def test_required_resources_per_tool_type(library, tool_type):
+    decision = library.evaluate(audit(82, tool_type=tool_type)).to_json()
     assert trail_fact(decision, "required_resources") == REQUIRED[tool_type]
     assert decision["values"]["missing_resources"] == []
     assert decision["outcome"] == "compliant"
 
 
-def test_internal_tool_needs_no_user_journeys(store):
+def test_internal_tool_needs_no_user_journeys(library):
     assert "user_journeys" not in REQUIRED["internal"]
-    decision = evaluate(store, audit(82, tool_type="internal", provided=REQUIRED["internal"]))
+    decision = library.evaluate(audit(82, tool_type="internal", provided=REQUIRED["internal"])).to_json()
     assert decision["outcome"] == "compliant"
 
 
-def test_general_purpose_tool_needs_no_test_cases(store):
-    decision = evaluate(store, audit(82, tool_type="commercial_general_purpose", provided=REQUIRED["commercial_general_purpose"]))
+def test_general_purpose_tool_needs_no_test_cases(library):
+    decision = library.evaluate(audit(82, tool_type="commercial_general_purpose", provided=REQUIRED["commercial_general_purpose"])).to_json()
     assert "test_cases" not in trail_fact(decision, "required_resources")
     assert decision["outcome"] == "compliant"
 
@@ -466,9 +466,9 @@ def test_general_purpose_tool_needs_no_test_cases(store):
     "tool_type, missing",
     [pytest.param(t, r, id=f"{t}-without-{r}") for t in sorted(REQUIRED) for r in REQUIRED[t]],
 )
-def test_one_missing_resource_makes_the_audit_incomplete(store, tool_type, missing):
+def test_one_missing_resource_makes_the_audit_incomplete(library, tool_type, missing):
     provided = [r for r in ALL_RESOURCES if r != missing]
-    decision = evaluate(store, audit(82, tool_type=tool_type, provided=provided))
+    decision = library.evaluate(audit(82, tool_type=tool_type, provided=provided)).to_json()
     assert decision["outcome"] == "incomplete"
     assert decision["values"]["missing_resources"] == [missing]
     [finding] = findings(decision, "RESOURCE_MISSING")
@@ -477,43 +477,43 @@ def test_one_missing_resource_makes_the_audit_incomplete(store, tool_type, missi
 
 
 @pytest.mark.parametrize("tool_type", sorted(REQUIRED))
-def test_nothing_provided_gives_one_finding_per_required_resource(store, tool_type):
-    decision = evaluate(store, audit(None, tool_type=tool_type, provided=[]))
+def test_nothing_provided_gives_one_finding_per_required_resource(library, tool_type):
+    decision = library.evaluate(audit(None, tool_type=tool_type, provided=[])).to_json()
     assert decision["outcome"] == "incomplete"
     assert decision["values"]["missing_resources"] == REQUIRED[tool_type]
     assert [f["item"] for f in findings(decision, "RESOURCE_MISSING")] == REQUIRED[tool_type]
 
 
-def test_incomplete_audit_needs_no_criteria(store):
-    decision = evaluate(store, audit(None, tool_type="commercial_sector_specific", provided=["tool_access", "documentation"]))
+def test_incomplete_audit_needs_no_criteria(library):
+    decision = library.evaluate(audit(None, tool_type="commercial_sector_specific", provided=["tool_access", "documentation"])).to_json()
     assert decision["outcome"] == "incomplete"
     assert decision["values"] == {"missing_resources": ["test_cases", "user_journeys", "mobilisation_materials"]}
     assert codes(decision) == ["RESOURCE_MISSING"] * 3
 
 
-def test_complete_audit_without_criteria_is_an_invalid_dossier(store):
+def test_complete_audit_without_criteria_is_an_invalid_dossier(library):
     with pytest.raises(DossierError) as caught:
-        evaluate(store, audit(None))
+        library.evaluate(audit(None)).to_json()
     assert "inputs are missing" in caught.value.message
     paths = {p.path for p in caught.value.problems}
     assert paths == {("facts", "criteria")}
     assert any("score.total" in p.message for p in caught.value.problems)
 
 
-def test_points_above_a_criterion_maximum_are_refused(store):
+def test_points_above_a_criterion_maximum_are_refused(library):
     criteria = criteria_scoring(82)
     criteria["A.1"]["points"] = 6  # max_points 5
     dossier = read_dossier({**_envelope("audit"), "facts": {**_audit_facts(), "criteria": criteria}}, "too many points")
     with pytest.raises(DossierError) as caught:
-        evaluate(store, dossier)
+        library.evaluate(dossier).to_json()
     assert ("facts", "criteria", "A.1", "points") in {p.path for p in caught.value.problems}
 
 
 # --- the review at the end of an improvement period ------------------------------------------------------------
 
 
-def test_one_month_review_reaching_60_grants_six_months_with_fee(store):
-    decision = evaluate(store, review("one_month", 60, started="2024-01-31", event="2024-02-26"))
+def test_one_month_review_reaching_60_grants_six_months_with_fee(library):
+    decision = library.evaluate(review("one_month", 60, started="2024-01-31", event="2024-02-26")).to_json()
     assert decision["outcome"] == "improvement_6_months"
     values = decision["values"]
     assert values["period_end"] == "2024-02-29"
@@ -521,20 +521,20 @@ def test_one_month_review_reaching_60_grants_six_months_with_fee(store):
     assert values["fee_eur_excl_vat"] == 1000
 
 
-def test_one_month_review_scoring_75_still_only_grants_six_months(store):
-    decision = evaluate(store, review("one_month", 75, started="2024-03-04", event="2024-04-02"))
+def test_one_month_review_scoring_75_still_only_grants_six_months(library):
+    decision = library.evaluate(review("one_month", 75, started="2024-03-04", event="2024-04-02")).to_json()
     assert decision["outcome"] == "improvement_6_months"
     assert "valid_until" not in decision["values"]
 
 
-def test_one_month_review_below_60_is_refused(store):
-    decision = evaluate(store, review("one_month", "59.99", started="2024-03-04", event="2024-04-04"))
+def test_one_month_review_below_60_is_refused(library):
+    decision = library.evaluate(review("one_month", "59.99", started="2024-03-04", event="2024-04-04")).to_json()
     assert decision["outcome"] == "refused"
     assert "fee_eur_excl_vat" not in decision["values"]
 
 
-def test_six_months_review_met_is_compliant(store):
-    decision = evaluate(store, review("six_months", 74, started="2024-04-25", event="2024-10-14"))
+def test_six_months_review_met_is_compliant(library):
+    decision = library.evaluate(review("six_months", 74, started="2024-04-25", event="2024-10-14")).to_json()
     assert decision["outcome"] == "compliant"
     assert decision["values"]["period_end"] == "2024-10-25"
     assert decision["values"]["valid_until"] == "2027-10-14"
@@ -549,8 +549,8 @@ def test_six_months_review_met_is_compliant(store):
         pytest.param(66, [], id="66-still-between-60-and-70"),
     ],
 )
-def test_six_months_review_unmet_is_refused(store, score, failed):
-    decision = evaluate(store, review("six_months", score, failed, started="2024-09-17", event="2025-03-10"))
+def test_six_months_review_unmet_is_refused(library, score, failed):
+    decision = library.evaluate(review("six_months", score, failed, started="2024-09-17", event="2025-03-10")).to_json()
     assert decision["outcome"] == "refused"
     assert decision["values"]["failed_mandatory"] == failed
     assert "valid_until" not in decision["values"]
@@ -563,14 +563,14 @@ def test_six_months_review_unmet_is_refused(store, score, failed):
         pytest.param("six_months", "2024-08-31", "2025-02-28", id="six-months-from-31-aug"),
     ],
 )
-def test_review_on_the_last_day_is_in_time_the_day_after_is_late(store, period, started, period_end):
-    last_day = evaluate(store, review(period, 75, started=started, event=period_end))
+def test_review_on_the_last_day_is_in_time_the_day_after_is_late(library, period, started, period_end):
+    last_day = library.evaluate(review(period, 75, started=started, event=period_end)).to_json()
     assert last_day["values"]["period_end"] == period_end
     assert "PERIOD_EXPIRED" not in codes(last_day)
     assert last_day["outcome"] != "refused"
 
     day_after = (dt.date.fromisoformat(period_end) + dt.timedelta(days=1)).isoformat()
-    late = evaluate(store, review(period, 75, started=started, event=day_after))
+    late = library.evaluate(review(period, 75, started=started, event=day_after)).to_json()
     assert late["outcome"] == "refused"
     [expired] = findings(late, "PERIOD_EXPIRED")
     assert expired["severity"] == "error"
@@ -655,23 +655,23 @@ def test_example_evaluates_through_the_cli(cli, tmp_path, path):
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_both_runtimes_give_the_same_decision(store, path):
+def test_both_runtimes_give_the_same_decision(library, path):
     dossier = read_dossier(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
-    default = evaluate(store, dossier)
-    python = evaluate(store, dossier, runtime="python")
+    default = library.evaluate(dossier).to_json()
+    python = library.evaluate(dossier, runtime="python").to_json()
     assert default["outcome"] == python["outcome"] == EXPECTED_OUTCOMES[path.name]
     assert python == default
 
 
-def test_same_dossier_gives_the_same_decision(store):
+def test_same_dossier_gives_the_same_decision(library):
     dossier = audit(82)
-    decisions = [evaluate(store, dossier) for _ in range(6)]
+    decisions = [library.evaluate(dossier).to_json() for _ in range(6)]
     assert all(d == decisions[0] for d in decisions[1:])
 
 
-def test_failed_mandatory_criteria_come_in_grid_order(store):
+def test_failed_mandatory_criteria_come_in_grid_order(library):
     dossier = audit(40, ["A.1", "D.1"])
-    orders = {tuple(evaluate(store, dossier)["values"]["failed_mandatory"]) for _ in range(20)}
+    orders = {tuple(library.evaluate(dossier).to_json()["values"]["failed_mandatory"]) for _ in range(20)}
     assert orders == {("A.1", "D.1")}
 
 
@@ -682,14 +682,14 @@ def test_failed_mandatory_criteria_come_in_grid_order(store):
         pytest.param("2024-02-01", "2024-06-01", "2024-03-04", "before the audit began on 2024-03-04", id="period-starts-before-audit"),
     ],
 )
-def test_review_with_impossible_dates_is_rejected(store, started, event, anchor, words):
+def test_review_with_impossible_dates_is_rejected(library, started, event, anchor, words):
     with pytest.raises(DossierError) as raised:
-        evaluate(store, review("six_months", 75, started=started, event=event, anchor=anchor))
+        library.evaluate(review("six_months", 75, started=started, event=event, anchor=anchor)).to_json()
     [problem] = raised.value.problems
     assert problem.path == ("facts", "period_started_on")
     assert words in problem.message and "process §8" in problem.message
 
 
-def test_review_starting_on_the_audit_and_reviewed_the_same_day_is_accepted(store):
-    decision = evaluate(store, review("one_month", 62, started="2024-03-04", event="2024-03-04", anchor="2024-03-04"))
+def test_review_starting_on_the_audit_and_reviewed_the_same_day_is_accepted(library):
+    decision = library.evaluate(review("one_month", 62, started="2024-03-04", event="2024-03-04", anchor="2024-03-04")).to_json()
     assert decision["outcome"] == "improvement_6_months"

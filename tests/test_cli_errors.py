@@ -217,13 +217,13 @@ def test_a_json_dossier_with_a_bad_date_names_it(cli: Callable[..., Any], tmp_pa
 def test_explain_refuses_a_file_that_is_not_a_decision(cli: Callable[..., Any]) -> None:
     output = refused(cli("explain", EXAMPLE))
     assert f"invalid decision file: {EXAMPLE} is not a referee decision" in output
-    assert "$.format: expected format 'referee.decision/1'" in output
+    assert "$.format: expected format 'referee.decision/2' (or 'referee.decision/1'), got None" in output
 
 
 def test_explain_refuses_an_incomplete_decision(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "partial.json", json.dumps({"format": "referee.decision/1", "outcome": "compliant"}))
     output = refused(cli("explain", path))
-    assert f"{path} is not a complete decision" in output and "$.trail: missing" in output
+    assert f"{path} is not a complete decision" in output and "$.trail: missing" in output and "$.digests: missing" in output
 
 
 def test_explain_a_fact_no_rule_concluded(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -279,7 +279,7 @@ def test_evaluate_json_output_parses(cli: Callable[..., Any], tmp_path: Path) ->
     result = cli("evaluate", EXAMPLE, "--format", "json", "-o", tmp_path / "decision.json")
     assert result.exit_code == 0, result.output
     decision = json.loads(result.stdout)
-    assert decision["format"] == "referee.decision/1"
+    assert decision["format"] == "referee.decision/2"
     assert decision["outcome"] == "compliant"
     written = json.loads((tmp_path / "decision.json").read_text(encoding="utf-8"))
     assert written["outcome"] == decision["outcome"] and written["values"] == decision["values"]
@@ -388,7 +388,7 @@ def test_with_format_json_explain_and_versions_errors_are_json(cli: Callable[...
     assert json.loads(explained.stderr) == {
         "error": "invalid decision file",
         "message": f"{not_a_decision} is not a referee decision",
-        "problems": [{"file": str(not_a_decision), "line": None, "path": "$.format", "message": "expected format 'referee.decision/1'"}],
+        "problems": [{"file": str(not_a_decision), "line": None, "path": "$.format", "message": "expected format 'referee.decision/2' (or 'referee.decision/1'), got None"}],
     }
     unknown = cli("versions", "no-such-scheme", "--format", "json")
     assert unknown.exit_code == 2

@@ -22,13 +22,13 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, bc_example_dossier, write_version
+from conftest import BC, bc_example_dossier, rule_folder, write_version
 
-from engine import Store
+from engine import Library
 from engine.authoring.checks import Report, validate_paths
 from engine.model.dossier import read_dossier
 from engine.errors import DossierError
-from engine.running.evaluation import REPEALED_OUTCOME, evaluate
+from engine.decision.model import REPEALED_OUTCOME
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import DurableRuntime
 
@@ -227,7 +227,7 @@ def put(root: Path, document: dict[str, Any]) -> Path:
 
 
 def put_rules(root: Path, rules: dict[str, Any]) -> Path:
-    path = root / "rules" / FRAME / "quantify.yaml"
+    path = rule_folder(root, FRAME, F1) / "quantify.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(rules, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
@@ -265,7 +265,7 @@ def dossier(anchor: str, event: str, *, companions: Any = None, tonnes: float = 
 
 
 def judge(root: Path, document: dict[str, Any], **options: Any) -> dict[str, Any]:
-    return evaluate(Store(root), read_dossier(document, "dossier.yaml"), **options)
+    return Library.open(root).evaluate(read_dossier(document, "dossier.yaml"), **options).to_json()
 
 
 def selected(decision: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
@@ -279,7 +279,7 @@ def write_dossier(root: Path, document: dict[str, Any], name: str = "dossier.yam
 
 
 def report_of(root: Path, scheme: str, version_id: str) -> Report:
-    [report] = validate_paths(Store(root), [root / "referentials" / scheme / f"{version_id}.yaml"])
+    [report] = validate_paths(Library.open(root), [root / "referentials" / scheme / f"{version_id}.yaml"])
     return report
 
 
@@ -457,7 +457,7 @@ def test_a_role_the_procedure_does_not_take_is_refused(tree: Path, cli: Callable
 
 def test_a_procedure_without_companions_takes_none(tree: Path) -> None:
     with pytest.raises(DossierError) as raised:
-        evaluate(Store(tree), bc_example_dossier("2024-03-04", "2024-05-21", companions={"method": ALPHA}))
+        Library.open(tree).evaluate(bc_example_dossier("2024-03-04", "2024-05-21", companions={"method": ALPHA})).to_json()
     assert raised.value.message == "dossier.yaml: procedure 'audit' takes no companion 'method'"
     assert [(p.path, p.message) for p in raised.value.problems] == [(("companions", "method"), "known roles: none")]
 
@@ -504,8 +504,8 @@ def test_a_malformed_companions_envelope_is_refused(tree: Path, cli: Callable[..
 
 def test_the_decision_lists_the_companion_versions_and_their_digests(tree: Path) -> None:
     decision = judge(tree, dossier("2024-03-01", "2025-06-01"))
-    store = Store(tree)
-    digest = {(v.scheme, v.id): v.digest for s in (FRAME, ALPHA) for v in store.versions(s)}
+    library = Library.open(tree)
+    digest = {(v.scheme, v.id): v.digest for s in (FRAME, ALPHA) for v in library.versions(s)}
     assert [(v["section"], v["referential"], v["version"], v["digest"]) for v in decision["versions"]] == [
         ("credits", FRAME, F1, digest[FRAME, F1]),
         ("method", ALPHA, A1, digest[ALPHA, A1]),
@@ -520,20 +520,21 @@ def test_the_decision_lists_the_companion_versions_and_their_digests(tree: Path)
 
 def test_the_trail_cites_companion_values_with_their_version_and_section(tree: Path) -> None:
     decision = judge(tree, dossier("2024-03-01", "2025-06-01"))
-    entries = {e.get("fact"): e for e in decision["trail"] if e["kind"] == "fact"}
+    entries = {e.get("name"): e for e in decision["trail"] if e["kind"] == "fact"}
     credits = entries["credits"]
     assert (credits["rule"], credits["version"], credits["section"]) == ("credits.amount", F1, "credits")  # the rule is the framework's
-    assert {"kind": "parameter", "name": "sequestration_rate", "value": 0.5, "unit": "credits per tonne", "clause": "alpha §2",
-            "version": A1, "section": "method"} in credits["premises"]
-    table = next(p for p in credits["premises"] if p["kind"] == "table")
-    assert (table["name"], table["version"], table["section"], table["value"]["oak"]) == (
-        "species_factors", A1, "method", {"factor": 1.0, "clause": "alpha §4"})
+    digest = {v["section"]: v["digest"] for v in decision["versions"]}
+    assert {"kind": "parameter", "name": "sequestration_rate", "path": "/sections/method/parameters/sequestration_rate", "value": 0.5,
+            "unit": "credits per tonne", "clause": "alpha §2", "version": A1, "section": "method", "digest": digest["method"]} in credits["premises"]
+    table = next(p for p in credits["premises"] if p["kind"] == "table")  # cited by its version's digest and its path, not copied
+    assert table == {"kind": "table", "name": "species_factors", "path": "/sections/method/tables/species_factors", "clause": "alpha §2",
+                     "version": A1, "section": "method", "digest": digest["method"]}
     outcome = entries["outcome"]
     threshold = next(p for p in outcome["premises"] if p.get("name") == "verification_threshold")
     assert (threshold["value"], threshold["version"], threshold["section"]) == (50.0, A2, "method_verification")
     edition = next(p for p in entries["method_version"]["premises"] if p["kind"] == "version")
-    assert (edition["name"], edition["value"], edition["version"], edition["section"], edition["clause"]) == (
-        "method", A1, A1, "method", "alpha §1")
+    assert edition == {"kind": "version", "name": "method", "trail": "version:method", "value": A1}
+    assert next(e for e in decision["trail"] if e["id"] == "version:method")["clause"] == "alpha §1"
 
 
 def test_an_input_check_reads_the_companion(tree: Path) -> None:
@@ -557,7 +558,7 @@ def test_explain_names_the_companion_version_of_a_premise(tree: Path, cli: Calla
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert f"method_version = {A1}   [rule credits.method-version · art. 2 · version {F1}]" in text
-    assert f"versions.method = {A1}   [alpha §1 · version {ALPHA} {A1}, section method]" in text
+    assert f"versions.method = {A1}   [alpha §1 · version selection of section method]" in text
     assert f"  credits: {F1} (pinned) — " in text  # the framework's own sections are not prefixed
     assert f"  method: {ALPHA} {A1} (pinned) — " in text
     assert f"  method_verification: {ALPHA} {A2} (event_date) — " in text
@@ -684,7 +685,7 @@ def test_a_companion_of_a_scheme_not_in_the_tree_is_reported(tree: Path) -> None
 
 def test_a_companion_of_a_framework_that_does_not_load_is_checked_alone(tree: Path) -> None:
     (tree / "referentials" / FRAME / f"{F1}.yaml").write_text("scheme: [unclosed\n", encoding="utf-8")
-    reports = validate_paths(Store(tree), [tree / "referentials" / ALPHA, tree / "referentials" / FRAME])
+    reports = validate_paths(Library.open(tree), [tree / "referentials" / ALPHA, tree / "referentials" / FRAME])
     assert [(Path(r.file).parent.name, r.valid) for r in reports] == [(ALPHA, True), (ALPHA, True), (FRAME, False)]
 
 
@@ -717,8 +718,8 @@ def test_the_framework_reports_a_name_no_companion_defines(tree: Path) -> None:
     put_rules(tree, rules)
     report = report_of(tree, FRAME, F1)
     assert [p.render() for p in report.problems] == [
-        f"{tree / 'rules' / FRAME / 'quantify.yaml'} $.rules[5]: rule credits.bonus reads params.nowhere, which procedure quantify of {F1} does not define",
-        f"{tree / 'rules' / FRAME / 'quantify.yaml'} $.rules[5]: rule credits.bonus reads versions.tool, which procedure quantify of {F1} does not define",
+        f"{rule_folder(tree, FRAME, F1) / 'quantify.yaml'} $.rules[5]: rule credits.bonus reads params.nowhere, which procedure quantify of {F1} does not define",
+        f"{rule_folder(tree, FRAME, F1) / 'quantify.yaml'} $.rules[5]: rule credits.bonus reads versions.tool, which procedure quantify of {F1} does not define",
     ]
     # and each method is told it lacks it
     assert messages(report_of(tree, ALPHA, A1)) == [

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import pytest
 from conftest import OCO2, ROOT
 
-from engine import Store, evaluate, load_dossier
+from engine import Library, load_dossier
 from engine.model.canonical import canonical_json
 
 EXAMPLES = sorted((ROOT / "examples").glob("*/*.yaml"))
@@ -27,31 +27,31 @@ NAMED_BY_OUTCOME = (OCO2, "label-bas-carbone", "label-transmission")
 NAMED = [p for p in EXAMPLES if p.parent.name in NAMED_BY_OUTCOME]
 
 
-def test_every_scheme_has_examples(store: Store) -> None:
+def test_every_scheme_has_examples(library: Library) -> None:
     """Companion referentials (a decree's methods) are exercised by their framework's examples."""
-    schemes = {s for s in store.schemes() if store.versions(s)[0].framework is None}
+    schemes = {s for s in library.schemes() if library.versions(s)[0].framework is None}
     assert schemes == {p.parent.name for p in EXAMPLES}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_an_example_is_judged_alike_by_both_runtimes(store: Store, path: Path) -> None:
+def test_an_example_is_judged_alike_by_both_runtimes(library: Library, path: Path) -> None:
     dossier = load_dossier(path)
-    durable = evaluate(store, dossier, runtime="durable-rules")
-    python = evaluate(store, dossier, runtime="python")
+    durable = library.evaluate(dossier, runtime="durable-rules").to_json()
+    python = library.evaluate(dossier, runtime="python").to_json()
     assert canonical_json(durable) == canonical_json(python)
-    assert canonical_json(evaluate(store, dossier)) == canonical_json(durable)
+    assert canonical_json(library.evaluate(dossier).to_json()) == canonical_json(durable)
     used = {v["version"] for v in durable["versions"]}
     declared = {
         outcome
-        for v in store.versions(dossier.scheme) if v.id in used
+        for v in library.versions(dossier.scheme) if v.id in used
         for p in v.procedures().values() if p.name == dossier.procedure
         for outcome in p.outcomes
     }
     assert durable["outcome"] in declared
 
 
-def declared_outcomes(store: Store, scheme: str, procedure: str, version: str) -> set[str]:
-    [home] = [p for p in store.versions(scheme) if p.id == version]
+def declared_outcomes(library: Library, scheme: str, procedure: str, version: str) -> set[str]:
+    [home] = [p for p in library.versions(scheme) if p.id == version]
     found = home.procedure(procedure)
     return set(found.outcomes) if found else set()
 
@@ -69,25 +69,25 @@ def home_version(decision: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("path", NAMED, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_an_example_gives_the_outcome_its_name_says(store: Store, cli: Callable[..., Any], path: Path) -> None:
+def test_an_example_gives_the_outcome_its_name_says(library: Library, cli: Callable[..., Any], path: Path) -> None:
     assert path.read_text(encoding="utf-8").startswith("# "), "an example says what it shows in its first line"
     result = cli("evaluate", path, "--format", "json")
     assert result.exit_code == 0, result.output
     decision = json.loads(result.stdout)
-    outcomes = declared_outcomes(store, decision["scheme"], decision["procedure"], home_version(decision))
+    outcomes = declared_outcomes(library, decision["scheme"], decision["procedure"], home_version(decision))
     assert decision["outcome"] == named_outcome(path, outcomes)
     text = cli("evaluate", path)
     assert text.exit_code == 0 and f"OUTCOME: {decision['outcome']}" in text.stdout
 
 
 @pytest.mark.parametrize("scheme", NAMED_BY_OUTCOME)
-def test_every_outcome_of_every_procedure_has_an_example(store: Store, scheme: str) -> None:
+def test_every_outcome_of_every_procedure_has_an_example(library: Library, scheme: str) -> None:
     shown: dict[tuple[str, str], set[str]] = {}
     for path in (p for p in NAMED if p.parent.name == scheme):
-        decision = evaluate(store, load_dossier(path))
+        decision = library.evaluate(load_dossier(path)).to_json()
         shown.setdefault((decision["procedure"], home_version(decision)), set()).add(decision["outcome"])
     declared: dict[str, set[str]] = {}
-    for version in store.versions(scheme):
+    for version in library.versions(scheme):
         for name, procedure in version.procedures().items():
             assert shown.get((name, version.id)), f"no example of {name} under {version.id}"
             declared.setdefault(name, set()).update(procedure.outcomes)

@@ -38,8 +38,8 @@ VERIFICATION_SENTENCE = (
 RETIREMENT_SENTENCE = "l'usage définitif des crédits carbone ne sera établi qu'après le retrait des crédits."
 
 
-def lbc(store: Any, procedure: str, facts: dict[str, Any], anchor: str, event: str, **options: Any) -> dict[str, Any]:
-    return judge(store, procedure, facts, anchor, event, scheme=LBC, **options)
+def lbc(library: Any, procedure: str, facts: dict[str, Any], anchor: str, event: str, **options: Any) -> dict[str, Any]:
+    return judge(library, procedure, facts, anchor, event, scheme=LBC, **options)
 
 
 def write_lbc(folder: Path, procedure: str, facts: dict[str, Any], anchor: str, event: str) -> Path:
@@ -67,7 +67,7 @@ NOTIFIED = "2025-11-03"
 
 
 def pilot(
-    store: Any,
+    library: Any,
     *,
     potential: float = 3500,
     others: tuple[float, ...] = (4200, 2300),
@@ -83,7 +83,7 @@ def pilot(
         "pilot": {"id": "pilote-a", "notified_on": notified, "potential_credits": potential, "reviewed_potential_credits": reviewed},
         "other_pilots": [{"id": f"pilote-{i}", "potential_credits": c} for i, c in enumerate(others)],
     }
-    return lbc(store, "pilot_project", facts, notified, event, runtime=runtime)
+    return lbc(library, "pilot_project", facts, notified, event, runtime=runtime)
 
 
 @pytest.mark.parametrize(
@@ -97,15 +97,15 @@ def pilot(
         (3500.5, (4200, 2300), "pilot_refused"),
     ],
 )
-def test_the_pilots_of_a_method_generate_at_most_10000_potential_credits(store, potential, others, outcome):
-    decision = pilot(store, potential=potential, others=others)
+def test_the_pilots_of_a_method_generate_at_most_10000_potential_credits(library, potential, others, outcome):
+    decision = pilot(library, potential=potential, others=others)
     assert decision["outcome"] == outcome
     assert decision["values"]["pilots_potential_credits"] == pytest.approx(potential + sum(others))
     assert ("PILOT_CEILING_EXCEEDED" in finding_codes(decision)) == (outcome == "pilot_refused")
 
 
-def test_the_ceiling_finding_gives_the_total_and_what_was_left(store):
-    decision = pilot(store, potential=3501)
+def test_the_ceiling_finding_gives_the_total_and_what_was_left(library):
+    decision = pilot(library, potential=3501)
     assert decision["values"]["refusal_reasons"] == ["ceiling_exceeded"]
     assert decision["values"]["ceiling_headroom"] == 3500
     [finding] = findings(decision, "PILOT_CEILING_EXCEEDED")
@@ -113,9 +113,9 @@ def test_the_ceiling_finding_gives_the_total_and_what_was_left(store):
     assert "10001 potential credits together, more than 10000; 3500 are left" in finding["message"]
 
 
-def test_the_ceiling_is_a_parameter_of_art_14(store):
-    decision = pilot(store)
-    [total] = [t for t in decision["trail"] if t.get("fact") == "refusal_reasons"]
+def test_the_ceiling_is_a_parameter_of_art_14(library):
+    decision = pilot(library)
+    [total] = [t for t in decision["trail"] if t.get("name") == "refusal_reasons"]
     [param] = [p for p in total["premises"] if p["kind"] == "parameter"]
     assert (param["name"], param["value"], param["clause"], param["section"]) == ("max_pilot_potential_credits", 10000, "art. 14", "pilots")
 
@@ -124,16 +124,16 @@ def test_the_ceiling_is_a_parameter_of_art_14(store):
     ("notified", "outcome"),
     [("2025-09-21", "pilot_refused"), (CONSULTATION, "pilot_refused"), ("2025-09-23", "pilot_allowed")],
 )
-def test_a_pilot_is_notified_only_after_the_day_the_consultation_opened(store, notified, outcome):
-    decision = pilot(store, notified=notified, event="2025-11-17")
+def test_a_pilot_is_notified_only_after_the_day_the_consultation_opened(library, notified, outcome):
+    decision = pilot(library, notified=notified, event="2025-11-17")
     assert decision["outcome"] == outcome
     if outcome == "pilot_refused":
         [finding] = findings(decision, "NOTIFIED_BEFORE_CONSULTATION")
         assert "the earliest notification is 2025-09-23" in finding["message"]
 
 
-def test_no_pilot_before_the_draft_goes_to_consultation(store):
-    decision = pilot(store, consultation=None)
+def test_no_pilot_before_the_draft_goes_to_consultation(library):
+    decision = pilot(library, consultation=None)
     assert decision["outcome"] == "pilot_refused"
     assert decision["values"]["refusal_reasons"] == ["consultation_not_opened"]
     assert finding_codes(decision) == ["CONSULTATION_NOT_OPENED"]
@@ -143,27 +143,27 @@ def test_no_pilot_before_the_draft_goes_to_consultation(store):
     ("approved", "outcome"),
     [("2025-11-04", "pilot_allowed"), (NOTIFIED, "pilot_refused"), ("2025-10-30", "pilot_refused")],
 )
-def test_a_project_notified_once_the_method_is_approved_is_no_pilot(store, approved, outcome):
-    decision = pilot(store, approved=approved, event="2025-11-17")
+def test_a_project_notified_once_the_method_is_approved_is_no_pilot(library, approved, outcome):
+    decision = pilot(library, approved=approved, event="2025-11-17")
     assert decision["outcome"] == outcome
     assert ("METHOD_ALREADY_APPROVED" in finding_codes(decision)) == (outcome == "pilot_refused")
 
 
-def test_every_reason_of_a_refusal_is_reported(store):
-    decision = pilot(store, potential=9000, notified=CONSULTATION, approved="2025-09-23", event="2025-11-17")
+def test_every_reason_of_a_refusal_is_reported(library):
+    decision = pilot(library, potential=9000, notified=CONSULTATION, approved="2025-09-23", event="2025-11-17")
     assert decision["values"]["refusal_reasons"] == ["notified_before_consultation", "ceiling_exceeded"]
     assert sorted(finding_codes(decision)) == ["NOTIFIED_BEFORE_CONSULTATION", "PILOT_CEILING_EXCEEDED"]
 
 
-def test_no_review_before_the_method_is_approved(store):
-    decision = pilot(store, approved="2026-03-30", event="2026-03-29")
+def test_no_review_before_the_method_is_approved(library):
+    decision = pilot(library, approved="2026-03-30", event="2026-03-29")
     assert decision["outcome"] == "pilot_allowed"
     assert "carbon_balance_review" not in decision["values"]  # a null value is not reported
     assert decision["findings"] == []
 
 
-def test_the_carbon_balance_is_due_for_review_from_the_day_of_approval(store):
-    decision = pilot(store, approved="2026-03-30", event="2026-03-30")
+def test_the_carbon_balance_is_due_for_review_from_the_day_of_approval(library):
+    decision = pilot(library, approved="2026-03-30", event="2026-03-30")
     assert decision["outcome"] == "pilot_allowed"
     assert decision["values"]["carbon_balance_review"] == {
         "due_from": "2026-03-30", "potential_credits": 3500, "reviewed_potential_credits": None, "status": "due",
@@ -172,15 +172,15 @@ def test_the_carbon_balance_is_due_for_review_from_the_day_of_approval(store):
     assert (finding["severity"], finding["clause"]) == ("warning", "art. 14 review")
 
 
-def test_a_reviewed_carbon_balance_is_reported(store):
-    decision = pilot(store, approved="2026-03-30", event="2026-05-04", reviewed=3120.5)
+def test_a_reviewed_carbon_balance_is_reported(library):
+    decision = pilot(library, approved="2026-03-30", event="2026-05-04", reviewed=3120.5)
     assert decision["values"]["carbon_balance_review"]["status"] == "done"
     [finding] = findings(decision, "CARBON_BALANCE_REVIEWED")
     assert finding["severity"] == "info" and "3120.5 potential credits (notified with 3500)" in finding["message"]
 
 
-def test_no_review_is_reported_for_a_refused_pilot(store):
-    decision = pilot(store, potential=3501, approved="2026-03-30", event="2026-04-20")
+def test_no_review_is_reported_for_a_refused_pilot(library):
+    decision = pilot(library, potential=3501, approved="2026-03-30", event="2026-04-20")
     assert decision["outcome"] == "pilot_refused"
     assert finding_codes(decision) == ["PILOT_CEILING_EXCEEDED"]
 
@@ -195,14 +195,14 @@ def test_no_review_is_reported_for_a_refused_pilot(store):
         ({"reviewed_potential_credits": 3000}, "$.facts.pilot.reviewed_potential_credits", "the method is not approved by 2025-11-17"),
     ],
 )
-def test_pilot_inputs_that_contradict_each_other_are_refused(store, changes, where, message):
+def test_pilot_inputs_that_contradict_each_other_are_refused(library, changes, where, message):
     facts = {
         "method": {"name": "Biochar", "consultation_opened_on": changes.get("consultation_opened_on", CONSULTATION), "approved_on": changes.get("approved_on")},
         "pilot": {"id": "pilote-a", "notified_on": NOTIFIED, "potential_credits": 100, "reviewed_potential_credits": changes.get("reviewed_potential_credits")},
         "other_pilots": [{"id": changes.get("other_id", "pilote-b"), "potential_credits": 100}],
     }
     with pytest.raises(DossierError) as raised:
-        lbc(store, "pilot_project", facts, changes.get("anchor", NOTIFIED), "2025-11-17")
+        lbc(library, "pilot_project", facts, changes.get("anchor", NOTIFIED), "2025-11-17")
     [problem] = raised.value.problems
     assert format_path(problem.path) == where and message in problem.message
 
@@ -215,7 +215,7 @@ PROJECT = "Boisement des Hauts de Sèvre"
 
 
 def review(
-    store: Any,
+    library: Any,
     text: str,
     *,
     author: str = "project_holder",
@@ -235,7 +235,7 @@ def review(
         "project_names": list(names),
         "prior_actions_described": prior_actions,
     }
-    return lbc(store, "communication_review", facts, LABELLED, EVENT, runtime=runtime)
+    return lbc(library, "communication_review", facts, LABELLED, EVENT, runtime=runtime)
 
 
 def holder_text(sentence: str) -> str:
@@ -263,8 +263,8 @@ def holder_text(sentence: str) -> str:
         "Selon notre estimation, le projet générera 12 000 crédits carbone.",
     ],
 )
-def test_each_hedge_term_states_the_forecast_character(store, sentence):
-    decision = review(store, holder_text(sentence))
+def test_each_hedge_term_states_the_forecast_character(library, sentence):
+    decision = review(library, holder_text(sentence))
     assert decision["outcome"] == "compliant", decision["findings"]
     assert decision["values"]["unhedged_sentences"] == []
     assert sentence in decision["values"]["credit_sentences"]
@@ -289,8 +289,8 @@ def test_every_hedge_term_of_the_referential_is_tested():
         "Le projet générera 12 000 crédits carbone, estimés par le porteur.",  # « estimés » without « à »
     ],
 )
-def test_an_unhedged_quantity_before_verification_is_quoted(store, sentence):
-    decision = review(store, holder_text(sentence))
+def test_an_unhedged_quantity_before_verification_is_quoted(library, sentence):
+    decision = review(library, holder_text(sentence))
     assert decision["outcome"] == "non_compliant"
     sentence = " ".join(sentence.split())  # sentences() writes every run of white space as one space
     assert decision["values"]["unhedged_sentences"] == [sentence]
@@ -300,29 +300,29 @@ def test_an_unhedged_quantity_before_verification_is_quoted(store, sentence):
     assert finding["clause"] == "art. 30 before verification"
 
 
-def test_the_hedge_belongs_to_the_sentence_announcing_the_quantity(store):
+def test_the_hedge_belongs_to_the_sentence_announcing_the_quantity(library):
     text = holder_text("Le projet générera 12 000 crédits carbone. Ce chiffre est une valeur potentielle.")
-    decision = review(store, text)
+    decision = review(library, text)
     assert decision["values"]["unhedged_sentences"] == ["Le projet générera 12 000 crédits carbone."]
 
 
-def test_a_mention_of_credits_without_a_quantity_needs_no_hedge_but_the_sentence(store):
+def test_a_mention_of_credits_without_a_quantity_needs_no_hedge_but_the_sentence(library):
     sentence = "Le projet, labellisé en 2024, générera des crédits carbone."
-    assert review(store, holder_text(sentence))["outcome"] == "compliant"
-    decision = review(store, sentence)
+    assert review(library, holder_text(sentence))["outcome"] == "compliant"
+    decision = review(library, sentence)
     assert decision["values"]["unhedged_sentences"] == []
     assert decision["values"]["breaches"] == ["missing_sentence:before_verification"]
 
 
-def test_the_beneficiarys_own_reductions_are_no_mention_of_credits(store):
-    decision = review(store, "Nous avons réduit nos émissions de 2 000 tonnes de CO2 depuis 2019.")
+def test_the_beneficiarys_own_reductions_are_no_mention_of_credits(library):
+    decision = review(library, "Nous avons réduit nos émissions de 2 000 tonnes de CO2 depuis 2019.")
     assert decision["values"]["credit_sentences"] == []
     assert decision["outcome"] == "compliant"
     assert finding_codes(decision) == ["NO_CREDIT_MENTION"]
 
 
-def test_after_verification_no_hedge_and_no_verification_sentence_are_required(store):
-    decision = review(store, "Le projet a généré 12 000 crédits carbone.", verified=True)
+def test_after_verification_no_hedge_and_no_verification_sentence_are_required(library):
+    decision = review(library, "Le projet a généré 12 000 crédits carbone.", verified=True)
     assert decision["outcome"] == "compliant"
     assert decision["values"]["missing_sentences"] == []
 
@@ -340,8 +340,8 @@ def test_after_verification_no_hedge_and_no_verification_sentence_are_required(s
         "l" + VERIFICATION_SENTENCE[1:],
     ],
 )
-def test_the_verification_sentence_is_recognised_word_for_word(store, written):
-    decision = review(store, f"Le projet générera environ 12 000 crédits carbone. {written}")
+def test_the_verification_sentence_is_recognised_word_for_word(library, written):
+    decision = review(library, f"Le projet générera environ 12 000 crédits carbone. {written}")
     assert decision["outcome"] == "compliant", decision["findings"]
 
 
@@ -357,8 +357,8 @@ def test_the_verification_sentence_is_recognised_word_for_word(store, written):
         VERIFICATION_SENTENCE.replace("La valeur", "La  valeur finale"),
     ],
 )
-def test_a_verification_sentence_with_a_typo_is_missing(store, typo):
-    decision = review(store, f"Le projet générera environ 12 000 crédits carbone. {typo}")
+def test_a_verification_sentence_with_a_typo_is_missing(library, typo):
+    decision = review(library, f"Le projet générera environ 12 000 crédits carbone. {typo}")
     assert decision["outcome"] == "non_compliant"
     assert decision["values"]["breaches"] == ["missing_sentence:before_verification"]
     [finding] = findings(decision, "VERIFICATION_SENTENCE_MISSING")
@@ -374,8 +374,8 @@ def beneficiary_text(extra: str = "") -> str:
     "written",
     [RETIREMENT_SENTENCE, "L" + RETIREMENT_SENTENCE[1:], ("L" + RETIREMENT_SENTENCE[1:]).replace("'", "’"), "Nous rappelons que " + RETIREMENT_SENTENCE],
 )
-def test_the_retirement_sentence_is_recognised(store, written):
-    decision = review(store, beneficiary_text(written), author="beneficiary", verified=True)
+def test_the_retirement_sentence_is_recognised(library, written):
+    decision = review(library, beneficiary_text(written), author="beneficiary", verified=True)
     assert decision["outcome"] == "compliant", decision["findings"]
 
 
@@ -389,8 +389,8 @@ def test_the_retirement_sentence_is_recognised(store, written):
         RETIREMENT_SENTENCE[:-1],
     ],
 )
-def test_a_retirement_sentence_with_a_typo_is_missing(store, typo):
-    decision = review(store, beneficiary_text("L" + typo[1:]), author="beneficiary", verified=True)
+def test_a_retirement_sentence_with_a_typo_is_missing(library, typo):
+    decision = review(library, beneficiary_text("L" + typo[1:]), author="beneficiary", verified=True)
     assert decision["outcome"] == "non_compliant"
     assert decision["values"]["breaches"] == ["missing_sentence:before_retirement"]
     [finding] = findings(decision, "RETIREMENT_SENTENCE_MISSING")
@@ -398,8 +398,8 @@ def test_a_retirement_sentence_with_a_typo_is_missing(store, typo):
     assert finding["clause"] == "art. 30 before retirement"
 
 
-def test_retired_credits_need_no_retirement_sentence(store):
-    assert review(store, beneficiary_text(), author="beneficiary", verified=True, retired=True)["outcome"] == "compliant"
+def test_retired_credits_need_no_retirement_sentence(library):
+    assert review(library, beneficiary_text(), author="beneficiary", verified=True, retired=True)["outcome"] == "compliant"
 
 
 @pytest.mark.parametrize(
@@ -412,15 +412,15 @@ def test_retired_credits_need_no_retirement_sentence(store):
         ("Vendredi, le projet a été présenté : il générera environ 12 000 crédits carbone.", ["before_verification"]),
     ],
 )
-def test_a_holder_mentions_financed_credits_when_it_names_their_financing(store, text, required):
-    decision = review(store, text)
+def test_a_holder_mentions_financed_credits_when_it_names_their_financing(library, text, required):
+    decision = review(library, text)
     assert [m["id"] for m in decision["values"]["missing_sentences"]] == required
 
 
-def test_both_sentences_before_verification_of_financed_credits(store):
+def test_both_sentences_before_verification_of_financed_credits(library):
     text = f"Le projet générera environ 12 000 crédits carbone, financés par nos partenaires. {VERIFICATION_SENTENCE} L{RETIREMENT_SENTENCE[1:]}"
-    assert review(store, text)["outcome"] == "compliant"
-    decision = review(store, "Le projet générera environ 12 000 crédits carbone, financés par nos partenaires.")
+    assert review(library, text)["outcome"] == "compliant"
+    decision = review(library, "Le projet générera environ 12 000 crédits carbone, financés par nos partenaires.")
     assert sorted(finding_codes(decision)) == ["RETIREMENT_SENTENCE_MISSING", "VERIFICATION_SENTENCE_MISSING"]
 
 
@@ -463,9 +463,9 @@ PRODUCT_CLAIMS = {"labelled_product", "label_on_product"}
 
 
 @pytest.mark.parametrize(("claim", "sentence"), CLAIMS)
-def test_each_forbidden_claim_is_quoted(store, claim, sentence):
+def test_each_forbidden_claim_is_quoted(library, claim, sentence):
     text = f"Nous finançons le projet « {PROJECT} ». {sentence} Merci à tous."
-    decision = review(store, text, author="beneficiary", verified=True, retired=True)
+    decision = review(library, text, author="beneficiary", verified=True, retired=True)
     assert decision["outcome"] == "non_compliant"
     [found] = decision["values"]["claims_found"]
     assert (found["id"], found["passages"]) == (claim, [sentence])
@@ -476,8 +476,8 @@ def test_each_forbidden_claim_is_quoted(store, claim, sentence):
 
 
 @pytest.mark.parametrize(("claim", "sentence"), CLAIMS)
-def test_claims_are_found_whatever_the_case(store, claim, sentence):
-    decision = review(store, sentence.upper(), verified=True, retired=True)
+def test_claims_are_found_whatever_the_case(library, claim, sentence):
+    decision = review(library, sentence.upper(), verified=True, retired=True)
     assert [c["id"] for c in decision["values"]["claims_found"]] == [claim]
 
 
@@ -504,46 +504,46 @@ def test_every_claim_pattern_is_tested_and_cites_its_clause():
         "Nous compensons une partie de nos émissions résiduelles.",
     ],
 )
-def test_what_is_not_a_forbidden_claim(store, sentence):
-    decision = review(store, f"{sentence} {VERIFICATION_SENTENCE} {RETIREMENT_SENTENCE}", verified=True, retired=True)
+def test_what_is_not_a_forbidden_claim(library, sentence):
+    decision = review(library, f"{sentence} {VERIFICATION_SENTENCE} {RETIREMENT_SENTENCE}", verified=True, retired=True)
     assert decision["values"]["claims_found"] == []
 
 
-def test_claims_are_checked_in_a_holders_text_and_a_text_without_credits(store):
-    decision = review(store, "Achetez nos crédits et devenez neutres en carbone !")
+def test_claims_are_checked_in_a_holders_text_and_a_text_without_credits(library):
+    decision = review(library, "Achetez nos crédits et devenez neutres en carbone !")
     assert decision["values"]["credit_sentences"] == []
     assert sorted(finding_codes(decision)) == ["FORBIDDEN_CLAIM", "NO_CREDIT_MENTION"]
     assert decision["outcome"] == "non_compliant"
 
 
-def test_a_sentence_with_two_claims_is_quoted_for_each(store):
+def test_a_sentence_with_two_claims_is_quoted_for_each(library):
     sentence = "Nos produits labellisés sont neutres en carbone."
-    decision = review(store, sentence, verified=True, retired=True)
+    decision = review(library, sentence, verified=True, retired=True)
     assert [c["id"] for c in decision["values"]["claims_found"]] == ["carbon_neutral", "labelled_product"]
     assert sorted(finding_codes(decision)) == ["FORBIDDEN_CLAIM", "NO_CREDIT_MENTION", "PRODUCT_LABEL_CLAIM"]
 
 
 # -- transparency and ex-ante credits
 
-def test_a_beneficiary_names_the_project_of_its_credits(store):
+def test_a_beneficiary_names_the_project_of_its_credits(library):
     text = "Nous avons acquis 500 crédits carbone vérifiés dans notre région."
-    decision = review(store, text, author="beneficiary", verified=True, retired=True)
+    decision = review(library, text, author="beneficiary", verified=True, retired=True)
     assert decision["values"]["breaches"] == ["project_not_named"]
     [finding] = findings(decision, "PROJECT_NOT_NAMED")
     assert finding["clause"] == "art. 30 transparency"
     assert f"« {PROJECT} », « LBC-2024-0212 »" in finding["message"]
-    named = review(store, text.replace("dans notre région", "du projet LBC-2024-0212"), author="beneficiary", verified=True, retired=True)
+    named = review(library, text.replace("dans notre région", "du projet LBC-2024-0212"), author="beneficiary", verified=True, retired=True)
     assert named["outcome"] == "compliant"
 
 
-def test_a_beneficiary_communicates_its_prior_reduction_actions(store):
-    decision = review(store, beneficiary_text(), author="beneficiary", verified=True, retired=True, prior_actions=False)
+def test_a_beneficiary_communicates_its_prior_reduction_actions(library):
+    decision = review(library, beneficiary_text(), author="beneficiary", verified=True, retired=True, prior_actions=False)
     assert decision["values"]["breaches"] == ["prior_actions_missing"]
     assert finding_codes(decision) == ["PRIOR_ACTIONS_MISSING"]
 
 
-def test_transparency_is_asked_of_beneficiaries_only(store):
-    decision = review(store, "Le projet a généré 500 crédits carbone.", verified=True, retired=True, names=(), prior_actions=False)
+def test_transparency_is_asked_of_beneficiaries_only(library):
+    decision = review(library, "Le projet a généré 500 crédits carbone.", verified=True, retired=True, names=(), prior_actions=False)
     assert decision["outcome"] == "compliant"
 
 
@@ -557,13 +557,13 @@ def test_transparency_is_asked_of_beneficiaries_only(store):
         "Le carbone sera stocké au cours des 30 prochaines années ;",
     ],
 )
-def test_verified_ex_ante_credits_are_said_to_be_future(store, future):
+def test_verified_ex_ante_credits_are_said_to_be_future(library, future):
     text = beneficiary_text(f"{future} que les arbres absorberont en grandissant.")
-    assert review(store, text, author="beneficiary", verified=True, retired=True, ex_ante=True)["outcome"] == "compliant"
+    assert review(library, text, author="beneficiary", verified=True, retired=True, ex_ante=True)["outcome"] == "compliant"
 
 
-def test_verified_ex_ante_credits_without_their_future_character(store):
-    decision = review(store, beneficiary_text(), author="beneficiary", verified=True, retired=True, ex_ante=True)
+def test_verified_ex_ante_credits_without_their_future_character(library):
+    decision = review(library, beneficiary_text(), author="beneficiary", verified=True, retired=True, ex_ante=True)
     assert decision["values"]["breaches"] == ["future_character_missing"]
     [finding] = findings(decision, "FUTURE_CHARACTER_MISSING")
     assert (finding["clause"], finding["severity"]) == ("art. 30 ex-ante", "error")
@@ -578,10 +578,10 @@ def test_verified_ex_ante_credits_without_their_future_character(store):
         ({"author": "beneficiary", "project_names": []}, "project_names"),
     ],
 )
-def test_communication_inputs_that_contradict_each_other_are_refused(store, changes, where):
+def test_communication_inputs_that_contradict_each_other_are_refused(library, changes, where):
     facts = {"text": "Un texte.", "author": "project_holder", "credits_verified": False, "credits_retired": False, **changes}
     with pytest.raises(DossierError) as raised:
-        lbc(store, "communication_review", facts, LABELLED, EVENT)
+        lbc(library, "communication_review", facts, LABELLED, EVENT)
     [problem] = raised.value.problems
     assert format_path(problem.path) == f"$.facts.{where}"
 
@@ -592,7 +592,7 @@ CONTROL_LABELLED = "2021-05-10"
 
 
 def control(
-    store: Any,
+    library: Any,
     *,
     control_on: str = "2025-11-04",
     valid: tuple[str, str] = ("2021-05-10", "2051-05-09"),
@@ -611,7 +611,7 @@ def control(
         "grounds": grounds or [],
         "adversarial_procedure": procedure,
     }
-    return lbc(store, "control", facts, CONTROL_LABELLED, event, runtime=runtime)
+    return lbc(library, "control", facts, CONTROL_LABELLED, event, runtime=runtime)
 
 
 FRAUD = {"kind": "fraud", "description": "haies déclarées mais absentes"}
@@ -619,15 +619,15 @@ DATA_REFUSAL = {"kind": "refusal_of_control", "description": "relevés 2021 non 
 HEARD = {"opened_on": "2025-12-01", "closed_on": "2026-01-15"}
 
 
-def test_a_control_without_breach(store):
-    decision = control(store)
+def test_a_control_without_breach(library):
+    decision = control(library)
     assert decision["outcome"] == "no_breach"
     assert decision["findings"] == []
 
 
 @pytest.mark.parametrize("kind", ["fraud", "major_inaccuracy", "refusal_of_control"])
-def test_each_ground_withdraws_the_label_after_the_adversarial_procedure(store, kind):
-    decision = control(store, grounds=[{"kind": kind, "description": "constaté sur place"}], procedure=HEARD)
+def test_each_ground_withdraws_the_label_after_the_adversarial_procedure(library, kind):
+    decision = control(library, grounds=[{"kind": kind, "description": "constaté sur place"}], procedure=HEARD)
     assert decision["outcome"] == "label_withdrawn"
     [finding] = findings(decision, "WITHDRAWAL_GROUND")
     assert finding["clause"] == "art. 31 withdrawal"
@@ -638,22 +638,22 @@ def test_each_ground_withdraws_the_label_after_the_adversarial_procedure(store, 
     ("procedure", "code"),
     [(None, "ADVERSARIAL_PROCEDURE_NOT_OPENED"), ({"opened_on": "2025-12-01", "closed_on": None}, "ADVERSARIAL_PROCEDURE_UNDER_WAY")],
 )
-def test_no_withdrawal_before_the_adversarial_procedure_is_over(store, procedure, code):
-    decision = control(store, grounds=[FRAUD], procedure=procedure)
+def test_no_withdrawal_before_the_adversarial_procedure_is_over(library, procedure, code):
+    decision = control(library, grounds=[FRAUD], procedure=procedure)
     assert decision["outcome"] == "adversarial_procedure_required"
     assert code in finding_codes(decision)
     assert "COLLECTIVE_PROJECT_WITHDRAWN" not in finding_codes(decision)
 
 
-def test_the_adversarial_procedure_may_close_on_the_day_of_the_decision(store):
-    decision = control(store, grounds=[FRAUD], procedure={"opened_on": "2025-11-04", "closed_on": "2026-03-02"})
+def test_the_adversarial_procedure_may_close_on_the_day_of_the_decision(library):
+    decision = control(library, grounds=[FRAUD], procedure={"opened_on": "2025-11-04", "closed_on": "2026-03-02"})
     assert decision["outcome"] == "label_withdrawn"
 
 
-def test_a_collective_project_loses_its_label_as_a_whole(store):
+def test_a_collective_project_loses_its_label_as_a_whole(library):
     members = ("earl-des-landes", "gaec-de-la-fontaine", "ferme-du-haut-bois")
     ground = {**FRAUD, "member": "gaec-de-la-fontaine"}
-    decision = control(store, grounds=[ground], procedure=HEARD, collective=True, members=members)
+    decision = control(library, grounds=[ground], procedure=HEARD, collective=True, members=members)
     assert decision["outcome"] == "label_withdrawn"
     assert decision["values"]["withdrawal_scope"] == {"individual_projects": list(members), "whole_collective_project": True}
     [finding] = findings(decision, "COLLECTIVE_PROJECT_WITHDRAWN")
@@ -670,9 +670,9 @@ def test_a_collective_project_loses_its_label_as_a_whole(store):
         ("2026-02-01", "outside_validity"),
     ],
 )
-def test_a_control_takes_place_during_the_validity_both_days_included(store, control_on, outcome):
+def test_a_control_takes_place_during_the_validity_both_days_included(library, control_on, outcome):
     decision = control(
-        store, control_on=control_on, valid=("2021-05-10", "2026-01-31"), last_verification=None,
+        library, control_on=control_on, valid=("2021-05-10", "2026-01-31"), last_verification=None,
         grounds=[FRAUD], procedure={"opened_on": "2026-02-10", "closed_on": "2026-02-20"},
     )
     assert decision["outcome"] == outcome
@@ -689,9 +689,9 @@ def test_a_control_takes_place_during_the_validity_both_days_included(store, con
         ("2024-02-29", "2027-03-01", "2027-02-28", "no_breach"),
     ],
 )
-def test_data_are_kept_three_years_from_the_last_verification(store, last_verification, control_on, kept_until, outcome):
+def test_data_are_kept_three_years_from_the_last_verification(library, last_verification, control_on, kept_until, outcome):
     decision = control(
-        store, control_on=control_on, last_verification=last_verification, grounds=[DATA_REFUSAL],
+        library, control_on=control_on, last_verification=last_verification, grounds=[DATA_REFUSAL],
         procedure={"opened_on": control_on, "closed_on": control_on}, event="2027-06-01",
     )
     assert decision["outcome"] == outcome
@@ -705,22 +705,22 @@ def test_data_are_kept_three_years_from_the_last_verification(store, last_verifi
         assert "DATA_NOT_PRODUCED" in finding_codes(decision)
 
 
-def test_the_retention_period_is_the_parameter_of_art_25_6(store):
-    decision = control(store, last_verification="2022-11-04")
-    [kept] = [t for t in decision["trail"] if t.get("fact") == "data_kept_until"]
+def test_the_retention_period_is_the_parameter_of_art_25_6(library):
+    decision = control(library, last_verification="2022-11-04")
+    [kept] = [t for t in decision["trail"] if t.get("name") == "data_kept_until"]
     [param] = [p for p in kept["premises"] if p["kind"] == "parameter"]
     assert (param["name"], param["value"], param["clause"], param["section"]) == ("data_retention_years", 3, "art. 25.6", "verification")
 
 
-def test_a_project_never_verified_keeps_its_data(store):
-    decision = control(store, last_verification=None, grounds=[DATA_REFUSAL], procedure=HEARD)
+def test_a_project_never_verified_keeps_its_data(library):
+    decision = control(library, last_verification=None, grounds=[DATA_REFUSAL], procedure=HEARD)
     assert decision["outcome"] == "label_withdrawn"
     assert "data_kept_until" not in decision["values"] and decision["values"]["data_required"] is True
 
 
-def test_only_a_data_refusal_is_set_aside_with_the_retention(store):
+def test_only_a_data_refusal_is_set_aside_with_the_retention(library):
     refusal = {"kind": "refusal_of_control", "description": "visite refusée"}
-    decision = control(store, control_on="2026-03-01", last_verification="2022-11-04", grounds=[DATA_REFUSAL, refusal], procedure=None)
+    decision = control(library, control_on="2026-03-01", last_verification="2022-11-04", grounds=[DATA_REFUSAL, refusal], procedure=None)
     assert decision["outcome"] == "adversarial_procedure_required"
     assert [g["description"] for g in decision["values"]["upheld_grounds"]] == ["visite refusée"]
     assert [g["description"] for g in decision["values"]["set_aside_grounds"]] == ["relevés 2021 non produits"]
@@ -739,10 +739,10 @@ def test_only_a_data_refusal_is_set_aside_with_the_retention(store):
         ({"adversarial_procedure": {"opened_on": "2025-12-01", "closed_on": "2026-03-03"}}, "adversarial_procedure"),
     ],
 )
-def test_control_inputs_that_contradict_each_other_are_refused(store, changes, where):
+def test_control_inputs_that_contradict_each_other_are_refused(library, changes, where):
     facts = {"control_on": "2025-11-04", "project": {"valid_from": "2021-05-10", "valid_until": "2051-05-09"}, **changes}
     with pytest.raises(DossierError) as raised:
-        lbc(store, "control", facts, CONTROL_LABELLED, "2026-03-02")
+        lbc(library, "control", facts, CONTROL_LABELLED, "2026-03-02")
     [problem] = raised.value.problems
     assert format_path(problem.path) == f"$.facts.{where}"
 
@@ -750,20 +750,20 @@ def test_control_inputs_that_contradict_each_other_are_refused(store, changes, w
 # --- the three procedures together: runtimes, time, examples, coverage -------------------------------------------
 
 RUNS = {
-    "pilot": lambda store, runtime: pilot(store, potential=3501, approved="2026-03-30", event="2026-04-20", runtime=runtime),
-    "pilot-review": lambda store, runtime: pilot(store, approved="2026-03-30", event="2026-04-20", runtime=runtime),
-    "communication": lambda store, runtime: review(
-        store, "Nos produits labellisés sont neutres en carbone. Le projet générera 12 000 crédits carbone.",
+    "pilot": lambda library, runtime: pilot(library, potential=3501, approved="2026-03-30", event="2026-04-20", runtime=runtime),
+    "pilot-review": lambda library, runtime: pilot(library, approved="2026-03-30", event="2026-04-20", runtime=runtime),
+    "communication": lambda library, runtime: review(
+        library, "Nos produits labellisés sont neutres en carbone. Le projet générera 12 000 crédits carbone.",
         author="beneficiary", names=("X",), prior_actions=False, ex_ante=False, runtime=runtime),
-    "control": lambda store, runtime: control(
-        store, grounds=[{**FRAUD, "member": "b"}, DATA_REFUSAL], procedure=HEARD, collective=True, members=("a", "b"),
+    "control": lambda library, runtime: control(
+        library, grounds=[{**FRAUD, "member": "b"}, DATA_REFUSAL], procedure=HEARD, collective=True, members=("a", "b"),
         last_verification="2022-11-03", runtime=runtime),
 }
 
 
 @pytest.mark.parametrize("case", sorted(RUNS))
-def test_both_runtimes_decide_alike(store, case):
-    durable, python = RUNS[case](store, "durable-rules"), RUNS[case](store, "python")
+def test_both_runtimes_decide_alike(library, case):
+    durable, python = RUNS[case](library, "durable-rules"), RUNS[case](library, "python")
     assert canonical_json(durable) == canonical_json(python)
 
 

@@ -34,7 +34,7 @@ import pytest
 import yaml
 from conftest import judge, ROOT, dossier_document, finding_codes, write_version
 
-from engine import DossierError, Store, evaluate, load_dossier
+from engine import DossierError, Library, load_dossier
 from engine.model.canonical import canonical_json
 from engine.model.documents import load_document
 
@@ -53,7 +53,7 @@ PINNED_TO_2019 = (
 
 
 def lbc(
-    store: Store,
+    library: Library,
     procedure: str,
     facts: dict[str, Any],
     anchor: str,
@@ -63,7 +63,7 @@ def lbc(
     version: str | None = None,
     runtime: str = "durable-rules",
 ) -> dict[str, Any]:
-    return judge(store, procedure, facts, anchor, event, scheme=LBC, runtime=runtime, companions=method_of(method, version))
+    return judge(library, procedure, facts, anchor, event, scheme=LBC, runtime=runtime, companions=method_of(method, version))
 
 
 def method_of(method: str, version: str | None = None) -> dict[str, Any]:
@@ -105,8 +105,8 @@ def verification(**changes: Any) -> dict[str, Any]:
     return facts
 
 
-def verify(store: Store, facts: dict[str, Any], event: str = "2026-05-18", anchor: str = LABELLED, **kwargs: Any) -> dict[str, Any]:
-    return lbc(store, "verification", facts, anchor, event, **kwargs)
+def verify(library: Library, facts: dict[str, Any], event: str = "2026-05-18", anchor: str = LABELLED, **kwargs: Any) -> dict[str, Any]:
+    return lbc(library, "verification", facts, anchor, event, **kwargs)
 
 
 def haies_verification(**changes: Any) -> dict[str, Any]:
@@ -133,9 +133,9 @@ def messages(decision: dict[str, Any], code: str) -> list[str]:
 
 
 @pytest.mark.parametrize("started_on, eligible", [("2023-11-14", False), ("2023-11-15", False), ("2023-11-16", True)])
-def test_only_actions_started_after_the_notification_earn_credits(store: Store, started_on: str, eligible: bool) -> None:
+def test_only_actions_started_after_the_notification_earn_credits(library: Library, started_on: str, eligible: bool) -> None:
     facts = credits([action("plantation", started_on), action("regarnis", "2024-01-10")])
-    decision = lbc(store, "project_credits", facts, LABELLED, "2026-02-10")
+    decision = lbc(library, "project_credits", facts, LABELLED, "2026-02-10")
     assert decision["values"]["eligible_actions"] == (["plantation", "regarnis"] if eligible else ["regarnis"])
     assert decision["values"]["excluded_actions"] == ([] if eligible else [{"action": "plantation", "reason": "started_before_notification"}])
     assert messages(decision, "ACTION_BEFORE_NOTIFICATION") == (
@@ -153,7 +153,7 @@ def test_only_actions_started_after_the_notification_earn_credits(store: Store, 
     ],
 )
 def test_continuing_an_existing_practice_needs_the_method_s_derogation_and_a_very_significant_cost(
-    store: Store, method: str, anchor: str, cost_very_significant: bool, credited: bool
+    library: Library, method: str, anchor: str, cost_very_significant: bool, credited: bool
 ) -> None:
     level = "documentary" if method == HAIES else "standard"
     facts = credits(
@@ -161,7 +161,7 @@ def test_continuing_an_existing_practice_needs_the_method_s_derogation_and_a_ver
          action("plantation", "2022-01-10")],
         notified="2021-11-15", level=level,
     )
-    decision = lbc(store, "project_credits", facts, anchor, "2026-02-10", method=method)
+    decision = lbc(library, "project_credits", facts, anchor, "2026-02-10", method=method)
     assert decision["values"]["eligible_actions"] == (["entretien", "plantation"] if credited else ["plantation"])
     if credited:
         assert messages(decision, "CONTINUATION_DEROGATION") == [
@@ -177,10 +177,10 @@ def test_continuing_an_existing_practice_needs_the_method_s_derogation_and_a_ver
         ]
 
 
-def test_nothing_to_credit_when_no_action_earns_credits(store: Store) -> None:
+def test_nothing_to_credit_when_no_action_earns_credits(library: Library) -> None:
     facts = credits([action("coupe", "2023-10-01"), action("plantation", "2023-11-15"),
                      action("entretien", "2024-01-10", continuation_of_existing_practice=True, continuation_cost_very_significant=True)])
-    decision = lbc(store, "project_credits", facts, LABELLED, "2026-02-10")
+    decision = lbc(library, "project_credits", facts, LABELLED, "2026-02-10")
     assert decision["outcome"] == "nothing_to_credit"
     assert decision["values"]["eligible_actions"] == []
     assert decision["values"]["total_credits_tco2e"] == 0.0
@@ -214,10 +214,10 @@ MIXED = [action("plantation", "2024-01-10", gain=1000), action("broyage-local", 
     ids=["boisement-2019", "boisement-2026", "haies-2021-additive", "haies-2026-multiplicative", "haies-2021-on-site-all"],
 )
 def test_the_discounts_apply_in_the_method_s_order_and_way(
-    store: Store, method: str, anchor: str, level: str, order: list[str], combination: str, sequestration: float, reduction: float
+    library: Library, method: str, anchor: str, level: str, order: list[str], combination: str, sequestration: float, reduction: float
 ) -> None:
     facts = credits(MIXED, notified="2023-11-15", level=level)
-    decision = lbc(store, "project_credits", facts, anchor, "2026-04-01", method=method)
+    decision = lbc(library, "project_credits", facts, anchor, "2026-04-01", method=method)
     assert decision["outcome"] == "quantified"
     values = decision["values"]
     assert values["gains_tco2e"] == {"sequestration": 1000.0, "emission_reduction": 200.0}
@@ -226,20 +226,20 @@ def test_the_discounts_apply_in_the_method_s_order_and_way(
     assert [s["discount"] for s in values["discount_steps"]["emission_reduction"]] == [d for d in order if d != "non_permanence"]
     assert values["credits_tco2e"] == {"sequestration": sequestration, "emission_reduction": reduction}
     assert values["total_credits_tco2e"] == round(sequestration + reduction, 3)
-    amounts = next(e for e in decision["trail"] if e.get("fact") == "credits_tco2e")
+    amounts = next(e for e in decision["trail"] if e.get("name") == "credits_tco2e")
     assert f"({combination})" in amounts["because"]
 
 
-def test_credits_are_computed_to_the_kilogram(store: Store) -> None:
+def test_credits_are_computed_to_the_kilogram(library: Library) -> None:
     """2800.5 × 0.90 × 0.95 × 0.90 = 2154.98475 → 2154.985 (decision credit-precision)."""
-    decision = evaluate(store, load_dossier(EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml"))
+    decision = library.evaluate(load_dossier(EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml")).to_json()
     assert decision["values"]["credits_tco2e"] == {"sequestration": 2154.985, "emission_reduction": 0.0}
     assert decision["values"]["total_credits_tco2e"] == 2154.985
 
 
-def test_a_nil_verification_discount_is_a_step_like_any_other(store: Store) -> None:
+def test_a_nil_verification_discount_is_a_step_like_any_other(library: Library) -> None:
     """Boisement's reinforced verification sets 0 %: 1275.4 × 0.90 × 0.95 × 1 = 1090.467."""
-    decision = evaluate(store, load_dossier(EXAMPLES / "credits-boisement-labelled-2020-retroactive-quantified.yaml"))
+    decision = library.evaluate(load_dossier(EXAMPLES / "credits-boisement-labelled-2020-retroactive-quantified.yaml")).to_json()
     assert decision["values"]["discount_steps"]["sequestration"][-1] == {"discount": "verification_level", "rate": 0.0}
     assert decision["values"]["credits_tco2e"]["sequestration"] == 1090.467
 
@@ -247,8 +247,8 @@ def test_a_nil_verification_discount_is_a_step_like_any_other(store: Store) -> N
 # --- project_credits: credit types (art. 12) and inputs ------------------------------------------------------------
 
 
-def test_ex_ante_credits_for_sequestration_where_the_method_allows_them(store: Store) -> None:
-    decision = lbc(store, "project_credits", credits(MIXED, credit_type="ex_ante"), LABELLED, "2026-02-10")
+def test_ex_ante_credits_for_sequestration_where_the_method_allows_them(library: Library) -> None:
+    decision = lbc(library, "project_credits", credits(MIXED, credit_type="ex_ante"), LABELLED, "2026-02-10")
     assert decision["values"]["credit_types"] == {"sequestration": "ex_ante", "emission_reduction": "ex_post"}
     assert finding_codes(decision) == ["REDUCTIONS_ARE_EX_POST"]
     assert messages(decision, "REDUCTIONS_ARE_EX_POST") == [
@@ -256,9 +256,9 @@ def test_ex_ante_credits_for_sequestration_where_the_method_allows_them(store: S
     ]
 
 
-def test_ex_ante_credits_refused_by_a_method_that_does_not_allow_them(store: Store) -> None:
+def test_ex_ante_credits_refused_by_a_method_that_does_not_allow_them(library: Library) -> None:
     facts = credits(MIXED, credit_type="ex_ante", level="documentary")
-    decision = lbc(store, "project_credits", facts, "2024-03-01", "2026-02-10", method=HAIES)
+    decision = lbc(library, "project_credits", facts, "2024-03-01", "2026-02-10", method=HAIES)
     assert decision["outcome"] == "quantified"
     assert decision["values"]["credit_types"] == {"sequestration": "ex_post", "emission_reduction": "ex_post"}
     assert messages(decision, "EX_ANTE_NOT_ALLOWED") == ["The method version 2021-06-01 does not allow ex-ante credits: the credits are ex-post."]
@@ -275,9 +275,9 @@ def test_an_unknown_verification_level_is_an_input_error(cli: Callable[..., Any]
     assert f"{path} $.facts.verification_level: the method knows no verification level 'on_site_all' (art. 7.4)" in result.stderr
 
 
-def test_a_project_cannot_be_labelled_before_its_notification(store: Store) -> None:
+def test_a_project_cannot_be_labelled_before_its_notification(library: Library) -> None:
     with pytest.raises(DossierError) as caught:
-        lbc(store, "project_credits", credits(MIXED, notified="2024-03-02"), LABELLED, "2026-02-10")
+        lbc(library, "project_credits", credits(MIXED, notified="2024-03-02"), LABELLED, "2026-02-10")
     assert [p.render() for p in caught.value.problems] == [
         ("test dossier (project_credits) $.facts.notified_on: the project is labelled (cycle anchor 2024-03-01) before its "
         "notification (2024-03-02) (art. 8 notification)")
@@ -298,10 +298,10 @@ def test_a_project_cannot_be_labelled_before_its_notification(store: Store) -> N
     ],
     ids=["monitoring-report", "verification-report", "auditor-evidence", "all"],
 )
-def test_an_incomplete_request(store: Store, request_: dict[str, bool], missing: list[str]) -> None:
+def test_an_incomplete_request(library: Library, request_: dict[str, bool], missing: list[str]) -> None:
     # an incomplete request is decided as such before the auditor is judged (here not independent either)
     auditor = {**SYLVA, "contractual_ties": ["verification_contract", "consulting"]}
-    decision = verify(store, verification(request={**REQUEST, **request_}, auditor=auditor))
+    decision = verify(library, verification(request={**REQUEST, **request_}, auditor=auditor))
     assert decision["outcome"] == "request_incomplete"
     assert decision["values"]["missing_documents"] == missing
     assert messages(decision, "REQUEST_DOCUMENT_MISSING") == [f"The verification request lacks: {m}." for m in missing]
@@ -317,8 +317,8 @@ def test_an_incomplete_request(store: Store, request_: dict[str, bool], missing:
         (["other"], False),
     ],
 )
-def test_an_auditor_tied_only_by_verifications_is_independent(store: Store, ties: list[str], independent: bool) -> None:
-    decision = verify(store, verification(auditor={**SYLVA, "contractual_ties": ties}))
+def test_an_auditor_tied_only_by_verifications_is_independent(library: Library, ties: list[str], independent: bool) -> None:
+    decision = verify(library, verification(auditor={**SYLVA, "contractual_ties": ties}))
     assert decision["outcome"] == ("verified" if independent else "auditor_not_independent")
     if not independent:
         others = ", ".join(t for t in ties if t not in ("verification_contract", "other_independent_verification"))
@@ -327,18 +327,18 @@ def test_an_auditor_tied_only_by_verifications_is_independent(store: Store, ties
         ]
 
 
-def test_independence_is_judged_before_competence(store: Store) -> None:
+def test_independence_is_judged_before_competence(library: Library) -> None:
     auditor = {"name": "Cabinet Dupuis Conseil", "body_type": "other", "contractual_ties": ["consulting"]}
-    assert verify(store, verification(auditor=auditor))["outcome"] == "auditor_not_independent"
+    assert verify(library, verification(auditor=auditor))["outcome"] == "auditor_not_independent"
 
 
 # --- verification: competence (art. 25.2) ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name, competent", [("Sylva Vérification", True), ("Forêt Audit Certification", True), ("Bureau Veritas Forêt", False)])
-def test_competence_by_the_method_s_list(store: Store, name: str, competent: bool) -> None:
+def test_competence_by_the_method_s_list(library: Library, name: str, competent: bool) -> None:
     """Boisement 2026-01-15 lists its auditors; the verification of 2026-05-18 follows it (art. 16)."""
-    decision = verify(store, verification(auditor={**SYLVA, "name": name}))
+    decision = verify(library, verification(auditor={**SYLVA, "name": name}))
     assert decision["outcome"] == ("verified" if competent else "auditor_not_competent")
     assert decision["values"]["competence_basis"] == ("method_list" if competent else "none")
     if not competent:
@@ -358,22 +358,22 @@ def test_competence_by_the_method_s_list(store: Store, name: str, competent: boo
     ],
 )
 @pytest.mark.parametrize("event", ["2025-11-20", "2026-04-20"], ids=["haies-2021", "haies-2026"])
-def test_competence_by_the_method_s_criteria(store: Store, body_type: str, sectors: list[str], competent: bool, event: str) -> None:
+def test_competence_by_the_method_s_criteria(library: Library, body_type: str, sectors: list[str], competent: bool, event: str) -> None:
     facts = haies_verification(auditor={**AGROCERT, "body_type": body_type, "accredited_sectors": sectors}, audit_on="2025-11-03")
-    decision = verify(store, facts, event=event, anchor="2022-04-01", method=HAIES)
+    decision = verify(library, facts, event=event, anchor="2022-04-01", method=HAIES)
     assert decision["values"]["verification_method_version"] == ("2021-06-01" if event < "2026-03-01" else "2026-03-01")
     assert decision["outcome"] == ("verified" if competent else "auditor_not_competent")
     assert decision["values"]["competence_basis"] == ("method_criteria" if competent else "none")
     assert finding_codes(decision) == ([] if competent else ["AUDITOR_NOT_MEETING_CRITERIA"])
 
 
-def test_a_pre_decree_method_with_criteria_is_applied_by_them_not_by_a_proposal(store: Store) -> None:
+def test_a_pre_decree_method_with_criteria_is_applied_by_them_not_by_a_proposal(library: Library) -> None:
     """Haies 2021 has no list but has criteria: an accepted proposal does not stand in for them (decision auditor-proposal-scope)."""
     facts = haies_verification(
         auditor={**AGROCERT, "accredited_sectors": ["viticulture"]}, audit_on="2025-11-03",
         auditor_proposal=proposal("2025-08-01", "2025-09-15", True),
     )
-    decision = verify(store, facts, event="2025-11-20", anchor="2022-04-01", method=HAIES)
+    decision = verify(library, facts, event="2025-11-20", anchor="2022-04-01", method=HAIES)
     assert decision["values"]["verification_method_version"] == "2021-06-01"
     assert decision["outcome"] == "auditor_not_competent"
     assert finding_codes(decision) == ["AUDITOR_NOT_MEETING_CRITERIA"]
@@ -397,9 +397,9 @@ LABELLED_2023 = "2023-05-10"
         ("2025-08-31", "2025-11-29", False),
     ],
 )
-def test_a_proposed_auditor_audits_three_months_at_least_after_the_proposal(store: Store, sent_on: str, audit_on: str, on_time: bool) -> None:
+def test_a_proposed_auditor_audits_three_months_at_least_after_the_proposal(library: Library, sent_on: str, audit_on: str, on_time: bool) -> None:
     facts = verification(auditor_proposal=proposal(sent_on, "2025-10-01", True), audit_on=audit_on)
-    decision = verify(store, facts, event=BEFORE_REVISION, anchor=LABELLED_2023)
+    decision = verify(library, facts, event=BEFORE_REVISION, anchor=LABELLED_2023)
     assert decision["values"]["verification_method_version"] == "2019-04-01"
     assert decision["outcome"] == ("verified" if on_time else "auditor_not_competent")
     assert decision["values"]["competence_basis"] == ("proposal_accepted" if on_time else "none")
@@ -410,24 +410,24 @@ def test_a_proposed_auditor_audits_three_months_at_least_after_the_proposal(stor
     )
 
 
-def test_without_a_proposal_a_pre_decree_method_without_list_has_no_competent_auditor(store: Store) -> None:
-    decision = verify(store, verification(audit_on="2025-11-04"), event=BEFORE_REVISION, anchor=LABELLED_2023)
+def test_without_a_proposal_a_pre_decree_method_without_list_has_no_competent_auditor(library: Library) -> None:
+    decision = verify(library, verification(audit_on="2025-11-04"), event=BEFORE_REVISION, anchor=LABELLED_2023)
     assert decision["outcome"] == "auditor_not_competent"
     assert messages(decision, "AUDITOR_PROPOSAL_MISSING") == [
         "Method version 2019-04-01 has no auditor list: the applicant must propose its auditor to the authority at least 3 months before the audit."
     ]
 
 
-def test_an_unfavourable_opinion_refuses_the_proposed_auditor(store: Store) -> None:
+def test_an_unfavourable_opinion_refuses_the_proposed_auditor(library: Library) -> None:
     facts = verification(auditor_proposal=proposal("2025-08-04", "2025-09-26", False), audit_on="2025-11-04")
-    decision = verify(store, facts, event=BEFORE_REVISION, anchor=LABELLED_2023)
+    decision = verify(library, facts, event=BEFORE_REVISION, anchor=LABELLED_2023)
     assert decision["outcome"] == "auditor_not_competent"
     assert messages(decision, "PROPOSAL_REFUSED") == ["The authority's opinion of 2025-09-26 on Sylva Vérification is unfavourable."]
 
 
-def test_a_pending_opinion_awaits_the_authority(store: Store) -> None:
+def test_a_pending_opinion_awaits_the_authority(library: Library) -> None:
     facts = verification(auditor_proposal=proposal("2025-08-04"), audit_on="2025-11-04")
-    decision = verify(store, facts, event=BEFORE_REVISION, anchor=LABELLED_2023)
+    decision = verify(library, facts, event=BEFORE_REVISION, anchor=LABELLED_2023)
     assert decision["outcome"] == "awaiting_authority_opinion"
     assert decision["values"]["opinion_due_by"] == "2025-10-04"
     assert "verified_tco2e" not in decision["values"]
@@ -437,10 +437,10 @@ def test_a_pending_opinion_awaits_the_authority(store: Store) -> None:
 
 
 @pytest.mark.parametrize("event, overdue", [("2025-11-22", False), ("2025-11-23", True)])
-def test_the_authority_s_opinion_is_due_two_months_after_the_proposal(store: Store, event: str, overdue: bool) -> None:
+def test_the_authority_s_opinion_is_due_two_months_after_the_proposal(library: Library, event: str, overdue: bool) -> None:
     """Sent on 22 September, the opinion is due on 22 November; silent on the 23rd, it is overdue."""
     facts = verification(auditor_proposal=proposal("2025-09-22"), audit_on="2025-11-21")
-    decision = verify(store, facts, event=event, anchor=LABELLED_2023)
+    decision = verify(library, facts, event=event, anchor=LABELLED_2023)
     assert decision["values"]["opinion_due_by"] == "2025-11-22"
     assert ("AUTHORITY_OPINION_OVERDUE" in finding_codes(decision)) is overdue
     # the audit of 21 November came before 22 December, three months after the proposal
@@ -448,9 +448,9 @@ def test_the_authority_s_opinion_is_due_two_months_after_the_proposal(store: Sto
     assert "PROPOSAL_TOO_LATE" in finding_codes(decision)
 
 
-def test_a_proposal_plays_no_part_under_a_method_with_a_list(store: Store) -> None:
+def test_a_proposal_plays_no_part_under_a_method_with_a_list(library: Library) -> None:
     """After 2026-01-15 Boisement lists its auditors: a late proposal is neither needed nor held against the applicant."""
-    decision = verify(store, verification(auditor_proposal=proposal("2026-03-01")))
+    decision = verify(library, verification(auditor_proposal=proposal("2026-03-01")))
     assert decision["outcome"] == "verified"
     assert decision["values"]["competence_basis"] == "method_list"
     assert finding_codes(decision) == []
@@ -466,9 +466,9 @@ def test_a_proposal_plays_no_part_under_a_method_with_a_list(store: Store) -> No
     ],
     ids=["no-date", "before-proposal", "after-decision"],
 )
-def test_an_impossible_opinion_is_an_input_error(store: Store, facts_proposal: dict[str, Any]) -> None:
+def test_an_impossible_opinion_is_an_input_error(library: Library, facts_proposal: dict[str, Any]) -> None:
     with pytest.raises(DossierError) as caught:
-        verify(store, verification(auditor_proposal=facts_proposal, audit_on="2025-11-04"), event=BEFORE_REVISION, anchor=LABELLED_2023)
+        verify(library, verification(auditor_proposal=facts_proposal, audit_on="2025-11-04"), event=BEFORE_REVISION, anchor=LABELLED_2023)
     assert [p.path for p in caught.value.problems] == [("facts", "auditor_proposal")]
 
 
@@ -486,7 +486,7 @@ def boisement_variant(approved_before_decree: bool) -> dict[str, Any]:
 def test_only_a_method_approved_before_the_arrete_opens_the_proposal(scratch: Path, approved_before_decree: bool) -> None:
     write_version(scratch, BOISEMENT, boisement_variant(approved_before_decree))
     facts = verification(auditor_proposal=proposal("2026-02-02", "2026-03-30", True), audit_on="2026-05-04")
-    decision = verify(Store(scratch), facts, event="2026-07-01")
+    decision = verify(Library.open(scratch), facts, event="2026-07-01")
     assert decision["values"]["verification_method_version"] == "2026-06-01"
     if approved_before_decree:
         assert decision["outcome"] == "verified"
@@ -511,8 +511,8 @@ def test_only_a_method_approved_before_the_arrete_opens_the_proposal(scratch: Pa
         (940.001, "quantity_above_auditor", None),
     ],
 )
-def test_the_decided_quantity_is_at_most_the_auditor_s(store: Store, decided: float | None, outcome: str, verified: float | None) -> None:
-    decision = verify(store, verification(requested_tco2e=1000, auditor_tco2e=940, decided_tco2e=decided))
+def test_the_decided_quantity_is_at_most_the_auditor_s(library: Library, decided: float | None, outcome: str, verified: float | None) -> None:
+    decision = verify(library, verification(requested_tco2e=1000, auditor_tco2e=940, decided_tco2e=decided))
     assert decision["outcome"] == outcome
     assert decision["values"].get("verified_tco2e") == verified
     assert messages(decision, "AUDITOR_PROPOSES_LESS") == [
@@ -520,44 +520,44 @@ def test_the_decided_quantity_is_at_most_the_auditor_s(store: Store, decided: fl
     ]
     if outcome == "quantity_above_auditor":
         assert "data_kept_until" not in decision["values"]
-        assert next(e for e in decision["trail"] if e.get("fact") == "outcome")["because"] == "Decided 940.001 tCO₂e, more than the auditor's 940."
+        assert next(e for e in decision["trail"] if e.get("name") == "outcome")["because"] == "Decided 940.001 tCO₂e, more than the auditor's 940."
 
 
-def test_a_collective_project_is_credited_as_a_whole(store: Store) -> None:
-    decision = evaluate(store, load_dossier(EXAMPLES / "verification-haies-collective-criteria-verified.yaml"))
+def test_a_collective_project_is_credited_as_a_whole(library: Library) -> None:
+    decision = library.evaluate(load_dossier(EXAMPLES / "verification-haies-collective-criteria-verified.yaml")).to_json()
     assert decision["outcome"] == "verified"
     assert decision["values"]["credited_to"] == "the collective project as a whole (4 individual projects)"
     assert decision["values"]["verified_tco2e"] == 815.4
 
 
-def test_a_collective_project_groups_two_projects_at_least(store: Store) -> None:
+def test_a_collective_project_groups_two_projects_at_least(library: Library) -> None:
     facts = haies_verification(project={"sector": "agriculture", "collective": True, "members": ["GAEC de la Haute Lande"]})
     with pytest.raises(DossierError) as caught:
-        verify(store, facts, event="2026-04-20", anchor="2022-04-01", method=HAIES)
+        verify(library, facts, event="2026-04-20", anchor="2022-04-01", method=HAIES)
     assert [p.render() for p in caught.value.problems] == [
         "test dossier (verification) $.facts.project.members: a collective project groups at least two individual projects (art. 25.5)"
     ]
 
 
 @pytest.mark.parametrize("event, kept_until", [("2026-05-18", "2029-05-18"), ("2028-02-29", "2031-02-28")])
-def test_the_data_are_kept_three_years_from_the_verification(store: Store, event: str, kept_until: str) -> None:
-    decision = verify(store, verification(), event=event)
+def test_the_data_are_kept_three_years_from_the_verification(library: Library, event: str, kept_until: str) -> None:
+    decision = verify(library, verification(), event=event)
     assert decision["values"]["data_kept_until"] == kept_until
 
 
 # --- time: art. 16 — quantified under the labelling version, verified under the current one ------------------
 
 
-def test_a_project_labelled_under_boisement_2019_keeps_its_quantification_after_the_revision(store: Store) -> None:
-    decision = evaluate(store, load_dossier(EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml"))
+def test_a_project_labelled_under_boisement_2019_keeps_its_quantification_after_the_revision(library: Library) -> None:
+    decision = library.evaluate(load_dossier(EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml")).to_json()
     assert versions_of(decision) == {"credits": ("2025-09-05", "retroactive"), "method_quantification": ("2019-04-01", "pinned")}
     assert reason(decision, "method_quantification") == PINNED_TO_2019
     assert decision["values"]["method_version"] == "2019-04-01"
     assert decision["values"]["discount_steps"]["sequestration"][0] == {"discount": "non_permanence", "rate": 0.1}  # not 2026's 15 %
 
 
-def test_the_same_project_is_verified_under_boisement_2026(store: Store) -> None:
-    decision = evaluate(store, load_dossier(EXAMPLES / "verification-boisement-revised-method-verified.yaml"))
+def test_the_same_project_is_verified_under_boisement_2026(library: Library) -> None:
+    decision = library.evaluate(load_dossier(EXAMPLES / "verification-boisement-revised-method-verified.yaml")).to_json()
     assert versions_of(decision) == {
         "verification": ("2025-09-05", "retroactive"),
         "method_verification": ("2026-01-15", "event_date"),
@@ -574,9 +574,9 @@ def test_the_same_project_is_verified_under_boisement_2026(store: Store) -> None
 
 
 @pytest.mark.parametrize("event, version", [("2025-12-15", "2019-04-01"), ("2026-01-14", "2019-04-01"), ("2026-01-15", "2026-01-15")])
-def test_before_the_revision_the_same_project_is_verified_under_boisement_2019(store: Store, event: str, version: str) -> None:
+def test_before_the_revision_the_same_project_is_verified_under_boisement_2019(library: Library, event: str, version: str) -> None:
     facts = verification(auditor_proposal=proposal("2025-08-04", "2025-09-29", True), audit_on="2025-11-04")
-    decision = verify(store, facts, event=event)
+    decision = verify(library, facts, event=event)
     assert versions_of(decision)["method_verification"] == (version, "event_date")
     assert decision["values"]["competence_basis"] == ("proposal_accepted" if version == "2019-04-01" else "method_list")
     if version == "2019-04-01":
@@ -612,7 +612,7 @@ def test_explain_shows_both_method_versions_and_why(cli: Callable[..., Any], tmp
     assert "under the verification modalities of method version 2026-01-15 (credits quantified under version 2019-04-01" in text
     credits_text = explain_text(cli, tmp_path, EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml")
     assert applied(credits_text, "method_quantification").endswith(f"2019-04-01 (pinned) — {PINNED_TO_2019}")
-    assert "versions.method_quantification = 2019-04-01   [art. 16 quantification · version " in credits_text
+    assert "versions.method_quantification = 2019-04-01   [art. 16 quantification · version selection of section method_quantification]" in credits_text
 
 
 # --- time: art. 17 — a repealed method labels no new project --------------------------------------------------
@@ -626,12 +626,12 @@ REFUSAL = (
 
 
 @pytest.fixture
-def repealed(scratch: Path) -> Store:
+def repealed(scratch: Path) -> Library:
     """A scratch tree where Haies 2026-03-01 is repealed on 2026-09-01."""
     document = load_document(scratch / "referentials" / HAIES / "2026-03-01.yaml")
     document["repealed_on"] = REPEALED_ON
     write_version(scratch, HAIES, document)
-    return Store(scratch)
+    return Library.open(scratch)
 
 
 HEDGES = credits([action("plantation", "2026-07-06", gain=250), action("fertilisation", "2026-07-06", kind="emission_reduction", gain=50)],
@@ -639,7 +639,7 @@ HEDGES = credits([action("plantation", "2026-07-06", gain=250), action("fertilis
 
 
 @pytest.mark.parametrize("anchor", ["2026-09-01", "2026-10-15"])
-def test_a_project_labelled_on_or_after_the_repeal_is_refused(repealed: Store, anchor: str) -> None:
+def test_a_project_labelled_on_or_after_the_repeal_is_refused(repealed: Library, anchor: str) -> None:
     decision = lbc(repealed, "project_credits", HEDGES, anchor, "2026-11-02", method=HAIES)
     assert decision["outcome"] == "version_repealed"
     assert decision["findings"] == [
@@ -648,7 +648,7 @@ def test_a_project_labelled_on_or_after_the_repeal_is_refused(repealed: Store, a
     assert decision["values"] == {}
 
 
-def test_a_project_labelled_the_day_before_the_repeal_keeps_the_method(repealed: Store) -> None:
+def test_a_project_labelled_the_day_before_the_repeal_keeps_the_method(repealed: Library) -> None:
     # 250 × 0.80 × 0.90 × 0.95 = 171; 50 × 0.90 × 0.95 = 42.75
     decision = lbc(repealed, "project_credits", HEDGES, "2026-08-31", "2026-11-02", method=HAIES)
     assert decision["outcome"] == "quantified"
@@ -657,7 +657,7 @@ def test_a_project_labelled_the_day_before_the_repeal_keeps_the_method(repealed:
 
 
 @pytest.mark.parametrize("anchor, version", [("2026-08-31", "2026-03-01"), ("2022-04-01", "2026-03-01")])
-def test_credits_of_projects_labelled_before_the_repeal_are_still_verified_under_the_method(repealed: Store, anchor: str, version: str) -> None:
+def test_credits_of_projects_labelled_before_the_repeal_are_still_verified_under_the_method(repealed: Library, anchor: str, version: str) -> None:
     facts = haies_verification(audit_on="2027-02-10")
     decision = verify(repealed, facts, event="2027-03-15", anchor=anchor, method=HAIES)
     assert decision["outcome"] == "verified"
@@ -665,12 +665,12 @@ def test_credits_of_projects_labelled_before_the_repeal_are_still_verified_under
     assert decision["values"]["competence_basis"] == "method_criteria"
 
 
-def test_a_verification_of_a_project_labelled_after_the_repeal_is_refused(repealed: Store) -> None:
+def test_a_verification_of_a_project_labelled_after_the_repeal_is_refused(repealed: Library) -> None:
     decision = verify(repealed, haies_verification(audit_on="2027-02-10"), event="2027-03-15", anchor="2026-09-01", method=HAIES)
     assert decision["outcome"] == "version_repealed"
 
 
-def test_the_repeal_does_not_touch_a_project_labelled_under_haies_2021(repealed: Store) -> None:
+def test_the_repeal_does_not_touch_a_project_labelled_under_haies_2021(repealed: Library) -> None:
     facts = credits(MIXED, notified="2023-11-15", level="documentary")
     decision = lbc(repealed, "project_credits", facts, "2024-03-01", "2026-11-02", method=HAIES)
     assert decision["outcome"] == "quantified"
@@ -689,8 +689,8 @@ FACTS_2020 = {
 
 @pytest.mark.parametrize("procedure, section", [("project_credits", "credits"), ("verification", "verification")])
 @pytest.mark.parametrize("event", ["2025-09-08", "2025-11-12"])
-def test_a_project_labelled_in_2020_is_judged_under_the_arrete_from_8_september_2025(store: Store, procedure: str, section: str, event: str) -> None:
-    decision = lbc(store, procedure, FACTS_2020[procedure], LABELLED_2020, event)
+def test_a_project_labelled_in_2020_is_judged_under_the_arrete_from_8_september_2025(library: Library, procedure: str, section: str, event: str) -> None:
+    decision = lbc(library, procedure, FACTS_2020[procedure], LABELLED_2020, event)
     assert versions_of(decision)[section] == ("2025-09-05", "retroactive")
     assert reason(decision, section) == (
         f"version 2025-09-05 applies section '{section}' to running cycles from 2025-09-08; the event date {event} is on or after 2025-09-08"
@@ -714,9 +714,9 @@ def test_an_event_before_8_september_2025_is_refused(cli: Callable[..., Any], tm
 # --- forcing a method version through the dossier's companions --------------------------------------------------
 
 
-def test_forcing_another_method_version_is_warned(store: Store) -> None:
+def test_forcing_another_method_version_is_warned(library: Library) -> None:
     """A project labelled in February 2026 falls under Boisement 2026; forcing 2019 is possible but warned."""
-    decision = lbc(store, "project_credits", credits(MIXED), "2026-02-02", "2026-04-01", version="2019-04-01")
+    decision = lbc(library, "project_credits", credits(MIXED), "2026-02-02", "2026-04-01", version="2019-04-01")
     assert versions_of(decision)["method_quantification"] == ("2019-04-01", "forced")
     [warning] = messages(decision, "VERSION_FORCED")
     assert warning.endswith(
@@ -726,14 +726,14 @@ def test_forcing_another_method_version_is_warned(store: Store) -> None:
     assert decision["values"]["credits_tco2e"] == {"sequestration": 769.5, "emission_reduction": 171.0}  # 2019's discounts
 
 
-def test_forcing_the_natural_method_version_is_not_warned(store: Store) -> None:
-    decision = lbc(store, "project_credits", credits(MIXED), LABELLED, "2026-04-01", version="2019-04-01")
+def test_forcing_the_natural_method_version_is_not_warned(library: Library) -> None:
+    decision = lbc(library, "project_credits", credits(MIXED), LABELLED, "2026-04-01", version="2019-04-01")
     assert "VERSION_FORCED" not in finding_codes(decision)
     assert decision["values"]["credits_tco2e"] == {"sequestration": 769.5, "emission_reduction": 171.0}
 
 
-def test_forcing_the_old_version_on_a_verification_warns_for_its_verification_section_only(store: Store) -> None:
-    decision = verify(store, verification(), version="2019-04-01")
+def test_forcing_the_old_version_on_a_verification_warns_for_its_verification_section_only(library: Library) -> None:
+    decision = verify(library, verification(), version="2019-04-01")
     [warning] = messages(decision, "VERSION_FORCED")
     assert "version 2019-04-01 was forced for section 'method_verification', which the rules of time give to version 2026-01-15" in warning
     # Boisement 2019 has no list: without a proposal, Sylva Vérification is not competent
@@ -753,10 +753,10 @@ PARITY = {
 
 
 @pytest.mark.parametrize("case", PARITY.values(), ids=PARITY.keys())
-def test_both_runtimes_decide_alike(store: Store, case: tuple[str, dict[str, Any], str, str, str]) -> None:
+def test_both_runtimes_decide_alike(library: Library, case: tuple[str, dict[str, Any], str, str, str]) -> None:
     procedure, facts, anchor, event, method = case
-    durable = lbc(store, procedure, facts, anchor, event, method=method)
-    python = lbc(store, procedure, facts, anchor, event, method=method, runtime="python")
+    durable = lbc(library, procedure, facts, anchor, event, method=method)
+    python = lbc(library, procedure, facts, anchor, event, method=method, runtime="python")
     assert canonical_json(durable) == canonical_json(python)
 
 
@@ -772,7 +772,7 @@ def test_explain_shows_why_the_arrete_reaches_back(cli: Callable[..., Any], tmp_
     assert "2019-04-01 (pinned) — version 2019-04-01 was in force on the cycle anchor 2020-10-05" in applied(text, "method_quantification")
 
 
-def test_explain_shows_why_a_repealed_method_refuses(repealed: Store, cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_explain_shows_why_a_repealed_method_refuses(repealed: Library, cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write_lbc(tmp_path / "late.yaml", lbc_document("project_credits", HEDGES, "2026-09-01", "2026-11-02", HAIES))
     result = cli("evaluate", path, "--format", "json", root=repealed.root)
     assert result.exit_code == 0, result.output

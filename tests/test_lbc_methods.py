@@ -25,7 +25,7 @@ from typing import Any, Callable
 import pytest
 from conftest import ROOT, dossier_document, finding_codes, write_version
 
-from engine import DossierError, Store, evaluate, load_dossier, read_dossier
+from engine import DossierError, Library, load_dossier, read_dossier
 from engine.model.canonical import canonical_json
 from engine.authoring.checks import validate_paths
 from engine.model.documents import load_document
@@ -83,15 +83,15 @@ def review_document(facts: dict[str, Any], day: str, method: Any) -> dict[str, A
 
 
 def review(
-    store: Store, facts: dict[str, Any] | None = None, *, day: str = VARIANT, method: Any = HAIES, runtime: str = "durable-rules"
+    library: Library, facts: dict[str, Any] | None = None, *, day: str = VARIANT, method: Any = HAIES, runtime: str = "durable-rules"
 ) -> dict[str, Any]:
     document = review_document(PATH if facts is None else facts, day, method)
-    return evaluate(store, read_dossier(document, "test dossier (method_review)"), runtime=runtime)
+    return library.evaluate(read_dossier(document, "test dossier (method_review)"), runtime=runtime).to_json()
 
 
 def review_variant(scratch: Path, change: Callable[[dict[str, Any]], None] | None = None, facts: dict[str, Any] | None = None) -> dict[str, Any]:
     write_version(scratch, HAIES, haies_variant(change))
-    decision = review(Store(scratch), facts)
+    decision = review(Library.open(scratch), facts)
     assert [(v["section"], v["version"]) for v in decision["versions"][1:]] == [
         ("method", VARIANT), ("method_quantification", VARIANT), ("method_verification", VARIANT)
     ]
@@ -105,8 +105,8 @@ def findings(decision: dict[str, Any], code: str) -> list[tuple[str, str]]:
 # --- the shipped methods --------------------------------------------------------------------------------
 
 
-def test_boisement_2026_reviewed_on_its_approval_is_approvable(store: Store) -> None:
-    decision = evaluate(store, load_dossier(EXAMPLES / "method-review-boisement-2026-approvable.yaml"))
+def test_boisement_2026_reviewed_on_its_approval_is_approvable(library: Library) -> None:
+    decision = library.evaluate(load_dossier(EXAMPLES / "method-review-boisement-2026-approvable.yaml")).to_json()
     assert decision["outcome"] == "approvable"
     assert decision["values"] == {"missing_elements": [], "unlawful_values": [], "missing_steps": [], "refusal_reasons": []}
     assert decision["findings"] == []
@@ -118,9 +118,9 @@ def test_boisement_2026_reviewed_on_its_approval_is_approvable(store: Store) -> 
     ]
 
 
-def test_boisement_2019_re_examined_under_the_arrete_is_refused_for_want_of_auditors(store: Store) -> None:
+def test_boisement_2019_re_examined_under_the_arrete_is_refused_for_want_of_auditors(library: Library) -> None:
     """Approved in 2019 without a list of auditors: the 2025 arrêté (art. 7.4) requires a list or criteria."""
-    decision = evaluate(store, load_dossier(EXAMPLES / "method-review-boisement-2019-no-auditor-list-refused.yaml"))
+    decision = library.evaluate(load_dossier(EXAMPLES / "method-review-boisement-2019-no-auditor-list-refused.yaml")).to_json()
     assert decision["outcome"] == "refused"
     assert decision["values"] == {"missing_elements": [], "unlawful_values": ["auditors"], "missing_steps": [], "refusal_reasons": []}
     assert findings(decision, "NO_AUDITOR_LIST_OR_CRITERIA") == [
@@ -132,18 +132,18 @@ def test_boisement_2019_re_examined_under_the_arrete_is_refused_for_want_of_audi
 
 
 @pytest.mark.parametrize("method, version, day", [(HAIES, "2021-06-01", "2025-10-01"), (HAIES, "2026-03-01", "2026-03-01")])
-def test_the_haies_versions_are_approvable(store: Store, method: str, version: str, day: str) -> None:
+def test_the_haies_versions_are_approvable(library: Library, method: str, version: str, day: str) -> None:
     """Haies 2021 excludes a wood-chip source of 8 % whose exclusion under-estimates reductions: not counted."""
-    decision = review(store, day=day, method={"scheme": method, "version": version})
+    decision = review(library, day=day, method={"scheme": method, "version": version})
     assert decision["outcome"] == "approvable", decision["findings"]
 
 
 # --- art. 7: the elements of a method -------------------------------------------------------------------------
 
 
-def test_every_element_the_arrete_requires_is_an_element_a_title_and_a_clause(store: Store) -> None:
+def test_every_element_the_arrete_requires_is_an_element_a_title_and_a_clause(library: Library) -> None:
     """A title with a comma in a YAML flow mapping would split into stray keys (it did for `forms`)."""
-    [arrete] = [v for v in store.versions(LBC) if v.id == "2025-09-05"]
+    [arrete] = [v for v in library.versions(LBC) if v.id == "2025-09-05"]
     parameters = arrete.sections["methods"].parameters
     elements = [e for name in ("required_elements", "collective_elements") for e in parameters[name].value]
     assert len(elements) == 17
@@ -300,17 +300,17 @@ def test_the_discounts_are_each_ordered_once_and_combined_in_a_known_way(scratch
     ],
     ids=["concept-note", "project-approval", "scientific-group", "no-rapporteur", "rapporteur-not-independent", "no-consultation"],
 )
-def test_each_missing_step_of_the_approval_path_refuses_the_method(store: Store, changes: dict[str, Any], step: str, title: str, clause: str) -> None:
-    decision = review(store, {**PATH, **changes}, day="2026-03-01")
+def test_each_missing_step_of_the_approval_path_refuses_the_method(library: Library, changes: dict[str, Any], step: str, title: str, clause: str) -> None:
+    decision = review(library, {**PATH, **changes}, day="2026-03-01")
     assert decision["outcome"] == "refused"
     assert decision["values"]["missing_steps"] == [step]
     assert findings(decision, "APPROVAL_STEP_MISSING") == [(f"The approval path lacks: {title} ({clause}).", "art. 15")]
     assert finding_codes(decision) == ["APPROVAL_STEP_MISSING"]
 
 
-def test_the_dgec_refuses_on_its_grounds(store: Store) -> None:
+def test_the_dgec_refuses_on_its_grounds(library: Library) -> None:
     facts = {**PATH, "dgec_refusal_grounds": ["similar_method_exists", "limited_credit_potential"]}
-    decision = review(store, facts, day="2026-03-01")
+    decision = review(library, facts, day="2026-03-01")
     assert decision["outcome"] == "refused"
     assert decision["values"]["refusal_reasons"] == ["similar_method_exists", "limited_credit_potential"]
     assert findings(decision, "REFUSED_BY_DGEC") == [
@@ -319,9 +319,9 @@ def test_the_dgec_refuses_on_its_grounds(store: Store) -> None:
     ]
 
 
-def test_an_unknown_refusal_ground_is_an_input_error(store: Store) -> None:
+def test_an_unknown_refusal_ground_is_an_input_error(library: Library) -> None:
     with pytest.raises(DossierError) as caught:
-        review(store, {**PATH, "dgec_refusal_grounds": ["too_many_trees"]}, day="2026-03-01")
+        review(library, {**PATH, "dgec_refusal_grounds": ["too_many_trees"]}, day="2026-03-01")
     assert [p.path for p in caught.value.problems] == [("facts", "dgec_refusal_grounds", 0)]
 
 
@@ -343,7 +343,7 @@ def test_every_reason_is_listed_at_once(scratch: Path) -> None:
     assert sorted(finding_codes(decision)) == [
         "APPROVAL_STEP_MISSING", "METHOD_ELEMENT_MISSING", "NON_PERMANENCE_DISCOUNT_BELOW_10", "REFUSED_BY_DGEC", "VALIDITY_ABOVE_30_YEARS",
     ]
-    outcome = next(e for e in decision["trail"] if e.get("fact") == "outcome")
+    outcome = next(e for e in decision["trail"] if e.get("name") == "outcome")
     assert outcome["because"] == (
         "Missing elements reference_scenario; unlawful values max_validity_years, non_permanence_discount; missing steps "
         "public_consultation; DGEC grounds biodiversity_degradation. The refusal is motivated by these reasons and notified to the promoter."
@@ -358,9 +358,9 @@ def test_every_reason_is_listed_at_once(scratch: Path) -> None:
     ],
     ids=["approved-before-concept-note", "consultation-after-review"],
 )
-def test_an_impossible_approval_path_is_an_input_error(store: Store, facts: dict[str, Any], path: tuple[str, ...]) -> None:
+def test_an_impossible_approval_path_is_an_input_error(library: Library, facts: dict[str, Any], path: tuple[str, ...]) -> None:
     with pytest.raises(DossierError) as caught:
-        review(store, facts, day="2026-09-01")
+        review(library, facts, day="2026-09-01")
     assert [p.path for p in caught.value.problems] == [path]
 
 
@@ -377,7 +377,7 @@ UNLAWFUL_BUT_VALID = {
 @pytest.mark.parametrize("change", UNLAWFUL_BUT_VALID.values(), ids=UNLAWFUL_BUT_VALID.keys())
 def test_validate_accepts_a_lawful_yaml_method_version_the_review_may_refuse(scratch: Path, cli: Callable[..., Any], change: Any) -> None:
     path = write_version(scratch, HAIES, haies_variant(change))
-    [report] = validate_paths(Store(scratch), [path])
+    [report] = validate_paths(Library.open(scratch), [path])
     assert report.valid and report.problems == []
     result = cli("validate", path, root=scratch)
     assert result.exit_code == 0, result.output
@@ -392,7 +392,7 @@ def test_the_review_refuses_the_5_percent_version_validate_accepted(scratch: Pat
 
 def test_validate_rejects_a_method_version_lacking_a_parameter_the_rules_read(scratch: Path, cli: Callable[..., Any]) -> None:
     path = write_version(scratch, HAIES, haies_variant(lambda d: d["sections"]["method_quantification"]["parameters"].pop("non_permanence_discount")))
-    [report] = validate_paths(Store(scratch), [path])
+    [report] = validate_paths(Library.open(scratch), [path])
     assert not report.valid
     where = f"{path} $.sections: lacks params.non_permanence_discount, which rule"
     assert [p.render() for p in report.problems] == [
@@ -407,7 +407,7 @@ def test_validate_rejects_a_method_version_lacking_a_parameter_the_rules_read(sc
 
 def test_validate_rejects_a_method_version_lacking_its_verification_section(scratch: Path) -> None:
     path = write_version(scratch, HAIES, haies_variant(lambda d: d["sections"].pop("method_verification")))
-    [report] = validate_paths(Store(scratch), [path])
+    [report] = validate_paths(Library.open(scratch), [path])
     assert not report.valid
     assert any("reads section(s) method_verification of a method, which this version lacks" in p.render() for p in report.problems)
 
@@ -416,7 +416,7 @@ def test_validate_rejects_a_method_version_lacking_its_verification_section(scra
 
 
 @pytest.mark.parametrize("facts", [PATH, {**PATH, "rapporteur": None, "dgec_refusal_grounds": ["excessive_cost"]}], ids=["approvable", "refused"])
-def test_both_runtimes_review_alike(store: Store, facts: dict[str, Any]) -> None:
-    durable = review(store, facts, day="2026-03-01")
-    python = review(store, facts, day="2026-03-01", runtime="python")
+def test_both_runtimes_review_alike(library: Library, facts: dict[str, Any]) -> None:
+    durable = review(library, facts, day="2026-03-01")
+    python = review(library, facts, day="2026-03-01", runtime="python")
     assert canonical_json(durable) == canonical_json(python)

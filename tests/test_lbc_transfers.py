@@ -35,7 +35,7 @@ import pytest
 import yaml
 from conftest import ROOT, dossier_document, finding_codes, judge
 
-from engine import DossierError, Store
+from engine import DossierError, Library
 from engine.model.canonical import canonical_json
 
 LBC = "label-bas-carbone"
@@ -51,8 +51,8 @@ DISCLOSURE = {"declared_to": "DGEC, on the registry", "published": False, "stati
 # --- building dossiers ------------------------------------------------------------------------------------
 
 
-def lbc(store: Store, procedure: str, facts: dict[str, Any], event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
-    return judge(store, procedure, facts, anchor, event, scheme=LBC, **kwargs)
+def lbc(library: Library, procedure: str, facts: dict[str, Any], event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
+    return judge(library, procedure, facts, anchor, event, scheme=LBC, **kwargs)
 
 
 def write_lbc(path: Path, procedure: str, facts: dict[str, Any], anchor: str, event: str) -> Path:
@@ -99,8 +99,8 @@ def transfer_facts(
     return facts
 
 
-def transfer(store: Store, event: str = "2027-06-28", anchor: str = ANCHOR, runtime: str = "durable-rules", **kwargs: Any) -> dict[str, Any]:
-    return lbc(store, "transfer", transfer_facts(**kwargs), event, anchor, runtime=runtime)
+def transfer(library: Library, event: str = "2027-06-28", anchor: str = ANCHOR, runtime: str = "durable-rules", **kwargs: Any) -> dict[str, Any]:
+    return lbc(library, "transfer", transfer_facts(**kwargs), event, anchor, runtime=runtime)
 
 
 def lot(name: str, *, holder: str = DAIRY, tco2e: float = 250, verified: str | None = "2026-11-20",
@@ -119,13 +119,13 @@ def retirement_facts(year: int, *, use: str | None = "voluntary_offsetting", kin
     return {"requester": requester, "request": request, "credits": credits if credits is not None else [lot("S-001"), lot("E-001", tco2e=85, kind="emission_reduction")]}
 
 
-def retire(store: Store, event: str, year: int, runtime: str = "durable-rules", **kwargs: Any) -> dict[str, Any]:
-    return lbc(store, "retirement", retirement_facts(year, **kwargs), event, runtime=runtime)
+def retire(library: Library, event: str, year: int, runtime: str = "durable-rules", **kwargs: Any) -> dict[str, Any]:
+    return lbc(library, "retirement", retirement_facts(year, **kwargs), event, runtime=runtime)
 
 
-def change_year(store: Store, event: str, year: int, designated: int = 2027, **kwargs: Any) -> dict[str, Any]:
+def change_year(library: Library, event: str, year: int, designated: int = 2027, **kwargs: Any) -> dict[str, Any]:
     credits = kwargs.pop("credits", [lot("S-001", retired=(designated, "voluntary_offsetting"))])
-    return retire(store, event, year, kind="year_change", use=None, credits=credits, **kwargs)
+    return retire(library, event, year, kind="year_change", use=None, credits=credits, **kwargs)
 
 
 def participant(name: str, rate: float | None, anonymous: bool = False) -> dict[str, Any]:
@@ -144,8 +144,8 @@ def financing_facts(*, signed: str = "2026-01-20", registered: str = "2025-09-22
     }
 
 
-def finance(store: Store, event: str, anchor: str = "2025-11-03", runtime: str = "durable-rules", **kwargs: Any) -> dict[str, Any]:
-    return lbc(store, "financing_declaration", financing_facts(**kwargs), event, anchor, runtime=runtime)
+def finance(library: Library, event: str, anchor: str = "2025-11-03", runtime: str = "durable-rules", **kwargs: Any) -> dict[str, Any]:
+    return lbc(library, "financing_declaration", financing_facts(**kwargs), event, anchor, runtime=runtime)
 
 
 def input_problems(call: Callable[[], Any]) -> list[str]:
@@ -161,8 +161,8 @@ def messages(decision: dict[str, Any], code: str) -> list[str]:
 # --- transfer: what may be transferred (art. 26) ------------------------------------------------------------
 
 
-def test_a_transfer_by_the_holder_declared_in_time_is_valid(store: Store) -> None:
-    decision = transfer(store)
+def test_a_transfer_by_the_holder_declared_in_time_is_valid(library: Library) -> None:
+    decision = transfer(library)
     assert decision["outcome"] == "transfer_valid"
     assert decision["findings"] == []
     assert decision["values"] == {
@@ -199,23 +199,23 @@ def test_a_transfer_by_the_holder_declared_in_time_is_valid(store: Store) -> Non
         pytest.param([transferee(DAIRY, 0, 85.5)], "transfer_refused", ["emission_reduction"], id="half-a-credit-more"),
     ],
 )
-def test_quantities_are_checked_kind_by_kind_against_the_holding(store: Store, transferees, outcome, above) -> None:
-    decision = transfer(store, transferees=transferees)
+def test_quantities_are_checked_kind_by_kind_against_the_holding(library: Library, transferees, outcome, above) -> None:
+    decision = transfer(library, transferees=transferees)
     assert decision["outcome"] == outcome
     assert decision["values"]["refusal_reasons"] == (["quantity_above_holding"] if above else [])
     assert [f["item"]["kind"] for f in decision["findings"] if f["code"] == "QUANTITY_ABOVE_HOLDING"] == above
 
 
-def test_the_message_gives_the_quantity_transferred_and_held(store: Store) -> None:
-    decision = transfer(store, transferees=[transferee(DAIRY, 640, 86)])
+def test_the_message_gives_the_quantity_transferred_and_held(library: Library) -> None:
+    decision = transfer(library, transferees=[transferee(DAIRY, 640, 86)])
     assert messages(decision, "QUANTITY_ABOVE_HOLDING") == [
         f"86 tCO₂e of emission_reduction credits transferred, but {HOLDER} holds 85 verified and not retired."
     ]
     assert "beneficiary_ranks" not in decision["values"]  # a refused transfer makes no one a beneficiary
 
 
-def test_credits_of_a_project_not_verified_cannot_be_transferred(store: Store) -> None:
-    decision = transfer(store, verified=None, holding=(0, 0), risk_sharing=True)
+def test_credits_of_a_project_not_verified_cannot_be_transferred(library: Library) -> None:
+    decision = transfer(library, verified=None, holding=(0, 0), risk_sharing=True)
     assert decision["outcome"] == "transfer_refused"
     assert decision["values"]["refusal_reasons"] == ["credits_not_verified", "quantity_above_holding"]
     assert finding_codes(decision) == ["CREDITS_NOT_VERIFIED", "QUANTITY_ABOVE_HOLDING", "QUANTITY_ABOVE_HOLDING"]
@@ -229,24 +229,24 @@ def test_credits_of_a_project_not_verified_cannot_be_transferred(store: Store) -
         pytest.param([transferee(DAIRY, None, None), transferee(ARCHITECTS, None, None)], [DAIRY, ARCHITECTS], id="nothing-stated"),
     ],
 )
-def test_the_contract_must_split_sequestration_and_reductions(store: Store, transferees, lacking) -> None:
-    decision = transfer(store, transferees=transferees)
+def test_the_contract_must_split_sequestration_and_reductions(library: Library, transferees, lacking) -> None:
+    decision = transfer(library, transferees=transferees)
     assert decision["outcome"] == "transfer_refused"
     assert decision["values"]["refusal_reasons"] == ["split_not_stated"]
     assert [f["item"] for f in decision["findings"] if f["code"] == "SPLIT_NOT_STATED"] == lacking
     assert [f["clause"] for f in decision["findings"]] == ["art. 26 contract"] * len(lacking)
 
 
-def test_a_split_with_a_nil_kind_is_stated(store: Store) -> None:
-    decision = transfer(store, transferees=[transferee(DAIRY, 0, 85)])
+def test_a_split_with_a_nil_kind_is_stated(library: Library) -> None:
+    decision = transfer(library, transferees=[transferee(DAIRY, 0, 85)])
     assert decision["outcome"] == "transfer_valid"
 
 
 # --- transfer: the chain of beneficiaries (art. 26 chain) --------------------------------------------------------
 
 
-def test_a_beneficiary_of_rank_1_makes_its_transferee_rank_2(store: Store) -> None:
-    decision = transfer(store, transferor=DAIRY, rank=1, holding=(400, 85), transferees=[transferee("Négoce Agricole Deux-Sèvres", 150, 85)], to_holder=0)
+def test_a_beneficiary_of_rank_1_makes_its_transferee_rank_2(library: Library) -> None:
+    decision = transfer(library, transferor=DAIRY, rank=1, holding=(400, 85), transferees=[transferee("Négoce Agricole Deux-Sèvres", 150, 85)], to_holder=0)
     assert decision["outcome"] == "transfer_valid"
     assert decision["values"]["beneficiary_ranks"] == [
         {"beneficiary": DAIRY, "role": "transferor", "rank": 1},
@@ -306,8 +306,8 @@ def test_a_beneficiary_of_rank_1_makes_its_transferee_rank_2(store: Store) -> No
         ),
     ],
 )
-def test_impossible_transfers_are_input_errors(store: Store, kwargs, problem) -> None:
-    assert input_problems(lambda: transfer(store, **kwargs)) == [f"test dossier (transfer) {problem}"]
+def test_impossible_transfers_are_input_errors(library: Library, kwargs, problem) -> None:
+    assert input_problems(lambda: transfer(library, **kwargs)) == [f"test dossier (transfer) {problem}"]
 
 
 # --- transfer: financing before the first verification (art. 29 risk; decision forward-transfer-contract) ----
@@ -323,17 +323,17 @@ def test_impossible_transfers_are_input_errors(store: Store, kwargs, problem) ->
         pytest.param("2026-01-20", True, True, "transfer_valid", "2027-06-10", id="a-year-before-three-months-from-verification"),
     ],
 )
-def test_a_contract_before_the_first_verification_shares_the_risk(store: Store, signed, risk_sharing, financed, outcome, due) -> None:
-    decision = transfer(store, "2027-06-10", signed=signed, risk_sharing=risk_sharing)
+def test_a_contract_before_the_first_verification_shares_the_risk(library: Library, signed, risk_sharing, financed, outcome, due) -> None:
+    decision = transfer(library, "2027-06-10", signed=signed, risk_sharing=risk_sharing)
     assert decision["outcome"] == outcome
     assert decision["values"]["financed_before_verification"] is financed
     assert decision["values"]["declaration_due_by"] == due
     assert decision["values"]["refusal_reasons"] == ([] if outcome == "transfer_valid" else ["risk_sharing_not_provided"])
 
 
-def test_a_forward_contract_is_declared_within_three_months_of_the_verification(store: Store) -> None:
-    assert transfer(store, "2027-06-10", signed="2026-01-20", risk_sharing=True)["outcome"] == "transfer_valid"
-    late = transfer(store, "2027-06-11", signed="2026-01-20", risk_sharing=True)
+def test_a_forward_contract_is_declared_within_three_months_of_the_verification(library: Library) -> None:
+    assert transfer(library, "2027-06-10", signed="2026-01-20", risk_sharing=True)["outcome"] == "transfer_valid"
+    late = transfer(library, "2027-06-11", signed="2026-01-20", risk_sharing=True)
     assert late["outcome"] == "declaration_late"
     assert messages(late, "DECLARATION_LATE") == ["The transfer was declared on 2027-06-11; it was due by 2027-06-10."]
 
@@ -357,30 +357,30 @@ def test_a_forward_contract_is_declared_within_three_months_of_the_verification(
         ),
     ],
 )
-def test_the_attestation_is_signed_by_both_parties_and_names_them(store: Store, attestation, gaps) -> None:
-    decision = transfer(store, attestation=attestation)
+def test_the_attestation_is_signed_by_both_parties_and_names_them(library: Library, attestation, gaps) -> None:
+    decision = transfer(library, attestation=attestation)
     assert decision["outcome"] == "declaration_incomplete"
     assert decision["values"]["declaration_gaps"] == gaps
     assert messages(decision, "DECLARATION_INCOMPLETE") == [f"The declaration of the transfer lacks {gap}." for gap in gaps]
     assert "beneficiary_ranks" in decision["values"]  # the transfer itself stands
 
 
-def test_an_incomplete_transfer_declaration_made_late_is_incomplete_and_reported_late(store: Store) -> None:
-    decision = transfer(store, "2027-07-03", attestation=None)
+def test_an_incomplete_transfer_declaration_made_late_is_incomplete_and_reported_late(library: Library) -> None:
+    decision = transfer(library, "2027-07-03", attestation=None)
     assert decision["outcome"] == "declaration_incomplete"
     assert finding_codes(decision) == ["DECLARATION_INCOMPLETE", "DECLARATION_LATE"]
 
 
-def test_a_refused_transfer_is_refused_whatever_its_declaration(store: Store) -> None:
-    decision = transfer(store, "2027-09-01", attestation=None, transferees=[transferee(DAIRY, 641, None)])
+def test_a_refused_transfer_is_refused_whatever_its_declaration(library: Library) -> None:
+    decision = transfer(library, "2027-09-01", attestation=None, transferees=[transferee(DAIRY, 641, None)])
     assert decision["outcome"] == "transfer_refused"
     assert decision["values"]["refusal_reasons"] == ["quantity_above_holding", "split_not_stated"]
     assert set(finding_codes(decision)) == {"QUANTITY_ABOVE_HOLDING", "SPLIT_NOT_STATED", "DECLARATION_INCOMPLETE", "DECLARATION_LATE"}
 
 
-def test_credits_are_for_contribution_unless_declared_otherwise(store: Store) -> None:
+def test_credits_are_for_contribution_unless_declared_otherwise(library: Library) -> None:
     transferees = [transferee(DAIRY, 100, 0), transferee(ARCHITECTS, 100, 0, intended_use="mandatory_offsetting")]
-    decision = transfer(store, transferees=transferees)
+    decision = transfer(library, transferees=transferees)
     assert decision["values"]["intended_uses"] == [{"beneficiary": DAIRY, "use": "contribution"}, {"beneficiary": ARCHITECTS, "use": "mandatory_offsetting"}]
     assert decision["values"]["published_beneficiaries"] == [DAIRY, ARCHITECTS]
 
@@ -397,8 +397,8 @@ def test_credits_are_for_contribution_unless_declared_otherwise(store: Store) ->
         pytest.param("2027-05-31", "2027-08-31", "transfer_valid", "2027-08-31", id="31-to-31"),
     ],
 )
-def test_the_declaration_is_due_three_calendar_months_after_the_signature(store: Store, signed, event, outcome, due) -> None:
-    decision = transfer(store, event, signed=signed)
+def test_the_declaration_is_due_three_calendar_months_after_the_signature(library: Library, signed, event, outcome, due) -> None:
+    decision = transfer(library, event, signed=signed)
     assert (decision["outcome"], decision["values"]["declaration_due_by"]) == (outcome, due)
     assert finding_codes(decision) == (["DECLARATION_LATE"] if outcome == "declaration_late" else [])
 
@@ -406,11 +406,11 @@ def test_the_declaration_is_due_three_calendar_months_after_the_signature(store:
 # --- transfer: the unit prices stay confidential (art. 29 confidentiality) ---------------------------------------
 
 
-def test_the_unit_prices_appear_nowhere_in_the_decision(store: Store, cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_the_unit_prices_appear_nowhere_in_the_decision(library: Library, cli: Callable[..., Any], tmp_path: Path) -> None:
     prices = [{"beneficiary": "Négoce Agricole Deux-Sèvres", "unit_price_eur": 48.137}]
     facts = transfer_facts(transferor=DAIRY, rank=1, holding=(400, 85), transferees=[transferee("Négoce Agricole Deux-Sèvres", 150, 85)],
                            prices=prices, to_holder=12.345)
-    for decision in (lbc(store, "transfer", facts, "2027-06-28"), lbc(store, "transfer", facts, "2027-06-28", runtime="python")):
+    for decision in (lbc(library, "transfer", facts, "2027-06-28"), lbc(library, "transfer", facts, "2027-06-28", runtime="python")):
         text = canonical_json(decision)
         assert "48.137" not in text and "12.345" not in text
         assert "unit_price_eur" not in text and "unit_price_to_holder_eur" not in text
@@ -422,8 +422,8 @@ def test_the_unit_prices_appear_nowhere_in_the_decision(store: Store, cli: Calla
     assert "48.137" not in text.stdout and "12.345" not in text.stdout
 
 
-def test_no_rule_reads_the_unit_prices(store: Store) -> None:
-    decision = transfer(store)
+def test_no_rule_reads_the_unit_prices(library: Library) -> None:
+    decision = transfer(library)
     read = {p["name"] for entry in decision["trail"] for p in entry.get("premises", []) if p["kind"] == "fact"}
     assert not read & {"unit_prices", "unit_price_to_holder_eur"}
     assert {"transferees", "transferor", "contract", "attestation", "project"} <= read
@@ -444,15 +444,15 @@ def test_no_rule_reads_the_unit_prices(store: Store) -> None:
         pytest.param("2025-09-08", "2026-01-10", "2026-04-11", "declaration_late", False, "2026-04-10", id="registered-on-entry-into-force-late"),
     ],
 )
-def test_a_registered_project_declares_its_transfers_by_8_september_2026_at_the_earliest(store: Store, registered, signed, event, outcome, transition, due) -> None:
-    decision = transfer(store, event, anchor=OLD_ANCHOR, registered=registered, verified="2025-05-27", signed=signed)
+def test_a_registered_project_declares_its_transfers_by_8_september_2026_at_the_earliest(library: Library, registered, signed, event, outcome, transition, due) -> None:
+    decision = transfer(library, event, anchor=OLD_ANCHOR, registered=registered, verified="2025-05-27", signed=signed)
     assert decision["outcome"] == outcome
     assert (decision["values"]["transition_applies"], decision["values"]["declaration_due_by"]) == (transition, due)
 
 
-def test_the_transition_cites_article_32_and_its_decision(store: Store) -> None:
-    decision = transfer(store, "2026-09-08", anchor=OLD_ANCHOR, registered="2023-03-20", verified="2025-05-27", signed="2025-07-15")
-    [entry] = [e for e in decision["trail"] if e.get("fact") == "declaration_due_by"]
+def test_the_transition_cites_article_32_and_its_decision(library: Library) -> None:
+    decision = transfer(library, "2026-09-08", anchor=OLD_ANCHOR, registered="2023-03-20", verified="2025-05-27", signed="2025-07-15")
+    [entry] = [e for e in decision["trail"] if e.get("name") == "declaration_due_by"]
     assert entry["clause"] == "art. 32 transition"
     assert "(decision articles-28-29-transition): due by 2026-09-08" in entry["because"]
     params = {p["name"]: (p["value"], p["clause"]) for p in entry["premises"] if p["kind"] == "parameter"}
@@ -471,8 +471,8 @@ def test_the_transition_cites_article_32_and_its_decision(store: Store) -> None:
         pytest.param("2025-09-08", "2025-10-01", "2026-01-02", "declaration_late", "2026-01-01", id="registered-on-entry-into-force-late"),
     ],
 )
-def test_a_registered_project_declares_its_financing_by_8_september_2026_at_the_earliest(store: Store, registered, signed, event, outcome, due) -> None:
-    decision = finance(store, event, anchor="2024-03-01", registered=registered, signed=signed)
+def test_a_registered_project_declares_its_financing_by_8_september_2026_at_the_earliest(library: Library, registered, signed, event, outcome, due) -> None:
+    decision = finance(library, event, anchor="2024-03-01", registered=registered, signed=signed)
     assert (decision["outcome"], decision["values"]["declaration_due_by"]) == (outcome, due)
     assert decision["values"]["transition_applies"] is (registered < "2025-09-08")
 
@@ -507,8 +507,8 @@ def test_an_event_before_the_arrete_is_governed_by_no_version(cli: Callable[...,
         ("financing_declaration", financing_facts(registered="2023-03-20", signed="2025-07-15"), "declared_in_time"),
     ],
 )
-def test_an_event_on_the_day_of_entry_into_force_is_judged_under_the_arrete(store: Store, procedure, facts, outcome) -> None:
-    decision = lbc(store, procedure, facts, "2025-09-08", OLD_ANCHOR)
+def test_an_event_on_the_day_of_entry_into_force_is_judged_under_the_arrete(library: Library, procedure, facts, outcome) -> None:
+    decision = lbc(library, procedure, facts, "2025-09-08", OLD_ANCHOR)
     assert decision["outcome"] == outcome
     assert {v["mode"] for v in decision["versions"]} == {"retroactive"}
 
@@ -516,8 +516,8 @@ def test_an_event_on_the_day_of_entry_into_force_is_judged_under_the_arrete(stor
 # --- retirement (art. 27) ------------------------------------------------------------------------------------------
 
 
-def test_verified_credits_held_are_retired_for_the_current_year(store: Store) -> None:
-    decision = retire(store, "2027-10-04", 2027)
+def test_verified_credits_held_are_retired_for_the_current_year(library: Library) -> None:
+    decision = retire(library, "2027-10-04", 2027)
     assert decision["outcome"] == "retired"
     assert decision["findings"] == []
     assert decision["values"] == {
@@ -529,7 +529,7 @@ def test_verified_credits_held_are_retired_for_the_current_year(store: Store) ->
             "lots": ["S-001", "E-001"], "tco2e": 335, "final_beneficiary": DAIRY, "can_be_used_again": False, "can_be_transferred": False,
         },
     }
-    [effect] = [e for e in decision["trail"] if e.get("fact") == "retirement_effect"]
+    [effect] = [e for e in decision["trail"] if e.get("name") == "retirement_effect"]
     assert effect["clause"] == "art. 27 final"
 
 
@@ -543,8 +543,8 @@ def test_verified_credits_held_are_retired_for_the_current_year(store: Store) ->
         pytest.param("2027-06-15", 2020, "retirement_refused", id="years-before"),
     ],
 )
-def test_the_retirement_year_cannot_precede_the_current_year(store: Store, event, year, outcome) -> None:
-    decision = retire(store, event, year)
+def test_the_retirement_year_cannot_precede_the_current_year(library: Library, event, year, outcome) -> None:
+    decision = retire(library, event, year)
     assert decision["outcome"] == outcome
     if outcome == "retirement_refused":
         assert decision["values"]["refusal_reasons"] == ["year_before_current"]
@@ -566,16 +566,16 @@ def test_the_retirement_year_cannot_precede_the_current_year(store: Store, event
         ),
     ],
 )
-def test_only_verified_unretired_credits_held_are_retired(store: Store, credits, reasons, codes) -> None:
-    decision = retire(store, "2027-10-04", 2027, credits=credits)
+def test_only_verified_unretired_credits_held_are_retired(library: Library, credits, reasons, codes) -> None:
+    decision = retire(library, "2027-10-04", 2027, credits=credits)
     assert decision["outcome"] == "retirement_refused"
     assert decision["values"]["refusal_reasons"] == reasons
     assert sorted(finding_codes(decision)) == sorted(codes)
     assert "retirement_effect" not in decision["values"]
 
 
-def test_a_lot_retired_twice_names_its_earlier_retirement(store: Store) -> None:
-    decision = retire(store, "2027-10-04", 2027, credits=[lot("S-002", retired=(2027, "contribution"))])
+def test_a_lot_retired_twice_names_its_earlier_retirement(library: Library) -> None:
+    decision = retire(library, "2027-10-04", 2027, credits=[lot("S-002", retired=(2027, "contribution"))])
     assert messages(decision, "CREDITS_ALREADY_RETIRED") == ["Lot S-002 was already retired for 2027 (contribution): it can no longer be used."]
     assert [f["clause"] for f in decision["findings"]] == ["art. 27 final"]
 
@@ -591,29 +591,29 @@ def test_a_lot_retired_twice_names_its_earlier_retirement(store: Store) -> None:
         pytest.param("2029-02-01", 2030, 2027, "retirement_refused", ["designated_year_ended"], id="years-after"),
     ],
 )
-def test_the_year_may_be_changed_until_the_designated_year_has_ended(store: Store, event, year, designated, outcome, reasons) -> None:
-    decision = change_year(store, event, year, designated)
+def test_the_year_may_be_changed_until_the_designated_year_has_ended(library: Library, event, year, designated, outcome, reasons) -> None:
+    decision = change_year(library, event, year, designated)
     assert decision["outcome"] == outcome
     assert decision["values"]["refusal_reasons"] == reasons
     assert decision["values"]["previous_years"] == [designated]
 
 
-def test_a_change_after_the_year_ended_says_when_it_ended(store: Store) -> None:
-    decision = change_year(store, "2028-01-01", 2028)
+def test_a_change_after_the_year_ended_says_when_it_ended(library: Library) -> None:
+    decision = change_year(library, "2028-01-01", 2028)
     assert messages(decision, "RETIREMENT_YEAR_ENDED") == [
         "Lot S-001 was retired for 2027, a year that ended on 2027-12-31: its year can no longer be changed."
     ]
 
 
-def test_a_change_of_year_names_retired_credits(store: Store) -> None:
-    decision = change_year(store, "2027-06-01", 2028, credits=[lot("S-001", retired=(2027, "contribution")), lot("S-009")])
+def test_a_change_of_year_names_retired_credits(library: Library) -> None:
+    decision = change_year(library, "2027-06-01", 2028, credits=[lot("S-001", retired=(2027, "contribution")), lot("S-009")])
     assert decision["outcome"] == "retirement_refused"
     assert decision["values"]["refusal_reasons"] == ["credits_not_retired"]
     assert messages(decision, "CREDITS_NOT_RETIRED") == ["Lot S-009 has not been retired: there is no retirement year to change."]
 
 
-def test_a_changed_retirement_stays_final(store: Store) -> None:
-    decision = change_year(store, "2027-12-31", 2028)
+def test_a_changed_retirement_stays_final(library: Library) -> None:
+    decision = change_year(library, "2027-12-31", 2028)
     assert decision["values"]["year_changeable_until"] == "2028-12-31"
     assert decision["values"]["retirement_effect"]["can_be_transferred"] is False
 
@@ -636,15 +636,15 @@ def test_a_changed_retirement_stays_final(store: Store) -> None:
         ),
     ],
 )
-def test_impossible_retirement_requests_are_input_errors(store: Store, kwargs, problem) -> None:
-    assert input_problems(lambda: retire(store, "2027-10-04", 2027, **kwargs)) == [f"test dossier (retirement) {problem}"]
+def test_impossible_retirement_requests_are_input_errors(library: Library, kwargs, problem) -> None:
+    assert input_problems(lambda: retire(library, "2027-10-04", 2027, **kwargs)) == [f"test dossier (retirement) {problem}"]
 
 
 # --- financing of a project not yet verified (art. 28) ----------------------------------------------------------------
 
 
-def test_participants_declared_within_three_months(store: Store) -> None:
-    decision = finance(store, "2026-04-20")
+def test_participants_declared_within_three_months(library: Library) -> None:
+    decision = finance(library, "2026-04-20")
     assert decision["outcome"] == "declared_in_time"
     assert decision["findings"] == []
     assert decision["values"] == {
@@ -673,22 +673,22 @@ def test_participants_declared_within_three_months(store: Store) -> None:
         pytest.param("2026-01-20", "2026-01-20", "declared_in_time", "2026-04-20", id="on-the-day-of-the-contract"),
     ],
 )
-def test_the_financing_is_declared_three_calendar_months_after_the_first_contract(store: Store, signed, event, outcome, due) -> None:
-    decision = finance(store, event, signed=signed)
+def test_the_financing_is_declared_three_calendar_months_after_the_first_contract(library: Library, signed, event, outcome, due) -> None:
+    decision = finance(library, event, signed=signed)
     assert (decision["outcome"], decision["values"]["declaration_due_by"]) == (outcome, due)
     assert messages(decision, "DECLARATION_LATE") == ([f"The financing was declared on {event}; it was due by {due}."] if outcome == "declaration_late" else [])
 
 
-def test_a_participant_without_a_rate_makes_the_declaration_incomplete(store: Store) -> None:
-    decision = finance(store, "2026-03-02", participants=[participant("Conserverie Quercynoise", 60), participant("Crédit Mutuel de Laval", None)])
+def test_a_participant_without_a_rate_makes_the_declaration_incomplete(library: Library) -> None:
+    decision = finance(library, "2026-03-02", participants=[participant("Conserverie Quercynoise", 60), participant("Crédit Mutuel de Laval", None)])
     assert decision["outcome"] == "declaration_incomplete"
     assert decision["values"]["missing_rates"] == ["Crédit Mutuel de Laval"]
     assert decision["values"]["total_rate_percent"] == 60
     assert messages(decision, "PARTICIPATION_RATE_MISSING") == ["The declaration gives no participation rate for Crédit Mutuel de Laval."]
 
 
-def test_an_incomplete_financing_declaration_made_late_is_incomplete_and_reported_late(store: Store) -> None:
-    decision = finance(store, "2026-04-21", participants=[participant("Crédit Mutuel de Laval", None)])
+def test_an_incomplete_financing_declaration_made_late_is_incomplete_and_reported_late(library: Library) -> None:
+    decision = finance(library, "2026-04-21", participants=[participant("Crédit Mutuel de Laval", None)])
     assert decision["outcome"] == "declaration_incomplete"
     assert finding_codes(decision) == ["PARTICIPATION_RATE_MISSING", "DECLARATION_LATE"]
 
@@ -701,9 +701,9 @@ def test_an_incomplete_financing_declaration_made_late_is_incomplete_and_reporte
         pytest.param([0, 30], 30, id="a-rate-of-0"),
     ],
 )
-def test_rates_up_to_100_percent_together_are_lawful(store: Store, rates, total) -> None:
+def test_rates_up_to_100_percent_together_are_lawful(library: Library, rates, total) -> None:
     participants = [participant(f"Participant {i}", r) for i, r in enumerate(rates)]
-    decision = finance(store, "2026-03-02", participants=participants)
+    decision = finance(library, "2026-03-02", participants=participants)
     assert decision["outcome"] == "declared_in_time"
     assert decision["values"]["total_rate_percent"] == total
 
@@ -732,8 +732,8 @@ def test_rates_up_to_100_percent_together_are_lawful(store: Store, rates, total)
         ),
     ],
 )
-def test_impossible_financing_declarations_are_input_errors(store: Store, kwargs, problem) -> None:
-    problems = input_problems(lambda: finance(store, "2026-03-02", **kwargs))
+def test_impossible_financing_declarations_are_input_errors(library: Library, kwargs, problem) -> None:
+    problems = input_problems(lambda: finance(library, "2026-03-02", **kwargs))
     assert problems == [f"test dossier (financing_declaration) {problem}"]
 
 
@@ -745,8 +745,8 @@ def test_impossible_financing_declarations_are_input_errors(store: Store, kwargs
         pytest.param("2026-01-21", "declared_in_time", id="verified-the-day-after-the-contract"),
     ],
 )
-def test_article_28_concerns_a_project_not_yet_verified_at_the_contract(store: Store, verified, outcome) -> None:
-    decision = finance(store, "2026-03-02", verified=verified)
+def test_article_28_concerns_a_project_not_yet_verified_at_the_contract(library: Library, verified, outcome) -> None:
+    decision = finance(library, "2026-03-02", verified=verified)
     assert decision["outcome"] == outcome
     if outcome == "not_applicable":
         assert decision["values"] == {"project_unverified_at_signature": False}
@@ -754,8 +754,8 @@ def test_article_28_concerns_a_project_not_yet_verified_at_the_contract(store: S
 
 
 @pytest.mark.parametrize("risk_sharing, codes", [(True, []), (None, []), (False, ["RISK_SHARING_NOT_PROVIDED"])])
-def test_a_financing_without_risk_sharing_is_reported(store: Store, risk_sharing, codes) -> None:
-    decision = finance(store, "2026-03-02", risk_sharing=risk_sharing)
+def test_a_financing_without_risk_sharing_is_reported(library: Library, risk_sharing, codes) -> None:
+    decision = finance(library, "2026-03-02", risk_sharing=risk_sharing)
     assert decision["outcome"] == "declared_in_time"
     assert finding_codes(decision) == codes
     assert [f["clause"] for f in decision["findings"]] == ["art. 29 risk"] * len(codes)
@@ -788,7 +788,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("procedure, facts, anchor, event", CASES)
-def test_both_runtimes_decide_alike(store: Store, procedure, facts, anchor, event) -> None:
-    durable = lbc(store, procedure, facts, event, anchor)
-    python = lbc(store, procedure, facts, event, anchor, runtime="python")
+def test_both_runtimes_decide_alike(library: Library, procedure, facts, anchor, event) -> None:
+    durable = lbc(library, procedure, facts, event, anchor)
+    python = lbc(library, procedure, facts, event, anchor, runtime="python")
     assert canonical_json(python) == canonical_json(durable)

@@ -91,9 +91,9 @@ def admissibility(*companies: dict[str, Any], cross: bool = False) -> dict[str, 
     return facts
 
 
-def admit(store: Any, *companies: dict[str, Any], cross: bool = False, anchor: str = ANCHOR, event: str = EVENT, **kw: Any) -> dict[str, Any]:
+def admit(library: Any, *companies: dict[str, Any], cross: bool = False, anchor: str = ANCHOR, event: str = EVENT, **kw: Any) -> dict[str, Any]:
     """Judge an admissibility of the given companies (a cross-labelling when `cross`)."""
-    return judge(store, "admissibility", admissibility(*companies, cross=cross), anchor, event, **kw)
+    return judge(library, "admissibility", admissibility(*companies, cross=cross), anchor, event, **kw)
 
 
 def findings(decision: dict[str, Any], code: str) -> list[dict[str, Any]]:
@@ -113,8 +113,8 @@ def rate_of(decision: dict[str, Any], company_id: str) -> dict[str, Any]:
 # --- road-transport regulation, group, conduct (§II.1 step 2) ------------------------------------
 
 
-def test_a_company_breaching_regulation_is_not_admissible(store):
-    decision = admit(store, company("TRANSPORTS-A", regulation_compliant=False))
+def test_a_company_breaching_regulation_is_not_admissible(library):
+    decision = admit(library, company("TRANSPORTS-A", regulation_compliant=False))
     assert decision["outcome"] == "not_admissible"
     assert finding_codes(decision) == ["REGULATION_NOT_COMPLIED"]
     [f] = decision["findings"]
@@ -124,7 +124,7 @@ def test_a_company_breaching_regulation_is_not_admissible(store):
     assert decision["values"]["linked_refusals"] == []
 
 
-def test_a_group_with_one_failing_subsidiary_is_not_admissible_as_a_whole(store):
+def test_a_group_with_one_failing_subsidiary_is_not_admissible_as_a_whole(library):
     group = company(
         "GROUPE-V",
         subsidiaries=[
@@ -133,7 +133,7 @@ def test_a_group_with_one_failing_subsidiary_is_not_admissible_as_a_whole(store)
             {"id": "V-OUEST", "regulation_compliant": True},
         ],
     )
-    decision = admit(store, group)
+    decision = admit(library, group)
     assert decision["outcome"] == "not_admissible"
     assert finding_codes(decision) == ["GROUP_SUBSIDIARY_NOT_COMPLIANT"]
     [f] = decision["findings"]
@@ -145,32 +145,32 @@ def test_a_group_with_one_failing_subsidiary_is_not_admissible_as_a_whole(store)
     assert decision["values"]["not_admissible_companies"] == ["GROUPE-V"]  # the parent itself complies
 
 
-def test_a_group_whose_subsidiaries_all_comply_is_admissible(store):
+def test_a_group_whose_subsidiaries_all_comply_is_admissible(library):
     group = company("GROUPE-V", subsidiaries=[{"id": "V-NORD", "regulation_compliant": True}])
-    decision = admit(store, group)
+    decision = admit(library, group)
     assert decision["outcome"] == "admissible"
     assert decision["findings"] == []
 
 
-def test_conduct_harming_the_programme_is_not_eligible(store):
-    decision = admit(store, company("TRV", conduct_harms_programme=True))
+def test_conduct_harming_the_programme_is_not_eligible(library):
+    decision = admit(library, company("TRV", conduct_harms_programme=True))
     assert decision["outcome"] == "not_admissible"
     assert finding_codes(decision) == ["CONDUCT_HARMS_PROGRAMME"]
     assert decision["findings"][0]["clause"] == "§II.1 step 2 conduct"
     assert decision["values"]["not_admissible_companies"] == ["TRV"]
 
 
-def test_uncertain_performance_warns_the_company_but_does_not_bar_it(store):
-    decision = admit(store, company("TRANSPORTS-A", performance_uncertain=True))
+def test_uncertain_performance_warns_the_company_but_does_not_bar_it(library):
+    decision = admit(library, company("TRANSPORTS-A", performance_uncertain=True))
     assert decision["outcome"] == "admissible"
     [f] = decision["findings"]
     assert (f["code"], f["severity"], f["clause"]) == ("COMPANY_WARNED_BEFORE_AUDIT", "warning", "§II.1 step 2 uncertainty")
     assert f["message"].startswith("TRANSPORTS-A: its calculated performance seems uncertain")
 
 
-def test_several_grounds_are_all_listed(store):
+def test_several_grounds_are_all_listed(library):
     decision = admit(
-        store,
+        library,
         company("TRANSPORTS-A", 1_000_000, sub("X", 400_000), regulation_compliant=False, conduct_harms_programme=True),
     )
     assert decision["outcome"] == "not_admissible"
@@ -181,22 +181,22 @@ def test_several_grounds_are_all_listed(store):
 # --- the unfavourable notice and the new application ---------------------------------------------
 
 
-def test_refusal_carries_the_notice_and_the_earliest_new_reference_period(store):
-    decision = admit(store, company("TRANSPORTS-A", start="2017-04-01", regulation_compliant=False))
+def test_refusal_carries_the_notice_and_the_earliest_new_reference_period(library):
+    decision = admit(library, company("TRANSPORTS-A", start="2017-04-01", regulation_compliant=False))
     values = decision["values"]
     assert values["notice"] == NOTICE
     assert values["earliest_new_reference_period"] == [{"company": "TRANSPORTS-A", "reference_period_start_from": "2018-04-01"}]
 
 
-def test_earliest_new_reference_period_from_29_february_is_28_february(store):
-    decision = admit(store, company("TRANSPORTS-A", start="2016-02-29", conduct_harms_programme=True))
+def test_earliest_new_reference_period_from_29_february_is_28_february(library):
+    decision = admit(library, company("TRANSPORTS-A", start="2016-02-29", conduct_harms_programme=True))
     assert decision["values"]["earliest_new_reference_period"] == [
         {"company": "TRANSPORTS-A", "reference_period_start_from": "2017-02-28"}
     ]
 
 
-def test_admissible_has_no_notice_and_no_new_period(store):
-    decision = admit(store, company())
+def test_admissible_has_no_notice_and_no_new_period(library):
+    decision = admit(library, company())
     assert decision["outcome"] == "admissible"
     assert "notice" not in decision["values"]
     assert "earliest_new_reference_period" not in decision["values"]
@@ -213,9 +213,9 @@ def test_admissible_has_no_notice_and_no_new_period(store):
         pytest.param("2016-02-29", "2017-03-01", False, id="29-feb-then-1-march"),
     ],
 )
-def test_new_application_after_a_refusal(store, refused_start, new_start, too_early):
+def test_new_application_after_a_refusal(library, refused_start, new_start, too_early):
     c = company("TRANSPORTS-Q", start=new_start, previous_refusal={"reference_period_start": refused_start})
-    decision = admit(store, c)
+    decision = admit(library, c)
     if too_early:
         assert decision["outcome"] == "not_admissible"
         [f] = decision["findings"]
@@ -240,8 +240,8 @@ def test_new_application_after_a_refusal(store, refused_start, new_start, too_ea
         pytest.param(1_000_000, "not_admissible", 1.0, 100.0, 0.0, id="everything-subcontracted"),
     ],
 )
-def test_unlabelled_subcontracting_must_be_below_35_percent(store, unlabelled, outcome, rate, percent, labelled_share):
-    decision = admit(store, company("TRANSPORTS-A", 1_000_000, sub("UNLABELLED-CO", unlabelled)))
+def test_unlabelled_subcontracting_must_be_below_35_percent(library, unlabelled, outcome, rate, percent, labelled_share):
+    decision = admit(library, company("TRANSPORTS-A", 1_000_000, sub("UNLABELLED-CO", unlabelled)))
     assert decision["outcome"] == outcome
     assert rate_of(decision, "TRANSPORTS-A") == {
         "company": "TRANSPORTS-A",
@@ -256,8 +256,8 @@ def test_unlabelled_subcontracting_must_be_below_35_percent(store, unlabelled, o
         assert (f["code"], f["severity"], f["clause"]) == ("SUBCONTRACTING_NOT_BELOW_35", "error", "annex 1 subcontracting")
 
 
-def test_exactly_35_percent_states_the_65_percent_labelled_share(store):
-    decision = admit(store, company("MESSAGERIES-G", 8_000_000, sub("T1", 1_700_000), sub("T2", 1_100_000), sub("L", 900_000, labelled=True)))
+def test_exactly_35_percent_states_the_65_percent_labelled_share(library):
+    decision = admit(library, company("MESSAGERIES-G", 8_000_000, sub("T1", 1_700_000), sub("T2", 1_100_000), sub("L", 900_000, labelled=True)))
     assert decision["outcome"] == "not_admissible"
     [f] = decision["findings"]
     assert f["message"] == (
@@ -266,16 +266,16 @@ def test_exactly_35_percent_states_the_65_percent_labelled_share(store):
     )
 
 
-def test_labelled_subcontractors_count_as_labelled(store):
+def test_labelled_subcontractors_count_as_labelled(library):
     # 90 % subcontracted, but 80 points of it to labelled carriers: 10 % unlabelled
-    decision = admit(store, company("TRANSPORTS-A", 1_000_000, sub("LAB-1", 500_000, True), sub("LAB-2", 300_000, True), sub("X", 100_000)))
+    decision = admit(library, company("TRANSPORTS-A", 1_000_000, sub("LAB-1", 500_000, True), sub("LAB-2", 300_000, True), sub("X", 100_000)))
     assert decision["outcome"] == "admissible"
     assert rate_of(decision, "TRANSPORTS-A")["rate_percent"] == 10.0
     assert decision["findings"] == []
 
 
-def test_cascade_a_labelled_subcontractor_stays_labelled(store):
-    decision = admit(store, company("TRANSPORTS-A", 1_000_000, sub("LAB-CASCADE", 600_000, True, onward=True), sub("X", 100_000)))
+def test_cascade_a_labelled_subcontractor_stays_labelled(library):
+    decision = admit(library, company("TRANSPORTS-A", 1_000_000, sub("LAB-CASCADE", 600_000, True, onward=True), sub("X", 100_000)))
     assert decision["outcome"] == "admissible"
     assert rate_of(decision, "TRANSPORTS-A")["rate_percent"] == 10.0
     [f] = decision["findings"]
@@ -285,8 +285,8 @@ def test_cascade_a_labelled_subcontractor_stays_labelled(store):
     )
 
 
-def test_cascade_does_not_make_an_unlabelled_subcontractor_labelled(store):
-    decision = admit(store, company("TRANSPORTS-A", 1_000_000, sub("UNLAB", 600_000, False, onward=True)))
+def test_cascade_does_not_make_an_unlabelled_subcontractor_labelled(library):
+    decision = admit(library, company("TRANSPORTS-A", 1_000_000, sub("UNLAB", 600_000, False, onward=True)))
     assert decision["outcome"] == "not_admissible"
     assert finding_codes(decision) == ["SUBCONTRACTING_NOT_BELOW_35"]
 
@@ -302,10 +302,10 @@ def test_cascade_does_not_make_an_unlabelled_subcontractor_labelled(store):
         pytest.param(100_000, 30.0, True, ["RENTAL_ACTIVITY_EXCLUDED"], id="combined-30%"),
     ],
 )
-def test_excluded_rental_combined_with_unlabelled_subcontracting(store, rental, percent, allowed, codes):
+def test_excluded_rental_combined_with_unlabelled_subcontracting(library, rental, percent, allowed, codes):
     """The 35 % ceiling conditions the exclusion, not the application (decision rental-exclusion-refused)."""
     c = company("BERAUD", 1_000_000, sub("X", 200_000), sub("LAB", 300_000, True), rental={"revenue_eur": rental, "excluded": True})
-    decision = admit(store, c)
+    decision = admit(library, c)
     assert decision["outcome"] == "admissible"  # 20 % of unlabelled subcontracting on its own
     assert finding_codes(decision) == codes
     assert decision["values"]["rental_exclusions"] == [
@@ -322,16 +322,16 @@ def test_excluded_rental_combined_with_unlabelled_subcontracting(store, rental, 
         )
 
 
-def test_a_refused_rental_exclusion_does_not_save_a_subcontracting_failure(store):
+def test_a_refused_rental_exclusion_does_not_save_a_subcontracting_failure(library):
     c = company("BERAUD", 1_000_000, sub("X", 360_000), rental={"revenue_eur": 100_000, "excluded": True})
-    decision = admit(store, c)
+    decision = admit(library, c)
     assert decision["outcome"] == "not_admissible"
     assert sorted(finding_codes(decision)) == ["RENTAL_EXCLUSION_NOT_ALLOWED", "SUBCONTRACTING_NOT_BELOW_35"]
 
 
-def test_a_rental_activity_not_excluded_is_not_counted(store):
+def test_a_rental_activity_not_excluded_is_not_counted(library):
     c = company("BERAUD", 1_000_000, sub("X", 200_000), rental={"revenue_eur": 600_000, "excluded": False})
-    decision = admit(store, c)
+    decision = admit(library, c)
     assert decision["outcome"] == "admissible"
     assert rate_of(decision, "BERAUD") == {
         "company": "BERAUD", "rate": 0.2, "rate_percent": 20.0, "labelled_share_percent": 80.0,
@@ -340,10 +340,10 @@ def test_a_rental_activity_not_excluded_is_not_counted(store):
     assert decision["findings"] == []
 
 
-def test_labelled_subcontracting_is_not_combined_with_the_rental(store):
+def test_labelled_subcontracting_is_not_combined_with_the_rental(library):
     # rental 20 % + labelled subcontracting 50 %: only the rental counts (decision rental-combined)
     c = company("BERAUD", 1_000_000, sub("LAB", 500_000, True), rental={"revenue_eur": 200_000, "excluded": True})
-    decision = admit(store, c)
+    decision = admit(library, c)
     assert decision["outcome"] == "admissible"
     assert decision["values"]["rental_exclusions"][0]["combined_rate_percent"] == 20.0
     assert decision["values"]["rental_exclusions"][0]["allowed"] is True
@@ -359,15 +359,15 @@ def _pair() -> tuple[dict[str, Any], dict[str, Any]]:
     return armor, iroise
 
 
-def test_cross_labelling_pair_each_refused_alone(store):
+def test_cross_labelling_pair_each_refused_alone(library):
     armor, iroise = _pair()
-    alone = [admit(store, c) for c in (armor, iroise)]
+    alone = [admit(library, c) for c in (armor, iroise)]
     assert [d["outcome"] for d in alone] == ["not_admissible", "not_admissible"]
     assert [rate_of(d, c["id"])["rate_percent"] for d, c in zip(alone, (armor, iroise))] == [40.0, 45.0]
 
 
-def test_cross_labelling_pair_admissible_together(store):
-    decision = admit(store, *_pair(), cross=True)
+def test_cross_labelling_pair_admissible_together(library):
+    decision = admit(library, *_pair(), cross=True)
     assert decision["outcome"] == "admissible"
     # mutual subcontracting counts as labelled; KERNE, outside the cross-labelling, does not
     assert rate_of(decision, "ARMOR")["rate_percent"] == 10.0
@@ -376,10 +376,10 @@ def test_cross_labelling_pair_admissible_together(store):
     assert decision["findings"] == []
 
 
-def test_cross_labelling_refusal_of_one_refuses_every_linked_company(store):
+def test_cross_labelling_refusal_of_one_refuses_every_linked_company(library):
     armor, iroise = _pair()
     third = company("KERNE", 2_000_000, sub("ARMOR", 100_000), conduct_harms_programme=True)
-    decision = admit(store, armor, iroise, third, cross=True)
+    decision = admit(library, armor, iroise, third, cross=True)
     assert decision["outcome"] == "not_admissible"
     assert decision["values"]["not_admissible_companies"] == ["KERNE"]
     assert decision["values"]["linked_refusals"] == ["ARMOR", "IROISE"]
@@ -391,10 +391,10 @@ def test_cross_labelling_refusal_of_one_refuses_every_linked_company(store):
     assert [e["company"] for e in decision["values"]["earliest_new_reference_period"]] == ["ARMOR", "IROISE", "KERNE"]
 
 
-def test_cross_labelling_still_needs_each_member_below_35_percent(store):
+def test_cross_labelling_still_needs_each_member_below_35_percent(library):
     armor, iroise = _pair()
     iroise["subcontracting"].append(sub("OUTSIDER", 1_200_000))  # 5 % + 30 % = 35 % outside the pair
-    decision = admit(store, armor, iroise, cross=True)
+    decision = admit(library, armor, iroise, cross=True)
     assert decision["outcome"] == "not_admissible"
     assert decision["values"]["not_admissible_companies"] == ["IROISE"]
     assert decision["values"]["linked_refusals"] == ["ARMOR"]
@@ -408,9 +408,9 @@ def _problems(exc: DossierError) -> list[str]:
     return [p.render() for p in exc.problems]
 
 
-def test_several_companies_need_a_cross_labelling(store):
+def test_several_companies_need_a_cross_labelling(library):
     with pytest.raises(DossierError) as raised:
-        admit(store, *_pair())
+        admit(library, *_pair())
     assert "the inputs of procedure 'admissibility' are inconsistent" in raised.value.message
     [problem] = _problems(raised.value)
     assert problem.endswith(
@@ -429,9 +429,9 @@ def test_several_companies_without_cross_labelling_exit_1_through_the_cli(cli, t
     assert "several companies (2) are decided together only in a cross-labelling: set cross_labelling: true" in result.stderr
 
 
-def test_a_cross_labelling_needs_two_companies(store):
+def test_a_cross_labelling_needs_two_companies(library):
     with pytest.raises(DossierError) as raised:
-        admit(store, company(), cross=True)
+        admit(library, company(), cross=True)
     [problem] = _problems(raised.value)
     assert problem.endswith("$.facts.cross_labelling: a cross-labelling links at least two companies (annex 1 cross-labelling)")
 
@@ -444,16 +444,16 @@ def test_a_cross_labelling_needs_two_companies(store):
         pytest.param(company("A", 1_000_000, sub("X", 300_000), sub("L", 700_000, True)), False, id="exactly-the-revenue"),
     ],
 )
-def test_subcontracting_cannot_exceed_transport_revenue(store, c, rejected):
+def test_subcontracting_cannot_exceed_transport_revenue(library, c, rejected):
     if rejected:
         with pytest.raises(DossierError) as raised:
-            admit(store, c)
+            admit(library, c)
         [problem] = _problems(raised.value)
         assert problem.endswith(
             "$.facts.companies: a company's subcontracting and rental revenue exceed its transport revenue: A (annex 1 subcontracting)"
         )
     else:
-        assert admit(store, c)["outcome"] == "admissible"
+        assert admit(library, c)["outcome"] == "admissible"
 
 
 def test_subcontracting_above_revenue_exit_1_through_the_cli(cli, tmp_path):
@@ -463,9 +463,9 @@ def test_subcontracting_above_revenue_exit_1_through_the_cli(cli, tmp_path):
     assert "a company's subcontracting and rental revenue exceed its transport revenue: A" in result.stderr
 
 
-def test_a_company_appears_once(store):
+def test_a_company_appears_once(library):
     with pytest.raises(DossierError) as raised:
-        admit(store, company("A"), company("A"), cross=True)
+        admit(library, company("A"), company("A"), cross=True)
     assert any(p.endswith("each company appears once; repeated: A (annex 1 cross-labelling)") for p in _problems(raised.value))
 
 
@@ -482,11 +482,11 @@ PARITY_CASES = {
 
 
 @pytest.mark.parametrize("name", PARITY_CASES)
-def test_runtimes_agree(store, name):
+def test_runtimes_agree(library, name):
     companies = PARITY_CASES[name]
     cross = len(companies) > 1
-    durable = admit(store, *companies, cross=cross)
-    python = admit(store, *companies, cross=cross, runtime="python")
+    durable = admit(library, *companies, cross=cross)
+    python = admit(library, *companies, cross=cross, runtime="python")
     assert python["outcome"] == durable["outcome"]
     assert python["values"] == durable["values"]
     assert python["findings"] == durable["findings"]
@@ -502,9 +502,9 @@ def test_runtimes_agree(store, name):
         pytest.param(350_000, "not_admissible", 0.35, 35.0, id="exactly-35%-not-below"),
     ],
 )
-def test_2016_only_the_subcontracting_criterion(store, unlabelled, outcome, rate, percent):
+def test_2016_only_the_subcontracting_criterion(library, unlabelled, outcome, rate, percent):
     c = company_2016("MIGNOT", 1_000_000, sub("X", unlabelled), sub("L", 400_000, True))
-    decision = admit(store, c, anchor=ANCHOR_2016, event=EVENT_2016)
+    decision = admit(library, c, anchor=ANCHOR_2016, event=EVENT_2016)
     assert version_of(decision, "admissibility")["version"] == V2016
     assert decision["outcome"] == outcome
     assert decision["values"]["subcontracting_rates"] == [{"company": "MIGNOT", "rate": rate, "rate_percent": percent}]
@@ -518,8 +518,8 @@ def test_2016_only_the_subcontracting_criterion(store, unlabelled, outcome, rate
         assert decision["findings"] == []
 
 
-def test_2016_uncertain_performance_warns(store):
-    decision = admit(store, company_2016(performance_uncertain=True), anchor=ANCHOR_2016, event=EVENT_2016)
+def test_2016_uncertain_performance_warns(library):
+    decision = admit(library, company_2016(performance_uncertain=True), anchor=ANCHOR_2016, event=EVENT_2016)
     assert decision["outcome"] == "admissible"
     assert finding_codes(decision) == ["COMPANY_WARNED_BEFORE_AUDIT"]
 
@@ -534,9 +534,9 @@ def test_2016_uncertain_performance_warns(store):
         pytest.param({"companies": [company_2016(subsidiaries=[])]}, "$.facts.companies[0].subsidiaries", "unknown field", id="subsidiaries"),
     ],
 )
-def test_2016_input_rejects_what_2017_added(store, facts, path, message):
+def test_2016_input_rejects_what_2017_added(library, facts, path, message):
     with pytest.raises(DossierError) as raised:
-        judge(store, "admissibility", facts, ANCHOR_2016, EVENT_2016)
+        judge(library, "admissibility", facts, ANCHOR_2016, EVENT_2016)
     assert "the facts do not satisfy the input of procedure 'admissibility' (objectif-co2 2016-06-10" in raised.value.message
     assert any(p.endswith(f"{path}: {message}") for p in _problems(raised.value)), _problems(raised.value)
 
@@ -548,7 +548,7 @@ def test_2016_two_companies_exit_1_through_the_cli(cli, tmp_path):
     assert "$.facts.companies: max length is 1" in result.stderr
 
 
-def test_2017_criteria_do_not_reach_a_cycle_anchored_in_2016(store):
+def test_2017_criteria_do_not_reach_a_cycle_anchored_in_2016(library):
     """Is a company with a failing subsidiary admitted in 2016? Not expressible.
 
     The 2016 input has no subsidiaries and no regulation return (the group and regulation
@@ -558,7 +558,7 @@ def test_2017_criteria_do_not_reach_a_cycle_anchored_in_2016(store):
     subcontracting criterion alone; the 2017 criteria apply from the next cycle (§III.1).
     """
     c = company_2016("BERRICHON", 4_000_000, sub("X", 1_000_000))
-    decision = admit(store, c, anchor="2016-11-14", event="2017-09-01")
+    decision = admit(library, c, anchor="2016-11-14", event="2017-09-01")
     assert decision["outcome"] == "admissible"
     entry = version_of(decision, "admissibility")
     assert (entry["version"], entry["mode"]) == (V2016, "pinned")
@@ -574,8 +574,8 @@ def test_2017_criteria_do_not_reach_a_cycle_anchored_in_2016(store):
     }
 
 
-def test_a_cycle_anchored_on_24_may_2017_takes_the_2017_criteria(store):
-    decision = admit(store, company("A", regulation_compliant=False), anchor="2017-05-24", event="2017-06-01")
+def test_a_cycle_anchored_on_24_may_2017_takes_the_2017_criteria(library):
+    decision = admit(library, company("A", regulation_compliant=False), anchor="2017-05-24", event="2017-06-01")
     assert version_of(decision, "admissibility")["version"] == V2017
     assert decision["outcome"] == "not_admissible"
 
@@ -596,12 +596,12 @@ def renewal_facts(*companies: dict[str, Any], labelled_on: str = "2016-10-01", v
     return facts
 
 
-def renew(store: Any, facts: dict[str, Any], anchor: str = RENEWAL_ANCHOR, event: str = RENEWAL_EVENT, **kw: Any) -> dict[str, Any]:
-    return judge(store, "renewal", facts, anchor, event, **kw)
+def renew(library: Any, facts: dict[str, Any], anchor: str = RENEWAL_ANCHOR, event: str = RENEWAL_EVENT, **kw: Any) -> dict[str, Any]:
+    return judge(library, "renewal", facts, anchor, event, **kw)
 
 
-def test_renewal_admissible_p3_becomes_the_new_p0(store):
-    decision = renew(store, renewal_facts())
+def test_renewal_admissible_p3_becomes_the_new_p0(library):
+    decision = renew(library, renewal_facts())
     assert decision["outcome"] == "renewal_admissible"
     values = decision["values"]
     assert values["new_reference_period"] == {"period": "P0", "taken_from": "P3 of the ending cycle", "intensity": 74.2, "entered_on": "2019-08-30"}
@@ -620,14 +620,14 @@ def test_renewal_admissible_p3_becomes_the_new_p0(store):
     ]
 
 
-def test_renewal_of_a_cycle_labelled_on_29_february(store):
+def test_renewal_of_a_cycle_labelled_on_29_february(library):
     facts = renewal_facts(labelled_on="2016-02-29", p3={"entered_on": "2019-02-20", "intensity": 74.2})
-    decision = renew(store, facts, anchor="2019-03-01", event="2019-03-15")
+    decision = renew(library, facts, anchor="2019-03-01", event="2019-03-15")
     assert decision["values"]["previous_cycle_ended_on"] == "2019-02-28"
 
 
-def test_renewal_without_p3_is_not_admissible(store):
-    decision = renew(store, renewal_facts(p3=None))
+def test_renewal_without_p3_is_not_admissible(library):
+    decision = renew(library, renewal_facts(p3=None))
     assert decision["outcome"] == "renewal_not_admissible"
     assert finding_codes(decision) == ["RENEWAL_OPENS_NEW_CYCLE", "P3_NOT_ENTERED"]
     [f] = findings(decision, "P3_NOT_ENTERED")
@@ -638,10 +638,10 @@ def test_renewal_without_p3_is_not_admissible(store):
     assert values["previous_cycle_ended_on"] == "2019-10-01"
 
 
-def test_renewal_with_a_criterion_no_longer_met_is_not_admissible_with_notice(store):
+def test_renewal_with_a_criterion_no_longer_met_is_not_admissible_with_notice(library):
     # a group criterion of 2017, unknown to the 2016 cycle, applies at its renewal
     group = company("FABRE", subsidiaries=[{"id": "FABRE-SUD", "regulation_compliant": False}], start="2018-07-01")
-    decision = renew(store, renewal_facts(group))
+    decision = renew(library, renewal_facts(group))
     assert decision["outcome"] == "renewal_not_admissible"
     assert finding_codes(decision) == ["RENEWAL_OPENS_NEW_CYCLE", "GROUP_SUBSIDIARY_NOT_COMPLIANT"]
     assert decision["values"]["not_admissible_companies"] == ["FABRE"]
@@ -649,32 +649,32 @@ def test_renewal_with_a_criterion_no_longer_met_is_not_admissible_with_notice(st
     assert decision["values"]["new_reference_period"]["period"] == "P0"
 
 
-def test_renewal_subcontracting_exactly_35_percent(store):
-    decision = renew(store, renewal_facts(company("FABRE", 1_000_000, sub("X", 350_000))))
+def test_renewal_subcontracting_exactly_35_percent(library):
+    decision = renew(library, renewal_facts(company("FABRE", 1_000_000, sub("X", 350_000))))
     assert decision["outcome"] == "renewal_not_admissible"
     assert "SUBCONTRACTING_NOT_BELOW_35" in finding_codes(decision)
 
 
-def test_renewal_cross_labelling(store):
+def test_renewal_cross_labelling(library):
     armor, iroise = _pair()
-    assert renew(store, renewal_facts(armor, iroise, cross=True))["outcome"] == "renewal_admissible"
+    assert renew(library, renewal_facts(armor, iroise, cross=True))["outcome"] == "renewal_admissible"
     iroise["regulation_compliant"] = False
-    decision = renew(store, renewal_facts(armor, iroise, cross=True))
+    decision = renew(library, renewal_facts(armor, iroise, cross=True))
     assert decision["outcome"] == "renewal_not_admissible"
     assert decision["values"]["linked_refusals"] == ["ARMOR"]
 
 
 @pytest.mark.parametrize("labelled_on", ["2019-10-01", "2019-10-02"], ids=["same-day", "after"])
-def test_renewal_previous_cycle_must_precede_the_anchor(store, labelled_on):
+def test_renewal_previous_cycle_must_precede_the_anchor(library, labelled_on):
     with pytest.raises(DossierError) as raised:
-        renew(store, renewal_facts(labelled_on=labelled_on))
+        renew(library, renewal_facts(labelled_on=labelled_on))
     [problem] = _problems(raised.value)
     assert f"the ending cycle (labelled on {labelled_on}) must start before the renewal cycle (2019-10-01) (§II.2)" in problem
 
 
-def test_renewal_several_companies_need_a_cross_labelling(store):
+def test_renewal_several_companies_need_a_cross_labelling(library):
     with pytest.raises(DossierError) as raised:
-        renew(store, renewal_facts(*_pair()))
+        renew(library, renewal_facts(*_pair()))
     assert any("set cross_labelling: true" in p for p in _problems(raised.value))
 
 
@@ -707,8 +707,8 @@ def test_no_renewal_procedure_for_a_cycle_anchored_in_2016(cli, tmp_path, event,
     assert [(p["path"], p["message"]) for p in error["problems"]] == [(path, text)]
 
 
-def test_renewal_runtimes_agree(store):
+def test_renewal_runtimes_agree(library):
     group = company("FABRE", subsidiaries=[{"id": "FABRE-SUD", "regulation_compliant": False}])
     for facts in (renewal_facts(), renewal_facts(p3=None), renewal_facts(group)):
-        durable, python = renew(store, facts), renew(store, facts, runtime="python")
+        durable, python = renew(library, facts), renew(library, facts, runtime="python")
         assert (python["outcome"], python["values"], python["findings"]) == (durable["outcome"], durable["values"], durable["findings"])

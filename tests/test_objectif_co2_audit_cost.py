@@ -37,7 +37,7 @@ ROWS = {  # annex 3 table: contribution, maximum aid, maximum cost, estimated da
 
 
 def cost(
-    store: Any,
+    library: Any,
     headcount: int = 5,
     revenue: float = 1_000_000,
     audit_cost: float | None = None,
@@ -56,7 +56,7 @@ def cost(
         facts["manager_opinion_unfavourable"] = unfavourable_opinion
     if audit_favourable is not None:
         facts["audit_favourable"] = audit_favourable
-    return judge(store, "audit_cost", facts, anchor, event, **kw)
+    return judge(library, "audit_cost", facts, anchor, event, **kw)
 
 
 def invoices(decision: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -74,8 +74,8 @@ def invoices(decision: dict[str, Any]) -> tuple[Any, Any, Any]:
         pytest.param(193, 8_000_000, "medium", "small", id="193-employees-8M-headcount-decides"),
     ],
 )
-def test_worked_examples_of_annex_3(store, headcount, revenue, by_headcount, by_revenue):
-    decision = cost(store, headcount, revenue)
+def test_worked_examples_of_annex_3(library, headcount, revenue, by_headcount, by_revenue):
+    decision = cost(library, headcount, revenue)
     assert decision["outcome"] == "medium"
     values = decision["values"]
     assert (values["headcount_category"], values["revenue_category"], values["category"]) == (by_headcount, by_revenue, "medium")
@@ -88,10 +88,10 @@ def test_worked_examples_of_annex_3(store, headcount, revenue, by_headcount, by_
 
 
 @pytest.mark.parametrize("category", list(ROWS))
-def test_each_row_of_the_table(store, category):
+def test_each_row_of_the_table(library, category):
     headcount = {"micro": 3, "small": 20, "medium": 100, "large": 400}[category]
     revenue = {"micro": 500_000, "small": 5_000_000, "medium": 20_000_000, "large": 80_000_000}[category]
-    decision = cost(store, headcount, revenue)
+    decision = cost(library, headcount, revenue)
     assert decision["outcome"] == category
     v = decision["values"]
     assert (v["company_contribution"], v["max_aid"], v["max_cost"], v["estimated_days"]) == ROWS[category]
@@ -112,8 +112,8 @@ def test_each_row_of_the_table(store, category):
         pytest.param(250, "large", id="250-at-least-250"),
     ],
 )
-def test_headcount_boundaries(store, headcount, row):
-    decision = cost(store, headcount, 0)
+def test_headcount_boundaries(library, headcount, row):
+    decision = cost(library, headcount, 0)
     assert decision["values"]["headcount_category"] == row
     assert decision["values"]["revenue_category"] == "micro"
     assert decision["outcome"] == row
@@ -131,8 +131,8 @@ def test_headcount_boundaries(store, headcount, row):
         pytest.param(50_000_000.01, "large", id="50M+1ct-large"),
     ],
 )
-def test_revenue_boundaries(store, revenue, row):
-    decision = cost(store, 0, revenue)
+def test_revenue_boundaries(library, revenue, row):
+    decision = cost(library, 0, revenue)
     assert decision["values"]["revenue_category"] == row
     assert decision["values"]["headcount_category"] == "micro"
     assert decision["outcome"] == row
@@ -149,8 +149,8 @@ def test_revenue_boundaries(store, revenue, row):
         pytest.param(10, 2_000_000, "small", id="headcount-small-revenue-micro"),
     ],
 )
-def test_the_higher_criterion_decides_both_ways(store, headcount, revenue, row):
-    decision = cost(store, headcount, revenue)
+def test_the_higher_criterion_decides_both_ways(library, headcount, revenue, row):
+    decision = cost(library, headcount, revenue)
     assert decision["outcome"] == decision["values"]["category"] == row
     assert decision["values"]["company_contribution"] == ROWS[row][0]
 
@@ -175,8 +175,8 @@ def test_the_higher_criterion_decides_both_ways(store, headcount, revenue, row):
         pytest.param(300, 64_000_000, 0, 0, 0, 0, id="large-no-cost"),
     ],
 )
-def test_invoices(store, headcount, revenue, audit_cost, company, manager, uncovered):
-    decision = cost(store, headcount, revenue, audit_cost)
+def test_invoices(library, headcount, revenue, audit_cost, company, manager, uncovered):
+    decision = cost(library, headcount, revenue, audit_cost)
     assert invoices(decision) == (company, manager, uncovered)
     assert decision["values"]["manager_aid_status"] == "due"
     if uncovered:
@@ -186,8 +186,8 @@ def test_invoices(store, headcount, revenue, audit_cost, company, manager, uncov
         assert decision["findings"] == []
 
 
-def test_cost_above_the_maximum_names_the_uncovered_part(store):
-    decision = cost(store, 300, 64_000_000, 3950)
+def test_cost_above_the_maximum_names_the_uncovered_part(library):
+    decision = cost(library, 300, 64_000_000, 3950)
     [f] = decision["findings"]
     assert f["message"] == (
         "350 € of the audit cost (3950 €, maximum 3600 €; manager's share due) is covered by neither invoice; "
@@ -208,8 +208,8 @@ def test_cost_above_the_maximum_names_the_uncovered_part(store):
         pytest.param(True, None, "conditional", 1100, ["AID_CONDITIONAL_ON_FAVOURABLE_AUDIT"], id="negative-opinion-audit-unknown"),
     ],
 )
-def test_manager_share_after_a_negative_opinion(store, opinion_unfavourable, audit_favourable, status, manager, codes):
-    decision = cost(store, 47, 30_000_000, 2700, unfavourable_opinion=opinion_unfavourable, audit_favourable=audit_favourable)
+def test_manager_share_after_a_negative_opinion(library, opinion_unfavourable, audit_favourable, status, manager, codes):
+    decision = cost(library, 47, 30_000_000, 2700, unfavourable_opinion=opinion_unfavourable, audit_favourable=audit_favourable)
     values = decision["values"]
     assert values["manager_aid_status"] == status
     assert values["company_invoice"] == 1600
@@ -221,8 +221,8 @@ def test_manager_share_after_a_negative_opinion(store, opinion_unfavourable, aud
         assert f["clause"] == clause
 
 
-def test_conditional_aid_warns(store):
-    decision = cost(store, 20, 2_000_000.01, 2500, unfavourable_opinion=True)
+def test_conditional_aid_warns(library):
+    decision = cost(library, 20, 2_000_000.01, 2500, unfavourable_opinion=True)
     assert decision["outcome"] == "small"
     [f] = decision["findings"]
     assert (f["code"], f["severity"]) == ("AID_CONDITIONAL_ON_FAVOURABLE_AUDIT", "warning")
@@ -232,9 +232,9 @@ def test_conditional_aid_warns(store):
     assert invoices(decision) == (800, 1700, 0)
 
 
-def test_aid_not_due_leaves_the_rest_uncovered(store):
+def test_aid_not_due_leaves_the_rest_uncovered(library):
     """The text says the manager's share is not effective; it does not say who bears it instead."""
-    decision = cost(store, 47, 30_000_000, 2700, unfavourable_opinion=True, audit_favourable=False)
+    decision = cost(library, 47, 30_000_000, 2700, unfavourable_opinion=True, audit_favourable=False)
     [not_due, uncovered] = decision["findings"]
     assert (not_due["code"], not_due["severity"]) == ("AID_NOT_DUE", "info")
     assert uncovered["message"] == (
@@ -243,8 +243,8 @@ def test_aid_not_due_leaves_the_rest_uncovered(store):
     )
 
 
-def test_aid_status_without_an_audit_cost(store):
-    decision = cost(store, 47, 30_000_000, unfavourable_opinion=True)
+def test_aid_status_without_an_audit_cost(library):
+    decision = cost(library, 47, 30_000_000, unfavourable_opinion=True)
     assert decision["values"]["manager_aid_status"] == "conditional"
     assert "manager_invoice" not in decision["values"]
     assert finding_codes(decision) == ["AID_CONDITIONAL_ON_FAVOURABLE_AUDIT"]
@@ -261,8 +261,8 @@ def test_aid_status_without_an_audit_cost(store):
         pytest.param(ANCHOR_2016, "2017-09-01", "2016-06-10", "not stated (the 2016 text does not say whether VAT is included)", id="2016-cycle-costed-after-2017-05-24"),
     ],
 )
-def test_amounts_basis_by_version(store, anchor, event, version, basis):
-    decision = cost(store, 47, 30_000_000, 3000, anchor=anchor, event=event)
+def test_amounts_basis_by_version(library, anchor, event, version, basis):
+    decision = cost(library, 47, 30_000_000, 3000, anchor=anchor, event=event)
     [entry] = decision["versions"]
     assert (entry["section"], entry["version"], entry["mode"]) == ("audit_cost", version, "pinned")
     values = decision["values"]
@@ -274,9 +274,9 @@ def test_amounts_basis_by_version(store, anchor, event, version, basis):
 
 
 @pytest.mark.parametrize("headcount, revenue", [(9, 2_000_000), (10, 2_000_000.01), (250, 50_000_000), (49, 50_000_000.01)])
-def test_2016_scale_has_the_same_boundaries(store, headcount, revenue):
-    new = cost(store, headcount, revenue)
-    old = cost(store, headcount, revenue, anchor=ANCHOR_2016, event=EVENT_2016)
+def test_2016_scale_has_the_same_boundaries(library, headcount, revenue):
+    new = cost(library, headcount, revenue)
+    old = cost(library, headcount, revenue, anchor=ANCHOR_2016, event=EVENT_2016)
     assert old["outcome"] == new["outcome"]
     assert {k: v for k, v in old["values"].items() if k != "amounts_basis"} == {k: v for k, v in new["values"].items() if k != "amounts_basis"}
 
@@ -293,7 +293,7 @@ def test_2016_scale_has_the_same_boundaries(store, headcount, revenue):
         pytest.param((5, 2_000_000, 2700), {"unfavourable_opinion": True, "audit_favourable": False}, id="micro-not-due"),
     ],
 )
-def test_runtimes_agree(store, args, kwargs):
-    durable = cost(store, *args, **kwargs)
-    python = cost(store, *args, **kwargs, runtime="python")
+def test_runtimes_agree(library, args, kwargs):
+    durable = cost(library, *args, **kwargs)
+    python = cost(library, *args, **kwargs, runtime="python")
     assert (python["outcome"], python["values"], python["findings"]) == (durable["outcome"], durable["values"], durable["findings"])

@@ -50,9 +50,9 @@ def plan(**changes: Any) -> dict[str, Any]:
     return facts
 
 
-def random_audit(store: Any, anchor: str = ANCHOR_2017, event: str = "2018-01-15", **changes: Any) -> dict[str, Any]:
+def random_audit(library: Any, anchor: str = ANCHOR_2017, event: str = "2018-01-15", **changes: Any) -> dict[str, Any]:
     runtime = changes.pop("runtime", "durable-rules")
-    return judge(store, "random_audit", plan(**changes), anchor, event, runtime=runtime)
+    return judge(library, "random_audit", plan(**changes), anchor, event, runtime=runtime)
 
 
 def auditor(name: str, **changes: Any) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def auditor(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def assignment(
-    store: Any,
+    library: Any,
     auditors: list[dict[str, Any]],
     anchor: str = "2018-01-08",
     event: str = "2018-03-01",
@@ -79,7 +79,7 @@ def assignment(
     runtime: str = "durable-rules",
 ) -> dict[str, Any]:
     facts = {"company": dict(company), "auditors": auditors}
-    return judge(store, "auditor_assignment", facts, anchor, event, runtime=runtime)
+    return judge(library, "auditor_assignment", facts, anchor, event, runtime=runtime)
 
 
 def ranked(decision: dict[str, Any]) -> list[str]:
@@ -97,16 +97,16 @@ def refused(result: Any) -> str:
 
 
 @pytest.mark.parametrize("period", ["P1", "P2"])
-def test_plan_accepted_on_p1_or_p2(store, period):
-    decision = random_audit(store, period=period)
+def test_plan_accepted_on_p1_or_p2(library, period):
+    decision = random_audit(library, period=period)
     assert decision["outcome"] == "plan_accepted"
     assert decision["values"] == {"earliest_audit_date": "2018-02-15", "plan_problems": []}
     assert decision["findings"] == []
 
 
-def test_accepted_plan_trail_cites_the_notice_parameter(store):
-    decision = random_audit(store)
-    [earliest] = [d for d in decision["trail"] if d.get("fact") == "earliest_audit_date"]
+def test_accepted_plan_trail_cites_the_notice_parameter(library):
+    decision = random_audit(library)
+    [earliest] = [d for d in decision["trail"] if d.get("name") == "earliest_audit_date"]
     assert earliest["clause"] == "§III.3 notice"
     [param] = [p for p in earliest["premises"] if p["kind"] == "parameter"]
     assert (param["name"], param["value"], param["version"]) == ("random_audit_notice_months", 1, V2017)
@@ -159,8 +159,8 @@ def test_accepted_plan_trail_cites_the_notice_parameter(store):
         ),
     ],
 )
-def test_plan_rejected_for_one_condition(store, changes, problem, code, clause, message):
-    decision = random_audit(store, **changes)
+def test_plan_rejected_for_one_condition(library, changes, problem, code, clause, message):
+    decision = random_audit(library, **changes)
     assert decision["outcome"] == "plan_rejected"
     assert decision["values"]["plan_problems"] == [problem]
     [finding] = decision["findings"]
@@ -170,9 +170,9 @@ def test_plan_rejected_for_one_condition(store, changes, problem, code, clause, 
     assert finding["message"] == message
 
 
-def test_every_broken_condition_is_listed(store):
+def test_every_broken_condition_is_listed(library):
     decision = random_audit(
-        store,
+        library,
         period="P3",
         auditor="yann-le-bihan",
         audit_on="2018-01-30",
@@ -200,8 +200,8 @@ def test_every_broken_condition_is_listed(store):
     assert all(f["severity"] == "error" for f in decision["findings"])
 
 
-def test_two_broken_conditions_give_two_findings(store):
-    decision = random_audit(store, period="P2", auditor="yann-le-bihan", audit_on="2018-02-01")
+def test_two_broken_conditions_give_two_findings(library):
+    decision = random_audit(library, period="P2", auditor="yann-le-bihan", audit_on="2018-02-01")
     assert decision["values"]["plan_problems"] == ["initial_auditor", "notice_too_short"]
     assert finding_codes(decision) == ["INITIAL_AUDITOR", "NOTICE_TOO_SHORT"]
 
@@ -219,21 +219,21 @@ def test_two_broken_conditions_give_two_findings(store):
         pytest.param("2018-12-14", "2019-01-14", id="over-the-year-end"),
     ],
 )
-def test_audit_exactly_one_month_after_notice_is_accepted_one_day_earlier_rejected(store, notified, earliest):
+def test_audit_exactly_one_month_after_notice_is_accepted_one_day_earlier_rejected(library, notified, earliest):
     anchor = "2019-09-16" if notified.startswith("2020") else ANCHOR_2017
-    on_time = random_audit(store, anchor=anchor, event=notified, notified_on=notified, audit_on=earliest)
+    on_time = random_audit(library, anchor=anchor, event=notified, notified_on=notified, audit_on=earliest)
     assert on_time["outcome"] == "plan_accepted"
     assert on_time["values"]["earliest_audit_date"] == earliest
 
     day_before = (dt.date.fromisoformat(earliest) - dt.timedelta(days=1)).isoformat()
-    early = random_audit(store, anchor=anchor, event=notified, notified_on=notified, audit_on=day_before)
+    early = random_audit(library, anchor=anchor, event=notified, notified_on=notified, audit_on=day_before)
     assert early["outcome"] == "plan_rejected"
     assert early["values"]["plan_problems"] == ["notice_too_short"]
     assert finding_codes(early) == ["NOTICE_TOO_SHORT"]
 
 
-def test_notice_on_the_day_of_the_audit_is_too_short(store):
-    decision = random_audit(store, notified_on="2018-02-20", audit_on="2018-02-20", event="2018-02-20")
+def test_notice_on_the_day_of_the_audit_is_too_short(library):
+    decision = random_audit(library, notified_on="2018-02-20", audit_on="2018-02-20", event="2018-02-20")
     assert decision["outcome"] == "plan_rejected"
     assert decision["values"]["earliest_audit_date"] == "2018-03-20"
     assert finding_codes(decision) == ["NOTICE_TOO_SHORT"]
@@ -254,8 +254,8 @@ def test_notified_after_the_audit_is_an_invalid_dossier(cli, tmp_path):
 # --- random audit: which version ---------------------------------------------------------------------------------
 
 
-def test_cycle_labelled_in_2016_audited_at_random_in_2018_takes_the_2017_section(store):
-    decision = random_audit(store, anchor=ANCHOR_2016, event="2018-01-15")
+def test_cycle_labelled_in_2016_audited_at_random_in_2018_takes_the_2017_section(library):
+    decision = random_audit(library, anchor=ANCHOR_2016, event="2018-01-15")
     assert decision["outcome"] == "plan_accepted"
     [choice] = decision["versions"]
     assert choice["section"] == "random_audits"
@@ -270,16 +270,16 @@ def test_cycle_labelled_in_2016_audited_at_random_in_2018_takes_the_2017_section
     assert decision["trail"][0]["because"] == choice["reason"]
 
 
-def test_2016_cycle_random_audit_on_the_day_2017_comes_into_force(store):
-    decision = random_audit(store, anchor=ANCHOR_2016, event="2017-05-24", notified_on="2017-05-24", audit_on="2017-06-26")
+def test_2016_cycle_random_audit_on_the_day_2017_comes_into_force(library):
+    decision = random_audit(library, anchor=ANCHOR_2016, event="2017-05-24", notified_on="2017-05-24", audit_on="2017-06-26")
     assert decision["outcome"] == "plan_accepted"
     assert [(v["version"], v["mode"]) for v in decision["versions"]] == [(V2017, "event_date")]
 
 
-def test_2016_cycle_random_audit_before_2017_is_refused(store, cli, tmp_path):
+def test_2016_cycle_random_audit_before_2017_is_refused(library, cli, tmp_path):
     facts = plan(notified_on="2017-04-03", audit_on="2017-05-10")
     with pytest.raises(DossierError) as raised:
-        judge(store, "random_audit", facts, ANCHOR_2016, "2017-05-23")
+        judge(library, "random_audit", facts, ANCHOR_2016, "2017-05-23")
     assert "version 2016-06-10 of objectif-co2 has no procedure 'random_audit'" in raised.value.message
 
     path = write_dossier(tmp_path, "random_audit", facts, ANCHOR_2016, "2017-05-23")
@@ -291,15 +291,15 @@ def test_2016_cycle_random_audit_before_2017_is_refused(store, cli, tmp_path):
     )
 
 
-def test_random_audit_forced_to_2016_is_refused(store):
+def test_random_audit_forced_to_2016_is_refused(library):
     with pytest.raises(DossierError) as raised:
-        judge(store, "random_audit", plan(), ANCHOR_2016, "2018-01-15", version=V2016)
+        judge(library, "random_audit", plan(), ANCHOR_2016, "2018-01-15", version=V2016)
     assert "version 2016-06-10 of objectif-co2 has no procedure 'random_audit'" in raised.value.message
 
 
-def test_cycle_labelled_under_2017_follows_the_event_date_too(store):
+def test_cycle_labelled_under_2017_follows_the_event_date_too(library):
     """The base version's own section follows the event date: the reason says so, not "pinned"."""
-    decision = random_audit(store, anchor=ANCHOR_2017, event="2018-01-15")
+    decision = random_audit(library, anchor=ANCHOR_2017, event="2018-01-15")
     [choice] = decision["versions"]
     assert (choice["version"], choice["mode"]) == (V2017, "event_date")
     assert choice["reason"] == (
@@ -311,7 +311,7 @@ def test_cycle_labelled_under_2017_follows_the_event_date_too(store):
 # --- auditor assignment: ranking --------------------------------------------------------------------------------
 
 
-def test_assigned_ranks_every_eligible_auditor_in_order(store):
+def test_assigned_ranks_every_eligible_auditor_in_order(library):
     pool = [
         auditor("marc-delattre", region="Hauts-de-France", audits_assigned=0),
         auditor("gwenaelle-tanguy", audits_assigned=4),
@@ -320,7 +320,7 @@ def test_assigned_ranks_every_eligible_auditor_in_order(store):
         auditor("erwan-kerhervé", audits_assigned=1),
         auditor("julie-mercier", region="Occitanie", available=False),
     ]
-    decision = assignment(store, pool)
+    decision = assignment(library, pool)
     assert decision["outcome"] == "assigned"
     assert decision["values"]["ranking"] == [
         {"auditor": "erwan-kerhervé", "same_region": True, "audits_assigned": 1},
@@ -334,34 +334,34 @@ def test_assigned_ranks_every_eligible_auditor_in_order(store):
     assert finding_codes(decision) == ["AUDITOR_NOT_ASSIGNABLE"]
 
 
-def test_same_region_comes_before_a_lighter_workload(store):
-    decision = assignment(store, [auditor("marc-delattre", region="Normandie", audits_assigned=0), auditor("claire-morvan", audits_assigned=9)])
+def test_same_region_comes_before_a_lighter_workload(library):
+    decision = assignment(library, [auditor("marc-delattre", region="Normandie", audits_assigned=0), auditor("claire-morvan", audits_assigned=9)])
     assert ranked(decision) == ["claire-morvan", "marc-delattre"]
     assert decision["values"]["assigned_auditor"] == "claire-morvan"
 
 
-def test_in_the_same_region_fewer_audits_come_first(store):
-    decision = assignment(store, [auditor("anne-guillou", audits_assigned=3), auditor("yves-riou", audits_assigned=2)])
+def test_in_the_same_region_fewer_audits_come_first(library):
+    decision = assignment(library, [auditor("anne-guillou", audits_assigned=3), auditor("yves-riou", audits_assigned=2)])
     assert ranked(decision) == ["yves-riou", "anne-guillou"]
     assert decision["values"]["assigned_auditor"] == "yves-riou"
 
 
-def test_outside_the_region_fewer_audits_come_first(store):
+def test_outside_the_region_fewer_audits_come_first(library):
     pool = [auditor("paul-roux", region="Occitanie", audits_assigned=5), auditor("zoé-garnier", region="Grand Est", audits_assigned=1)]
-    decision = assignment(store, pool)
+    decision = assignment(library, pool)
     assert ranked(decision) == ["zoé-garnier", "paul-roux"]
 
 
 @pytest.mark.parametrize("region", ["Bretagne", "Normandie"], ids=["same-region", "other-region"])
-def test_equal_region_and_workload_are_ordered_by_id(store, region):
+def test_equal_region_and_workload_are_ordered_by_id(library, region):
     pool = [auditor(name, region=region, audits_assigned=2) for name in ["yves-riou", "anne-guillou", "marie-le-gall"]]
-    decision = assignment(store, pool)
+    decision = assignment(library, pool)
     assert ranked(decision) == ["anne-guillou", "marie-le-gall", "yves-riou"]
     assert decision["values"]["assigned_auditor"] == "anne-guillou"
 
 
-def test_a_single_eligible_auditor_is_assigned(store):
-    decision = assignment(store, [auditor("claire-morvan")])
+def test_a_single_eligible_auditor_is_assigned(library):
+    decision = assignment(library, [auditor("claire-morvan")])
     assert decision["outcome"] == "assigned"
     assert decision["values"] == {
         "excluded_auditors": [],
@@ -371,13 +371,13 @@ def test_a_single_eligible_auditor_is_assigned(store):
     assert decision["findings"] == []
 
 
-def test_no_auditor_available_when_every_auditor_is_barred(store):
+def test_no_auditor_available_when_every_auditor_is_barred(library):
     pool = [
         auditor("claire-morvan", available=False),
         auditor("yann-le-bihan", accompanied_companies=[COMPANY["id"]]),
         auditor("audit-transport-conseil", natural_person=False),
     ]
-    decision = assignment(store, pool)
+    decision = assignment(library, pool)
     assert decision["outcome"] == "no_auditor_available"
     assert decision["values"] == {
         "excluded_auditors": [
@@ -440,10 +440,10 @@ def test_no_auditor_available_when_every_auditor_is_barred(store):
         ),
     ],
 )
-def test_each_ground_excludes_the_auditor(store, changes, ground, code, clause, message):
+def test_each_ground_excludes_the_auditor(library, changes, ground, code, clause, message):
     # The barred auditor would head the ranking otherwise: same region, no audit assigned.
     pool = [auditor("barred", **changes), auditor("claire-morvan", region="Normandie", audits_assigned=6)]
-    decision = assignment(store, pool)
+    decision = assignment(library, pool)
     assert decision["outcome"] == "assigned"
     assert decision["values"]["excluded_auditors"] == [{"auditor": "barred", "barred_by": [ground]}]
     assert ranked(decision) == ["claire-morvan"]
@@ -457,20 +457,20 @@ def test_each_ground_excludes_the_auditor(store, changes, ground, code, clause, 
     ("days", "eligible"),
     [pytest.param(1, False, id="1-day"), pytest.param(2, True, id="2-days"), pytest.param(3, True, id="3-days")],
 )
-def test_two_days_of_training_are_required(store, days, eligible):
-    decision = assignment(store, [auditor("claire-morvan", training_days=days)])
+def test_two_days_of_training_are_required(library, days, eligible):
+    decision = assignment(library, [auditor("claire-morvan", training_days=days)])
     assert decision["outcome"] == ("assigned" if eligible else "no_auditor_available")
     assert finding_codes(decision) == ([] if eligible else ["AUDITOR_REQUIREMENT_NOT_MET"])
 
 
-def test_having_accompanied_or_audited_other_companies_does_not_bar(store):
+def test_having_accompanied_or_audited_other_companies_does_not_bar(library):
     pool = [auditor("claire-morvan", accompanied_companies=["KERBRAT-LOGISTIQUE"], audited_companies=["TRANSPORTS-ROUQUETTE"])]
-    decision = assignment(store, pool)
+    decision = assignment(library, pool)
     assert decision["outcome"] == "assigned"
     assert decision["values"]["excluded_auditors"] == []
 
 
-def test_several_grounds_on_one_auditor_are_all_listed(store):
+def test_several_grounds_on_one_auditor_are_all_listed(library):
     barred = auditor(
         "audit-transport-conseil",
         natural_person=False,
@@ -483,7 +483,7 @@ def test_several_grounds_on_one_auditor_are_all_listed(store):
         travels_nationwide=False,
         available=False,
     )
-    decision = assignment(store, [barred])
+    decision = assignment(library, [barred])
     assert decision["outcome"] == "no_auditor_available"
     assert decision["values"]["excluded_auditors"] == [
         {
@@ -531,8 +531,8 @@ def test_several_grounds_on_one_auditor_are_all_listed(store):
         pytest.param("2020-02-29", "2020-09-14", "2021-02-28", False, id="29-feb-2020-lapsed-28-feb-2021"),
     ],
 )
-def test_habilitation_lasts_until_the_day_before_its_anniversary(store, habilitated, anchor, event, valid):
-    decision = assignment(store, [auditor("claire-morvan", habilitated_on=habilitated)], anchor=anchor, event=event)
+def test_habilitation_lasts_until_the_day_before_its_anniversary(library, habilitated, anchor, event, valid):
+    decision = assignment(library, [auditor("claire-morvan", habilitated_on=habilitated)], anchor=anchor, event=event)
     if valid:
         assert decision["outcome"] == "assigned"
         assert decision["findings"] == []
@@ -542,8 +542,8 @@ def test_habilitation_lasts_until_the_day_before_its_anniversary(store, habilita
         assert finding_codes(decision) == ["HABILITATION_NOT_VALID"]
 
 
-def test_habilitation_message_names_the_anniversary(store):
-    decision = assignment(store, [auditor("claire-morvan", habilitated_on="2017-06-01")], event="2018-06-01")
+def test_habilitation_message_names_the_anniversary(library):
+    decision = assignment(library, [auditor("claire-morvan", habilitated_on="2017-06-01")], event="2018-06-01")
     [finding] = decision["findings"]
     assert finding["message"] == (
         "claire-morvan: habilitated on 2017-06-01, valid until the day before 2018-06-01; not valid on 2018-06-01."
@@ -566,9 +566,9 @@ def test_an_auditor_listed_twice_is_an_invalid_dossier(cli, tmp_path, anchor, ev
     assert f"{path} $.facts.auditors: each auditor appears once; repeated: claire-morvan (§III.2 assignment)" in output
 
 
-def test_assignment_made_in_2016_follows_the_2016_version(store):
+def test_assignment_made_in_2016_follows_the_2016_version(library):
     pool = [auditor("claire-morvan", habilitated_on="2016-09-05"), auditor("yann-le-bihan", habilitated_on="2016-09-05", audits_assigned=1)]
-    decision = assignment(store, pool, anchor=ANCHOR_2016, event="2016-11-14")
+    decision = assignment(library, pool, anchor=ANCHOR_2016, event="2016-11-14")
     assert decision["outcome"] == "assigned"
     assert ranked(decision) == ["claire-morvan", "yann-le-bihan"]
     [choice] = decision["versions"]
@@ -577,12 +577,12 @@ def test_assignment_made_in_2016_follows_the_2016_version(store):
         "section 'auditors' follows the event date; version 2016-06-10 (in force from 2016-06-10) "
         "is the latest version defining it in force on the event date 2016-11-14"
     )
-    [checks] = [d for d in decision["trail"] if d.get("fact") == "auditor_checks"]
+    [checks] = [d for d in decision["trail"] if d.get("name") == "auditor_checks"]
     assert checks["version"] == V2016
 
 
-def test_assignment_in_2018_for_a_2016_cycle_follows_the_2017_version(store):
-    decision = assignment(store, [auditor("claire-morvan")], anchor=ANCHOR_2016, event="2018-03-01")
+def test_assignment_in_2018_for_a_2016_cycle_follows_the_2017_version(library):
+    decision = assignment(library, [auditor("claire-morvan")], anchor=ANCHOR_2016, event="2018-03-01")
     assert decision["outcome"] == "assigned"
     [choice] = decision["versions"]
     assert (choice["section"], choice["version"], choice["mode"]) == ("auditors", V2017, "event_date")
@@ -593,10 +593,10 @@ def test_assignment_in_2018_for_a_2016_cycle_follows_the_2017_version(store):
     )
 
 
-def test_2016_cycle_assignment_the_day_before_2017_stays_under_2016(store):
-    decision = assignment(store, [auditor("claire-morvan", habilitated_on="2016-09-05")], anchor=ANCHOR_2016, event="2017-05-23")
+def test_2016_cycle_assignment_the_day_before_2017_stays_under_2016(library):
+    decision = assignment(library, [auditor("claire-morvan", habilitated_on="2016-09-05")], anchor=ANCHOR_2016, event="2017-05-23")
     assert [v["version"] for v in decision["versions"]] == [V2016]
-    decision = assignment(store, [auditor("claire-morvan", habilitated_on="2016-09-05")], anchor=ANCHOR_2016, event="2017-05-24")
+    decision = assignment(library, [auditor("claire-morvan", habilitated_on="2016-09-05")], anchor=ANCHOR_2016, event="2017-05-24")
     assert [(v["version"], v["mode"]) for v in decision["versions"]] == [(V2017, "event_date")]
 
 
@@ -614,15 +614,15 @@ def test_examples_show_the_versions_they_are_meant_to(cli):
     assert version("auditor-assignment-assigned.yaml")[0] == V2017
 
 
-def test_both_runtimes_agree_on_a_plan_breaking_every_condition(store):
+def test_both_runtimes_agree_on_a_plan_breaking_every_condition(library):
     changes = dict(period="P0", auditor="yann-le-bihan", audit_on="2018-02-01", steering_committee_validated=False,
                    random_audits_already_in_cycle=1, charged_to_company_eur=120)
-    default = random_audit(store, anchor=ANCHOR_2016, event="2018-01-15", **changes)
-    python = random_audit(store, anchor=ANCHOR_2016, event="2018-01-15", runtime="python", **changes)
+    default = random_audit(library, anchor=ANCHOR_2016, event="2018-01-15", **changes)
+    python = random_audit(library, anchor=ANCHOR_2016, event="2018-01-15", runtime="python", **changes)
     assert python == default
 
 
-def test_both_runtimes_agree_on_a_ranking_with_exclusions(store):
+def test_both_runtimes_agree_on_a_ranking_with_exclusions(library):
     pool = [
         auditor("yves-riou", audits_assigned=2),
         auditor("anne-guillou", audits_assigned=2),
@@ -630,8 +630,8 @@ def test_both_runtimes_agree_on_a_ranking_with_exclusions(store):
         auditor("claire-morvan", habilitated_on="2017-03-01", training_days=1),
         auditor("yann-le-bihan", accompanied_companies=[COMPANY["id"]], available=False),
     ]
-    default = assignment(store, pool, anchor=ANCHOR_2016)
-    python = assignment(store, pool, anchor=ANCHOR_2016, runtime="python")
+    default = assignment(library, pool, anchor=ANCHOR_2016)
+    python = assignment(library, pool, anchor=ANCHOR_2016, runtime="python")
     assert python == default
     assert ranked(default) == ["anne-guillou", "yves-riou", "marc-delattre"]
 

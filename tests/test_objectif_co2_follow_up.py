@@ -59,17 +59,17 @@ def update(
     return facts
 
 
-def annual(store, event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
-    return judge(store, "annual_update", update(**kwargs), anchor, event)
+def annual(library, event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
+    return judge(library, "annual_update", update(**kwargs), anchor, event)
 
 
-def annual_2016(store, event: str, anchor: str = ANCHOR_2016, **kwargs: Any) -> dict[str, Any]:
+def annual_2016(library, event: str, anchor: str = ANCHOR_2016, **kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("entered", "2017-09-18")
-    return judge(store, "annual_update", update(**kwargs), anchor, event)
+    return judge(library, "annual_update", update(**kwargs), anchor, event)
 
 
 def counter(
-    store,
+    library,
     event: str = "2019-09-16",
     anchor: str = ANCHOR,
     *,
@@ -84,7 +84,7 @@ def counter(
         facts["result"] = result
     if cost is not None:
         facts["counter_audit_cost_eur"] = cost
-    return judge(store, "counter_audit", facts, anchor, event)
+    return judge(library, "counter_audit", facts, anchor, event)
 
 
 def version_of(decision: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +100,8 @@ def finding(decision: dict[str, Any], code: str) -> dict[str, Any]:
 # --- the yearly update under 2017: maintained and awaited ----------------------------------------------------------
 
 
-def test_data_entered_and_performance_kept_maintains_the_label(store):
-    decision = annual(store, "2018-04-16")
+def test_data_entered_and_performance_kept_maintains_the_label(library):
+    decision = annual(library, "2018-04-16")
     assert decision["outcome"] == "maintained"
     assert decision["values"] == {"suspension_grounds": [], "performance_degraded": False}
     assert decision["findings"] == []
@@ -109,22 +109,22 @@ def test_data_entered_and_performance_kept_maintains_the_label(store):
     assert (chosen["section"], chosen["version"], chosen["mode"]) == ("follow_up", V2017, "pinned")
 
 
-def test_intensity_equal_to_p0_has_not_degraded(store):
-    decision = annual(store, "2018-04-16", p0=82.4, intensity=82.4)
+def test_intensity_equal_to_p0_has_not_degraded(library):
+    decision = annual(library, "2018-04-16", p0=82.4, intensity=82.4)
     assert decision["outcome"] == "maintained"
     assert decision["values"]["performance_degraded"] is False
 
 
-def test_no_data_and_no_reminder_is_awaited(store):
-    decision = annual(store, "2018-06-29", entered=None)
+def test_no_data_and_no_reminder_is_awaited(library):
+    decision = annual(library, "2018-06-29", entered=None)
     assert decision["outcome"] == "awaiting_update"
     assert decision["values"] == {"suspension_grounds": []}  # without data, whether it degraded is unknown
     assert decision["findings"] == []
     assert "notice" not in decision["values"]
 
 
-def test_no_data_within_the_month_after_the_reminder_is_awaited(store):
-    decision = annual(store, "2018-04-24", entered=None, reminder_sent_on="2018-04-03")
+def test_no_data_within_the_month_after_the_reminder_is_awaited(library):
+    decision = annual(library, "2018-04-24", entered=None, reminder_sent_on="2018-04-03")
     assert decision["outcome"] == "awaiting_update"
     assert decision["values"]["update_deadline"] == "2018-05-03"
     assert decision["findings"] == []
@@ -150,8 +150,8 @@ def test_no_data_within_the_month_after_the_reminder_is_awaited(store):
         pytest.param({"data_deliberately_altered": True}, "2018-05-14", "data_deliberately_altered", "DATA_DELIBERATELY_ALTERED", id="data-altered"),
     ],
 )
-def test_each_ground_suspends_the_label_with_its_notice(store, kwargs, event, ground, code):
-    decision = annual(store, event, **kwargs)
+def test_each_ground_suspends_the_label_with_its_notice(library, kwargs, event, ground, code):
+    decision = annual(library, event, **kwargs)
     assert decision["outcome"] == "suspended"
     assert decision["values"]["suspension_grounds"] == [ground]
     assert decision["values"]["notice"] == NOTICE
@@ -160,17 +160,17 @@ def test_each_ground_suspends_the_label_with_its_notice(store, kwargs, event, gr
     assert raised["severity"] == "error" and raised["clause"] == "§V suspension"
 
 
-def test_degraded_performance_message_gives_both_intensities(store):
-    decision = annual(store, "2018-05-14", p0=74.2, intensity=79.8)
+def test_degraded_performance_message_gives_both_intensities(library):
+    decision = annual(library, "2018-05-14", p0=74.2, intensity=79.8)
     assert decision["values"]["performance_degraded"] is True
     assert finding(decision, "PERFORMANCE_DEGRADED")["message"] == (
         "The performance of P1 has degraded: intensity 79.8 against 74.2 at P0; sufficient under the référentiel: yes."
     )
 
 
-def test_every_ground_is_listed_in_the_order_of_the_text(store):
+def test_every_ground_is_listed_in_the_order_of_the_text(library):
     decision = annual(
-        store, "2018-05-14",
+        library, "2018-05-14",
         entered="2018-05-10", reminder_sent_on="2018-04-03", eligibility_maintained=False,
         sufficient=False, data_deliberately_altered=True,
     )
@@ -190,8 +190,8 @@ def test_every_ground_is_listed_in_the_order_of_the_text(store):
         pytest.param("2018-05-04", "suspended", id="entered-the-day-after-late"),
     ],
 )
-def test_data_entered_on_the_last_day_of_the_month_are_in_time(store, entered, outcome):
-    decision = annual(store, "2018-05-14", entered=entered, reminder_sent_on="2018-04-03")
+def test_data_entered_on_the_last_day_of_the_month_are_in_time(library, entered, outcome):
+    decision = annual(library, "2018-05-14", entered=entered, reminder_sent_on="2018-04-03")
     assert decision["values"]["update_deadline"] == "2018-05-03"
     assert decision["outcome"] == outcome
 
@@ -203,8 +203,8 @@ def test_data_entered_on_the_last_day_of_the_month_are_in_time(store, entered, o
         pytest.param("2018-05-04", "suspended", id="checked-the-day-after-late"),
     ],
 )
-def test_data_not_entered_are_late_the_day_after_the_deadline(store, event, outcome):
-    decision = annual(store, event, entered=None, reminder_sent_on="2018-04-03")
+def test_data_not_entered_are_late_the_day_after_the_deadline(library, event, outcome):
+    decision = annual(library, event, entered=None, reminder_sent_on="2018-04-03")
     assert decision["outcome"] == outcome
 
 
@@ -217,11 +217,11 @@ def test_data_not_entered_are_late_the_day_after_the_deadline(store, event, outc
         pytest.param("2018-12-15", "2019-01-15", id="over-the-year-end"),
     ],
 )
-def test_the_month_after_the_reminder_clamps_to_the_month_end(store, reminder, deadline):
-    on_deadline = annual(store, deadline, entered=None, reminder_sent_on=reminder)
+def test_the_month_after_the_reminder_clamps_to_the_month_end(library, reminder, deadline):
+    on_deadline = annual(library, deadline, entered=None, reminder_sent_on=reminder)
     assert on_deadline["values"]["update_deadline"] == deadline
     assert on_deadline["outcome"] == "awaiting_update"
-    late = annual(store, day(deadline, 1), entered=None, reminder_sent_on=reminder)
+    late = annual(library, day(deadline, 1), entered=None, reminder_sent_on=reminder)
     assert late["outcome"] == "suspended"
     assert finding(late, "DATA_NOT_UPDATED_AFTER_REMINDER")["message"] == (
         f"The data of P1 were not entered by {deadline}, one month after the reminder of {reminder} (entered: not given)."
@@ -231,9 +231,9 @@ def test_the_month_after_the_reminder_clamps_to_the_month_end(store, reminder, d
 # --- the formal notice ---------------------------------------------------------------------------------------------------
 
 
-def test_unsuccessful_formal_notice_makes_exclusion_possible(store):
+def test_unsuccessful_formal_notice_makes_exclusion_possible(library):
     decision = annual(
-        store, "2019-06-13", period="P2", entered=None,
+        library, "2019-06-13", period="P2", entered=None,
         reminder_sent_on="2019-03-04", formal_notice={"sent_on": "2019-05-06", "complied": False},
     )
     assert decision["outcome"] == "exclusion_possible"
@@ -242,27 +242,27 @@ def test_unsuccessful_formal_notice_makes_exclusion_possible(store):
     assert finding_codes(decision) == ["DATA_NOT_UPDATED_AFTER_REMINDER"]
 
 
-def test_exclusion_takes_precedence_over_suspension(store):
+def test_exclusion_takes_precedence_over_suspension(library):
     decision = annual(
-        store, "2019-06-13", eligibility_maintained=False, data_deliberately_altered=True,
+        library, "2019-06-13", eligibility_maintained=False, data_deliberately_altered=True,
         formal_notice={"sent_on": "2019-05-06", "complied": False},
     )
     assert decision["values"]["suspension_grounds"] == ["eligibility_lost", "data_deliberately_altered"]
     assert decision["outcome"] == "exclusion_possible"
-    [outcome] = [e for e in decision["trail"] if e.get("fact") == "outcome"]
+    [outcome] = [e for e in decision["trail"] if e.get("name") == "outcome"]
     assert outcome["rule"] == "annual.exclusion" and outcome["clause"] == "§II.1 step 6 exclusion"
 
 
-def test_complied_formal_notice_is_not_an_exclusion(store):
-    decision = annual(store, "2019-06-13", entered="2019-05-20", formal_notice={"sent_on": "2019-05-06", "complied": True})
+def test_complied_formal_notice_is_not_an_exclusion(library):
+    decision = annual(library, "2019-06-13", entered="2019-05-20", formal_notice={"sent_on": "2019-05-06", "complied": True})
     assert decision["outcome"] == "maintained"
     assert "notice" not in decision["values"]
 
 
-def test_complied_formal_notice_does_not_erase_a_late_update(store):
+def test_complied_formal_notice_does_not_erase_a_late_update(library):
     """The month after the reminder ran out before the data came: a ground for suspension, not for exclusion."""
     decision = annual(
-        store, "2019-06-13", entered="2019-05-20", reminder_sent_on="2019-03-04",
+        library, "2019-06-13", entered="2019-05-20", reminder_sent_on="2019-03-04",
         formal_notice={"sent_on": "2019-05-06", "complied": True},
     )
     assert decision["outcome"] == "suspended"
@@ -289,32 +289,32 @@ def test_complied_formal_notice_does_not_erase_a_late_update(store):
         ),
     ],
 )
-def test_impossible_dates_are_rejected(store, kwargs, path, message):
+def test_impossible_dates_are_rejected(library, kwargs, path, message):
     with pytest.raises(DossierError) as caught:
-        annual(store, "2018-04-16", **kwargs)
+        annual(library, "2018-04-16", **kwargs)
     [problem] = caught.value.problems
     assert "$." + ".".join(problem.path) == path
     assert problem.message == message
 
 
-def test_data_without_their_intensity_are_rejected(store):
+def test_data_without_their_intensity_are_rejected(library):
     with pytest.raises(DossierError) as caught:
-        judge(store, "annual_update", {"period": "P1", "data_entered_on": "2018-03-15"}, ANCHOR, "2018-04-16")
+        judge(library, "annual_update", {"period": "P1", "data_entered_on": "2018-03-15"}, ANCHOR, "2018-04-16")
     [problem] = caught.value.problems
     assert problem.path == ("facts", "intensity")
     assert problem.message == "data entered on 2018-03-15 need their intensity for P0 and the period (§II.1 step 6)"
 
 
-def test_reminder_and_data_on_the_day_of_the_check_are_accepted(store):
-    decision = annual(store, "2018-04-16", entered="2018-04-16", reminder_sent_on="2018-04-16")
+def test_reminder_and_data_on_the_day_of_the_check_are_accepted(library):
+    decision = annual(library, "2018-04-16", entered="2018-04-16", reminder_sent_on="2018-04-16")
     assert decision["outcome"] == "maintained"
 
 
 # --- the yearly update under 2016 ---------------------------------------------------------------------------------------
 
 
-def test_2016_data_entered_and_sufficient_is_maintained(store):
-    decision = annual_2016(store, "2017-04-10", entered="2017-03-27")
+def test_2016_data_entered_and_sufficient_is_maintained(library):
+    decision = annual_2016(library, "2017-04-10", entered="2017-03-27")
     assert decision["outcome"] == "maintained"
     assert decision["values"] == {"conditions_unmet": []}
     assert decision["findings"] == []
@@ -322,12 +322,12 @@ def test_2016_data_entered_and_sufficient_is_maintained(store):
     assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
 
 
-def test_2016_intensity_above_p0_but_sufficient_is_maintained(store):
+def test_2016_intensity_above_p0_but_sufficient_is_maintained(library):
     """The 2017 ground 'performance degraded' is new: the same data suspend a 2017 label."""
-    under_2016 = annual_2016(store, "2017-10-09", p0=91.0, intensity=93.4)
+    under_2016 = annual_2016(library, "2017-10-09", p0=91.0, intensity=93.4)
     assert under_2016["outcome"] == "maintained"
     assert under_2016["values"] == {"conditions_unmet": []}
-    under_2017 = annual(store, "2018-10-09", anchor="2017-10-02", entered="2018-09-18", p0=91.0, intensity=93.4)
+    under_2017 = annual(library, "2018-10-09", anchor="2017-10-02", entered="2018-09-18", p0=91.0, intensity=93.4)
     assert under_2017["outcome"] == "suspended"
     assert under_2017["values"]["suspension_grounds"] == ["performance_degraded"]
 
@@ -339,8 +339,8 @@ def test_2016_intensity_above_p0_but_sufficient_is_maintained(store):
         pytest.param({"sufficient": False}, ["performance_not_sufficient"], ["PERFORMANCE_NOT_SUFFICIENT"], id="performance-not-sufficient"),
     ],
 )
-def test_2016_conditions_not_met(store, kwargs, unmet, codes):
-    decision = annual_2016(store, "2017-10-09", **kwargs)
+def test_2016_conditions_not_met(library, kwargs, unmet, codes):
+    decision = annual_2016(library, "2017-10-09", **kwargs)
     assert decision["outcome"] == "conditions_not_met"
     assert decision["values"] == {"conditions_unmet": unmet}
     assert finding_codes(decision) == codes
@@ -348,13 +348,13 @@ def test_2016_conditions_not_met(store, kwargs, unmet, codes):
     assert "notice" not in decision["values"] and "suspension_grounds" not in decision["values"]
 
 
-def test_2016_data_not_entered_message(store):
-    decision = annual_2016(store, "2017-10-09", entered=None)
+def test_2016_data_not_entered_message(library):
+    decision = annual_2016(library, "2017-10-09", entered=None)
     assert finding(decision, "DATA_NOT_ENTERED")["message"] == "The activity data of P1 are not entered in the online tool on 2017-10-09."
 
 
-def test_2016_cycle_checked_in_2018_stays_under_2016(store):
-    decision = annual_2016(store, "2018-10-08", period="P2", entered="2018-09-24", p0=91.0, intensity=95.0)
+def test_2016_cycle_checked_in_2018_stays_under_2016(library):
+    decision = annual_2016(library, "2018-10-08", period="P2", entered="2018-09-24", p0=91.0, intensity=95.0)
     chosen = version_of(decision)
     assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
     assert chosen["reason"] == (
@@ -372,9 +372,9 @@ def test_2016_cycle_checked_in_2018_stays_under_2016(store):
         pytest.param({"data_deliberately_altered": True}, "data_deliberately_altered", id="data-altered"),
     ],
 )
-def test_2016_dossier_with_2017_inputs_is_rejected(store, extra, field):
+def test_2016_dossier_with_2017_inputs_is_rejected(library, extra, field):
     with pytest.raises(DossierError) as caught:
-        annual_2016(store, "2017-10-09", entered=None, **extra)
+        annual_2016(library, "2017-10-09", entered=None, **extra)
     assert "objectif-co2 2016-06-10, procedure annual_update" in caught.value.message
     [problem] = caught.value.problems
     assert problem.path == ("facts", field)
@@ -393,9 +393,9 @@ def test_2016_dossier_with_a_reminder_exits_1_through_the_cli(cli, tmp_path):
     assert "2016-06-10" in error["message"]
 
 
-def test_2016_data_need_the_finding_on_the_performance(store):
+def test_2016_data_need_the_finding_on_the_performance(library):
     with pytest.raises(DossierError) as caught:
-        annual_2016(store, "2017-10-09", sufficient=None)
+        annual_2016(library, "2017-10-09", sufficient=None)
     [problem] = caught.value.problems
     assert problem.path == ("facts", "performance_sufficient")
     assert problem.message == "data entered on 2017-09-18 need the programme manager's finding on the performance (§V conditions)"
@@ -405,29 +405,29 @@ def test_2016_data_need_the_finding_on_the_performance(store):
 
 
 @pytest.mark.parametrize("contested", ["suspension", "cancellation"])
-def test_counter_audit_is_not_open_against_a_suspension_or_a_cancellation(store, contested):
-    decision = counter(store, contested=contested, result="overturns_withdrawal", cost=2350)
+def test_counter_audit_is_not_open_against_a_suspension_or_a_cancellation(library, contested):
+    decision = counter(library, contested=contested, result="overturns_withdrawal", cost=2350)
     assert decision["outcome"] == "not_open"
     assert decision["values"] == {}
-    [outcome] = [e for e in decision["trail"] if e.get("fact") == "outcome"]
+    [outcome] = [e for e in decision["trail"] if e.get("name") == "outcome"]
     assert outcome["because"] == (
         f"The decision contested is a {contested}; a counter-audit is open against a withdrawal only (decision counter-audit-scope)."
     )
 
 
-def test_not_open_comes_before_the_auditor_check(store):
-    decision = counter(store, contested="suspension", auditor="Hélène Marchand")
+def test_not_open_comes_before_the_auditor_check(library):
+    decision = counter(library, contested="suspension", auditor="Hélène Marchand")
     assert decision["outcome"] == "not_open"
 
 
-def test_initial_auditor_may_not_counter_audit(store):
-    decision = counter(store, auditor="Hélène Marchand", result="confirms_withdrawal", cost=2350)
+def test_initial_auditor_may_not_counter_audit(library):
+    decision = counter(library, auditor="Hélène Marchand", result="confirms_withdrawal", cost=2350)
     assert decision["outcome"] == "auditor_not_allowed"
     assert decision["values"] == {}
 
 
-def test_counter_audit_under_way_is_pending(store):
-    decision = counter(store, cost=2350)
+def test_counter_audit_under_way_is_pending(library):
+    decision = counter(library, cost=2350)
     assert decision["outcome"] == "pending"
     assert decision["values"] == {}
 
@@ -439,18 +439,18 @@ def test_counter_audit_under_way_is_pending(store):
         pytest.param("overturns_withdrawal", "withdrawal_overturned", "programme_manager", id="positive-the-manager-pays"),
     ],
 )
-def test_who_bears_the_whole_cost(store, result, outcome, bearer):
-    with_cost = counter(store, result=result, cost=2350)
+def test_who_bears_the_whole_cost(library, result, outcome, bearer):
+    with_cost = counter(library, result=result, cost=2350)
     assert with_cost["outcome"] == outcome
     assert with_cost["values"] == {"cost_bearer": bearer, "cost_to_bear_eur": 2350}
     assert with_cost["findings"] == []
-    without_cost = counter(store, result=result)
+    without_cost = counter(library, result=result)
     assert without_cost["outcome"] == outcome
     assert without_cost["values"] == {"cost_bearer": bearer}
 
 
-def test_counter_audit_of_a_2016_cycle_follows_the_event_date(store):
-    decision = counter(store, "2018-07-09", anchor=ANCHOR_2016, initial="François Guérin", result="overturns_withdrawal", cost=2600)
+def test_counter_audit_of_a_2016_cycle_follows_the_event_date(library):
+    decision = counter(library, "2018-07-09", anchor=ANCHOR_2016, initial="François Guérin", result="overturns_withdrawal", cost=2600)
     chosen = version_of(decision)
     assert (chosen["section"], chosen["version"], chosen["mode"]) == ("counter_audit", V2017, "event_date")
     assert chosen["reason"] == (
@@ -462,16 +462,16 @@ def test_counter_audit_of_a_2016_cycle_follows_the_event_date(store):
     assert decision["values"] == {"cost_bearer": "programme_manager", "cost_to_bear_eur": 2600}
 
 
-def test_counter_audit_before_2017_05_24_has_no_procedure(store):
+def test_counter_audit_before_2017_05_24_has_no_procedure(library):
     with pytest.raises(DossierError) as caught:
-        counter(store, "2017-05-23", anchor=ANCHOR_2016)
+        counter(library, "2017-05-23", anchor=ANCHOR_2016)
     assert caught.value.message.endswith("version 2016-06-10 of objectif-co2 has no procedure 'counter_audit'")
     [problem] = caught.value.problems
     assert problem.path == ("procedure",)
     assert "known procedures: admissibility, annual_update, audit_cost, auditor_assignment, labelling" in problem.message
 
 
-def test_counter_audit_on_2017_05_24_of_a_2016_cycle_is_open(store):
-    decision = counter(store, "2017-05-24", anchor=ANCHOR_2016)
+def test_counter_audit_on_2017_05_24_of_a_2016_cycle_is_open(library):
+    decision = counter(library, "2017-05-24", anchor=ANCHOR_2016)
     assert version_of(decision)["mode"] == "event_date"
     assert decision["outcome"] == "pending"

@@ -95,14 +95,14 @@ def facts(
     return out
 
 
-def labelling(store, event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
-    return judge(store, "labelling", facts(**kwargs), anchor, event)
+def labelling(library, event: str, anchor: str = ANCHOR, **kwargs: Any) -> dict[str, Any]:
+    return judge(library, "labelling", facts(**kwargs), anchor, event)
 
 
-def labelling_2016(store, event: str, anchor: str = ANCHOR_2016, **kwargs: Any) -> dict[str, Any]:
+def labelling_2016(library, event: str, anchor: str = ANCHOR_2016, **kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("report_on", REPORT_2016)
     kwargs.setdefault("reference_period_start", "2015-01-01")
-    return judge(store, "labelling", facts(**kwargs), anchor, event)
+    return judge(library, "labelling", facts(**kwargs), anchor, event)
 
 
 def version_of(decision: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +121,8 @@ BOTH = [
 # --- corrective actions and the auditor's opinion ------------------------------------------------
 
 
-def test_open_non_conformities_within_the_corrective_period_are_pending(store):
-    decision = labelling(store, "2017-11-20", findings=[strong(), nc("NC-1"), nc("NC-2"), weak()], deadline="2017-12-15")
+def test_open_non_conformities_within_the_corrective_period_are_pending(library):
+    decision = labelling(library, "2017-11-20", findings=[strong(), nc("NC-1"), nc("NC-2"), weak()], deadline="2017-12-15")
     assert decision["outcome"] == "corrective_actions_pending"
     assert decision["values"] == {
         "open_non_conformities": ["NC-1", "NC-2"],
@@ -139,14 +139,14 @@ def test_open_non_conformities_within_the_corrective_period_are_pending(store):
 
 
 @pytest.mark.parametrize("anchor, report, version", BOTH)
-def test_event_on_the_deadline_is_pending_the_day_after_goes_to_the_committee_unfavourable(store, anchor, report, version):
+def test_event_on_the_deadline_is_pending_the_day_after_goes_to_the_committee_unfavourable(library, anchor, report, version):
     deadline = day(report, 60)
-    on_deadline = judge(store, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, deadline)
+    on_deadline = judge(library, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, deadline)
     assert version_of(on_deadline)["version"] == version
     assert on_deadline["outcome"] == "corrective_actions_pending"
     assert on_deadline["values"]["auditor_opinion"] == "pending"
 
-    day_after = judge(store, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, day(deadline, 1))
+    day_after = judge(library, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, day(deadline, 1))
     assert day_after["outcome"] == "awaiting_committee"
     assert day_after["values"]["auditor_opinion"] == "unfavourable"
     assert day_after["values"]["possible_decisions"] == WITHOUT_GRANT
@@ -155,18 +155,18 @@ def test_event_on_the_deadline_is_pending_the_day_after_goes_to_the_committee_un
 
 
 @pytest.mark.parametrize("anchor, report, version", BOTH)
-def test_corrective_period_of_exactly_90_days_is_kept(store, anchor, report, version):
+def test_corrective_period_of_exactly_90_days_is_kept(library, anchor, report, version):
     deadline = day(report, 90)
-    decision = judge(store, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, deadline)
+    decision = judge(library, "labelling", facts([nc()], report_on=report, deadline=deadline), anchor, deadline)
     assert decision["values"]["corrective_deadline"] == deadline
     assert "CORRECTIVE_PERIOD_CUT_TO_90_DAYS" not in finding_codes(decision)
     assert decision["outcome"] == "corrective_actions_pending"
 
 
 @pytest.mark.parametrize("anchor, report, version", BOTH)
-def test_corrective_period_of_91_days_is_cut_to_90(store, anchor, report, version):
+def test_corrective_period_of_91_days_is_cut_to_90(library, anchor, report, version):
     day_90, day_91 = day(report, 90), day(report, 91)
-    on_day_90 = judge(store, "labelling", facts([nc()], report_on=report, deadline=day_91), anchor, day_90)
+    on_day_90 = judge(library, "labelling", facts([nc()], report_on=report, deadline=day_91), anchor, day_90)
     assert on_day_90["values"]["corrective_deadline"] == day_90
     assert on_day_90["outcome"] == "corrective_actions_pending"
     [cut] = [f for f in on_day_90["findings"] if f["code"] == "CORRECTIVE_PERIOD_CUT_TO_90_DAYS"]
@@ -175,27 +175,27 @@ def test_corrective_period_of_91_days_is_cut_to_90(store, anchor, report, versio
         f"The auditor's corrective period ends on {day_91}, more than 90 days after the report of {report}; it ends on {day_90}."
     )
     # on the 91st day the period the auditor set is over: the opinion is unfavourable
-    on_day_91 = judge(store, "labelling", facts([nc()], report_on=report, deadline=day_91), anchor, day_91)
+    on_day_91 = judge(library, "labelling", facts([nc()], report_on=report, deadline=day_91), anchor, day_91)
     assert on_day_91["outcome"] == "awaiting_committee"
     assert on_day_91["values"]["auditor_opinion"] == "unfavourable"
     assert sorted(finding_codes(on_day_91)) == ["CORRECTIVE_PERIOD_CUT_TO_90_DAYS", "NON_CONFORMITY_OPEN"]
 
 
-def test_a_period_of_a_year_is_cut_to_90_days(store):
-    decision = labelling(store, "2017-10-16", findings=[nc()], deadline="2018-09-29")
+def test_a_period_of_a_year_is_cut_to_90_days(library):
+    decision = labelling(library, "2017-10-16", findings=[nc()], deadline="2018-09-29")
     assert decision["values"]["corrective_deadline"] == "2017-12-28"
     assert "CORRECTIVE_PERIOD_CUT_TO_90_DAYS" in finding_codes(decision)
 
 
-def test_open_non_conformity_without_a_corrective_period_is_unfavourable(store):
-    decision = labelling(store, "2017-10-16", findings=[nc()])
+def test_open_non_conformity_without_a_corrective_period_is_unfavourable(library):
+    decision = labelling(library, "2017-10-16", findings=[nc()])
     assert decision["outcome"] == "awaiting_committee"
     assert decision["values"]["auditor_opinion"] == "unfavourable"
     assert "corrective_deadline" not in decision["values"]
 
 
-def test_favourable_report_goes_to_the_committee_with_its_four_decisions(store):
-    decision = labelling(store, "2017-10-16", findings=[strong(), nc(resolved=True), info(resolved=True)], deadline="2017-12-01")
+def test_favourable_report_goes_to_the_committee_with_its_four_decisions(library):
+    decision = labelling(library, "2017-10-16", findings=[strong(), nc(resolved=True), info(resolved=True)], deadline="2017-12-01")
     assert decision["outcome"] == "awaiting_committee"
     assert decision["values"]["auditor_opinion"] == "favourable"
     assert decision["values"]["possible_decisions"] == ALL_DECISIONS
@@ -206,8 +206,8 @@ def test_favourable_report_goes_to_the_committee_with_its_four_decisions(store):
         assert absent not in decision["values"]
 
 
-def test_open_information_request_keeps_grant_out_of_the_committee_decisions(store):
-    decision = labelling(store, "2017-10-16", findings=[info()])
+def test_open_information_request_keeps_grant_out_of_the_committee_decisions(library):
+    decision = labelling(library, "2017-10-16", findings=[info()])
     assert decision["outcome"] == "awaiting_committee"
     assert decision["values"]["auditor_opinion"] == "favourable"  # no non-conformity
     assert decision["values"]["open_information_requests"] == ["CI-1"]
@@ -220,9 +220,9 @@ def test_open_information_request_keeps_grant_out_of_the_committee_decisions(sto
 # --- the committee's decisions ---------------------------------------------------------------------------------------
 
 
-def test_granted_attestation_carries_every_mention(store):
+def test_granted_attestation_carries_every_mention(library):
     decision = labelling(
-        store,
+        library,
         "2017-11-23",
         findings=[strong(), nc(resolved=True), weak(), opportunity()],
         deadline="2017-11-10",
@@ -251,12 +251,13 @@ def test_granted_attestation_carries_every_mention(store):
     assert "notice" not in decision["values"] and "earliest_new_reference_period" not in decision["values"]
 
 
-def test_procedure_version_of_the_attestation_is_read_from_the_version_selection(store):
-    decision = labelling(store, "2017-11-23", decision="grant")
-    [entry] = [e for e in decision["trail"] if e.get("fact") == "attestation"]
+def test_procedure_version_of_the_attestation_is_read_from_the_version_selection(library):
+    decision = labelling(library, "2017-11-23", decision="grant")
+    [entry] = [e for e in decision["trail"] if e.get("name") == "attestation"]
     [premise] = [p for p in entry["premises"] if p["kind"] == "version"]
-    assert premise["name"] == "labelling" and premise["value"] == V2017
-    assert premise["reason"] == version_of(decision)["reason"]
+    assert premise == {"kind": "version", "name": "labelling", "trail": "version:labelling", "value": V2017}
+    [selected] = [e for e in decision["trail"] if e["id"] == premise["trail"]]  # the selection entry says why
+    assert selected["because"] == version_of(decision)["reason"]
     assert entry["clause"] == "§II.1 step 5 mentions"
 
 
@@ -269,24 +270,24 @@ def test_procedure_version_of_the_attestation_is_read_from_the_version_selection
         pytest.param("2020-12-07", "2021-01-15", "2021-03-01", "2024-02-29", id="day-before-anniversary-is-29-feb"),
     ],
 )
-def test_attestation_valid_until_the_day_before_the_third_anniversary(store, anchor, report, event, valid_until):
-    decision = labelling(store, event, anchor=anchor, report_on=report, decision="grant")
+def test_attestation_valid_until_the_day_before_the_third_anniversary(library, anchor, report, event, valid_until):
+    decision = labelling(library, event, anchor=anchor, report_on=report, decision="grant")
     attestation = decision["values"]["attestation"]
     assert (attestation["issued_on"], attestation["valid_from"], attestation["valid_until"]) == (event, event, valid_until)
 
 
-def test_resolved_non_conformities_and_closed_requests_do_not_block(store):
+def test_resolved_non_conformities_and_closed_requests_do_not_block(library):
     findings = [nc("NC-1", resolved=True), nc("NC-2", resolved=True), info("CI-1", resolved=True)]
-    decision = labelling(store, "2017-11-23", findings=findings, deadline="2017-11-15", decision="grant")
+    decision = labelling(library, "2017-11-23", findings=findings, deadline="2017-11-15", decision="grant")
     assert decision["outcome"] == "granted"
     assert decision["values"]["open_non_conformities"] == []
     assert decision["values"]["open_information_requests"] == []
     assert decision["findings"] == []
 
 
-def test_weak_points_and_improvement_opportunities_are_listed_and_do_not_block(store):
+def test_weak_points_and_improvement_opportunities_are_listed_and_do_not_block(library):
     findings = [weak("PFa-1"), weak("PFa-2"), opportunity("OA-1")]
-    decision = labelling(store, "2017-11-23", findings=findings, decision="grant")
+    decision = labelling(library, "2017-11-23", findings=findings, decision="grant")
     assert decision["outcome"] == "granted"
     assert decision["values"]["weak_points_to_follow"] == [
         "PFa-1: load factor followed per month",
@@ -300,30 +301,30 @@ def test_weak_points_and_improvement_opportunities_are_listed_and_do_not_block(s
     "findings",
     [pytest.param([], id="favourable-report"), pytest.param([info()], id="information-request-open")],
 )
-def test_committee_requests_information(store, findings):
-    decision = labelling(store, "2017-11-23", findings=findings, decision="request_information")
+def test_committee_requests_information(library, findings):
+    decision = labelling(library, "2017-11-23", findings=findings, decision="request_information")
     assert decision["outcome"] == "information_requested"
     for absent in ("attestation", "grants", "notice", "earliest_new_reference_period"):
         assert absent not in decision["values"]
 
 
-def test_committee_requests_a_complementary_audit(store):
-    decision = labelling(store, "2018-01-18", findings=[nc()], deadline="2017-12-20", decision="request_complementary_audit")
+def test_committee_requests_a_complementary_audit(library):
+    decision = labelling(library, "2018-01-18", findings=[nc()], deadline="2017-12-20", decision="request_complementary_audit")
     assert decision["outcome"] == "complementary_audit_requested"
     assert decision["values"]["auditor_opinion"] == "unfavourable"
     assert finding_codes(decision) == ["NON_CONFORMITY_OPEN"]
     assert "attestation" not in decision["values"] and "notice" not in decision["values"]
 
 
-def test_refusal_is_notified_and_a_new_application_waits_a_year(store):
+def test_refusal_is_notified_and_a_new_application_waits_a_year(library):
     decision = labelling(
-        store, "2018-02-15", findings=[nc()], deadline="2017-12-28", decision="refuse", reasons="NC-1 not lifted in time"
+        library, "2018-02-15", findings=[nc()], deadline="2017-12-28", decision="refuse", reasons="NC-1 not lifted in time"
     )
     assert decision["outcome"] == "refused"
     assert decision["values"]["notice"] == NOTICE
     assert decision["values"]["earliest_new_reference_period"] == "2017-01-01"
     assert "attestation" not in decision["values"] and "grants" not in decision["values"]
-    [outcome] = [e for e in decision["trail"] if e.get("fact") == "outcome"]
+    [outcome] = [e for e in decision["trail"] if e.get("name") == "outcome"]
     assert outcome["because"] == "The committee does not grant the label: NC-1 not lifted in time"
 
 
@@ -334,22 +335,22 @@ def test_refusal_is_notified_and_a_new_application_waits_a_year(store):
         pytest.param("2016-02-29", "2017-02-28", id="29-feb-clamped"),
     ],
 )
-def test_earliest_new_reference_period_is_one_year_later(store, reference_period_start, earliest):
+def test_earliest_new_reference_period_is_one_year_later(library, reference_period_start, earliest):
     decision = labelling(
-        store, "2017-11-23", decision="refuse", reasons="performance not shown", reference_period_start=reference_period_start
+        library, "2017-11-23", decision="refuse", reasons="performance not shown", reference_period_start=reference_period_start
     )
     assert decision["values"]["earliest_new_reference_period"] == earliest
 
 
-def test_a_favourable_report_may_still_be_refused(store):
-    decision = labelling(store, "2017-11-23", findings=[strong()], decision="refuse", reasons="conduct harming the programme")
+def test_a_favourable_report_may_still_be_refused(library):
+    decision = labelling(library, "2017-11-23", findings=[strong()], decision="refuse", reasons="conduct harming the programme")
     assert decision["outcome"] == "refused"
     assert decision["values"]["auditor_opinion"] == "favourable"
 
 
-def test_refusal_without_reasons_is_an_input_error(store):
+def test_refusal_without_reasons_is_an_input_error(library):
     with pytest.raises(DossierError) as caught:
-        labelling(store, "2017-11-23", decision="refuse")
+        labelling(library, "2017-11-23", decision="refuse")
     [problem] = caught.value.problems
     assert problem.path == ("facts", "committee_reasons")
     assert problem.message == "an unfavourable decision must be motivated: give committee_reasons (§II.1 step 4 notice)"
@@ -374,8 +375,8 @@ def test_refusal_without_reasons_exits_1_through_the_cli(cli, tmp_path):
         pytest.param([info()], None, "2017-11-23", "favourable", id="information-request-open"),
     ],
 )
-def test_grant_is_not_allowed_with_anything_open(store, findings, deadline, event, opinion):
-    decision = labelling(store, event, findings=findings, deadline=deadline, decision="grant")
+def test_grant_is_not_allowed_with_anything_open(library, findings, deadline, event, opinion):
+    decision = labelling(library, event, findings=findings, deadline=deadline, decision="grant")
     assert decision["outcome"] == "decision_not_allowed"
     assert decision["values"]["auditor_opinion"] == opinion
     assert decision["values"]["possible_decisions"] == WITHOUT_GRANT
@@ -411,24 +412,24 @@ def test_grant_is_not_allowed_with_anything_open(store, findings, deadline, even
         ),
     ],
 )
-def test_impossible_dates_are_rejected(store, anchor, report, deadline, event, path, message):
+def test_impossible_dates_are_rejected(library, anchor, report, deadline, event, path, message):
     with pytest.raises(DossierError) as caught:
-        labelling(store, event, anchor=anchor, report_on=report, deadline=deadline, decision="grant")
+        labelling(library, event, anchor=anchor, report_on=report, deadline=deadline, decision="grant")
     [problem] = caught.value.problems
     assert "$." + ".".join(problem.path) == path
     assert problem.message == message
 
 
-def test_report_on_the_anchor_decided_the_same_day_with_a_same_day_deadline_is_accepted(store):
-    decision = labelling(store, ANCHOR, report_on=ANCHOR, findings=[nc()], deadline=ANCHOR)
+def test_report_on_the_anchor_decided_the_same_day_with_a_same_day_deadline_is_accepted(library):
+    decision = labelling(library, ANCHOR, report_on=ANCHOR, findings=[nc()], deadline=ANCHOR)
     assert decision["outcome"] == "corrective_actions_pending"
 
 
 # --- the version of 10 June 2016 ------------------------------------------------------------------------------------
 
 
-def test_2016_grant_names_the_2016_procedure(store):
-    decision = labelling_2016(store, "2016-12-08", findings=[nc(resolved=True)], deadline="2016-12-01", decision="grant")
+def test_2016_grant_names_the_2016_procedure(library):
+    decision = labelling_2016(library, "2016-12-08", findings=[nc(resolved=True)], deadline="2016-12-01", decision="grant")
     assert decision["outcome"] == "granted"
     chosen = version_of(decision)
     assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
@@ -438,16 +439,16 @@ def test_2016_grant_names_the_2016_procedure(store):
     assert decision["values"]["grants"] == GRANTS
 
 
-def test_2016_refusal_carries_no_notice_and_no_date_for_a_new_application(store):
-    decision = labelling_2016(store, "2017-01-19", findings=[nc()], deadline="2016-12-30", decision="refuse", reasons="NC-1 not lifted")
+def test_2016_refusal_carries_no_notice_and_no_date_for_a_new_application(library):
+    decision = labelling_2016(library, "2017-01-19", findings=[nc()], deadline="2016-12-30", decision="refuse", reasons="NC-1 not lifted")
     assert decision["outcome"] == "refused"
     assert "notice" not in decision["values"]
     assert "earliest_new_reference_period" not in decision["values"]
     assert not any(e.get("rule", "").startswith("labelling.notice") for e in decision["trail"])
 
 
-def test_2016_refusal_without_reasons_is_accepted(store):
-    decision = labelling_2016(store, "2017-01-19", findings=[nc()], decision="refuse")
+def test_2016_refusal_without_reasons_is_accepted(library):
+    decision = labelling_2016(library, "2017-01-19", findings=[nc()], decision="refuse")
     assert decision["outcome"] == "refused"
     assert "notice" not in decision["values"]
 
@@ -462,14 +463,14 @@ def test_2016_refusal_without_reasons_is_accepted(store):
         pytest.param([nc()], "2016-11-30", "2016-12-08", "grant", "decision_not_allowed", id="grant-not-allowed"),
     ],
 )
-def test_2016_committee_has_the_same_decisions(store, findings, deadline, event, committee, outcome):
-    decision = labelling_2016(store, event, findings=findings, deadline=deadline, decision=committee)
+def test_2016_committee_has_the_same_decisions(library, findings, deadline, event, committee, outcome):
+    decision = labelling_2016(library, event, findings=findings, deadline=deadline, decision=committee)
     assert version_of(decision)["version"] == V2016
     assert decision["outcome"] == outcome
 
 
-def test_cycle_anchored_the_day_before_2017_05_24_stays_under_2016(store):
-    decision = labelling(store, "2017-09-14", anchor="2017-05-23", report_on="2017-06-30", decision="refuse")
+def test_cycle_anchored_the_day_before_2017_05_24_stays_under_2016(library):
+    decision = labelling(library, "2017-09-14", anchor="2017-05-23", report_on="2017-06-30", decision="refuse")
     chosen = version_of(decision)
     assert (chosen["version"], chosen["mode"]) == (V2016, "pinned")
     assert chosen["reason"] == (
@@ -480,7 +481,7 @@ def test_cycle_anchored_the_day_before_2017_05_24_stays_under_2016(store):
     assert "notice" not in decision["values"]
 
 
-def test_cycle_anchored_on_2017_05_24_takes_the_2017_procedure(store):
-    decision = labelling(store, "2017-09-14", anchor="2017-05-24", report_on="2017-06-30", decision="grant")
+def test_cycle_anchored_on_2017_05_24_takes_the_2017_procedure(library):
+    decision = labelling(library, "2017-09-14", anchor="2017-05-24", report_on="2017-06-30", decision="grant")
     assert version_of(decision)["version"] == V2017
     assert decision["values"]["attestation"]["procedure_version"] == V2017

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from conftest import OCO2, ROOT, finding_codes, judge
 
-from engine import DossierError, Store, evaluate, load_dossier
+from engine import DossierError, Library, load_dossier
 
 V2016, V2017 = "2016-06-10", "2017-05-24"
 EXAMPLES = ROOT / "examples" / OCO2
@@ -42,19 +42,19 @@ def facts_of(path: Path) -> dict[str, Any]:
 # --- a company labelled in 2016, followed up mid-cycle in 2018 -------------------------------------------
 
 
-def test_the_2018_follow_up_of_a_2016_cycle_is_judged_under_2016(store: Store) -> None:
-    decision = evaluate(store, load_dossier(FOLLOW_UP_2018))
+def test_the_2018_follow_up_of_a_2016_cycle_is_judged_under_2016(library: Library) -> None:
+    decision = library.evaluate(load_dossier(FOLLOW_UP_2018)).to_json()
     assert versions_of(decision) == {"follow_up": (V2016, "pinned")}
     assert decision["versions"][0]["reason"] == PINNED_TO_2016
     assert decision["trail"][0]["kind"] == "version-selection" and decision["trail"][0]["because"] == PINNED_TO_2016
     # P2 is above P0 but still sufficient: 2016 maintains the label
     assert decision["outcome"] == "maintained"
-    assert decision["digests"]["referentials"] == {f"{OCO2} {V2016}": store.versions(OCO2)[0].digest}
+    assert decision["digests"]["referentials"] == {f"{OCO2} {V2016}": library.versions(OCO2)[0].digest}
 
 
-def test_the_new_2017_ground_would_have_suspended_it(store: Store) -> None:
+def test_the_new_2017_ground_would_have_suspended_it(library: Library) -> None:
     """What §III.1 prevents: forcing 2017 on the same dossier suspends the label for a degraded performance."""
-    forced = evaluate(store, load_dossier(FOLLOW_UP_2018), version=V2017)
+    forced = library.evaluate(load_dossier(FOLLOW_UP_2018), version=V2017).to_json()
     assert forced["outcome"] == "suspended"
     assert forced["values"]["suspension_grounds"] == ["performance_degraded"]
     assert forced["forced_version"] == V2017
@@ -62,20 +62,20 @@ def test_the_new_2017_ground_would_have_suspended_it(store: Store) -> None:
     assert warning["message"].endswith(PINNED_TO_2016)
 
 
-def test_the_2017_grounds_cannot_even_be_stated_for_a_2016_cycle(store: Store) -> None:
+def test_the_2017_grounds_cannot_even_be_stated_for_a_2016_cycle(library: Library) -> None:
     """A formal notice (exclusion, added in 2017) is not an input of the 2016 follow-up: the dossier is refused."""
     facts = {**facts_of(FOLLOW_UP_2018), "formal_notice": {"sent_on": "2018-10-01", "complied": False}}
     with pytest.raises(DossierError) as caught:
-        judge(store, "annual_update", facts, "2016-10-03", "2018-11-15")
+        judge(library, "annual_update", facts, "2016-10-03", "2018-11-15")
     assert [(p.render()) for p in caught.value.problems] == [
         "test dossier (annual_update) $.facts.formal_notice: unknown field"
     ]
     assert caught.value.message.endswith("the input of procedure 'annual_update' (objectif-co2 2016-06-10, procedure annual_update)")
 
 
-def test_the_same_facts_in_a_2017_cycle_are_suspended(store: Store) -> None:
+def test_the_same_facts_in_a_2017_cycle_are_suspended(library: Library) -> None:
     """The same yearly data in a cycle anchored after 24 May 2017: the 2017 ground applies."""
-    decision = judge(store, "annual_update", facts_of(FOLLOW_UP_2018), "2017-10-03", "2018-11-15")
+    decision = judge(library, "annual_update", facts_of(FOLLOW_UP_2018), "2017-10-03", "2018-11-15")
     assert versions_of(decision) == {"follow_up": (V2017, "pinned")}
     assert decision["outcome"] == "suspended"
     assert "PERFORMANCE_DEGRADED" in finding_codes(decision)
@@ -84,8 +84,8 @@ def test_the_same_facts_in_a_2017_cycle_are_suspended(store: Store) -> None:
 # --- the same company renewing in 2019 ------------------------------------------------------------------------
 
 
-def test_the_renewal_in_2019_opens_a_cycle_under_2017(store: Store) -> None:
-    decision = evaluate(store, load_dossier(RENEWAL_2019))
+def test_the_renewal_in_2019_opens_a_cycle_under_2017(library: Library) -> None:
+    decision = library.evaluate(load_dossier(RENEWAL_2019)).to_json()
     assert versions_of(decision) == {"renewal": (V2017, "pinned"), "admissibility": (V2017, "pinned")}
     reason = decision["versions"][0]["reason"]
     assert reason == (
@@ -100,26 +100,26 @@ def test_the_renewal_in_2019_opens_a_cycle_under_2017(store: Store) -> None:
     }
 
 
-def test_the_2017_criteria_apply_at_renewal(store: Store) -> None:
+def test_the_2017_criteria_apply_at_renewal(library: Library) -> None:
     """At renewal a subsidiary failing road-transport regulation (a 2017 criterion) now refuses the group."""
     facts = facts_of(RENEWAL_2019)
     facts["companies"][0]["subsidiaries"] = [{"id": "LEMOINE-LOCATION", "regulation_compliant": False}]
-    decision = judge(store, "renewal", facts, "2019-10-03", "2019-10-21")
+    decision = judge(library, "renewal", facts, "2019-10-03", "2019-10-21")
     assert decision["outcome"] == "renewal_not_admissible"
     assert "GROUP_SUBSIDIARY_NOT_COMPLIANT" in finding_codes(decision)
 
 
-def test_there_is_no_renewal_in_a_cycle_anchored_under_2016(store: Store) -> None:
+def test_there_is_no_renewal_in_a_cycle_anchored_under_2016(library: Library) -> None:
     with pytest.raises(DossierError) as caught:
-        judge(store, "renewal", facts_of(RENEWAL_2019), "2017-01-10", "2017-02-01")
+        judge(library, "renewal", facts_of(RENEWAL_2019), "2017-01-10", "2017-02-01")
     assert caught.value.message.endswith("version 2016-06-10 of objectif-co2 has no procedure 'renewal'")
 
 
 # --- a new applicant in 2018 ------------------------------------------------------------------------------------
 
 
-def test_a_new_applicant_in_2018_is_judged_under_2017(store: Store) -> None:
-    decision = evaluate(store, load_dossier(EXAMPLES / "admissibility-admissible.yaml"))
+def test_a_new_applicant_in_2018_is_judged_under_2017(library: Library) -> None:
+    decision = library.evaluate(load_dossier(EXAMPLES / "admissibility-admissible.yaml")).to_json()
     assert versions_of(decision) == {"admissibility": (V2017, "pinned")}
     assert decision["versions"][0]["reason"].startswith("version 2017-05-24 was in force on the cycle anchor 2018-")
 
@@ -142,10 +142,10 @@ REFUSED_REPORT = {
     ("anchor", "version", "carries_notice"),
     [("2017-05-23", V2016, False), ("2017-05-24", V2017, True)],
 )
-def test_the_day_the_version_changes(store: Store, anchor: str, version: str, carries_notice: bool) -> None:
+def test_the_day_the_version_changes(library: Library, anchor: str, version: str, carries_notice: bool) -> None:
     """An audit cycle started the day before 24 May 2017 stays under 2016, even decided in July 2017."""
     facts = {**REFUSED_REPORT, "audit": {**REFUSED_REPORT["audit"], "report_on": anchor}}
-    decision = judge(store, "labelling", facts, anchor, "2017-07-10")
+    decision = judge(library, "labelling", facts, anchor, "2017-07-10")
     assert versions_of(decision) == {"labelling": (version, "pinned")}
     assert decision["outcome"] == "refused"
     # the motivated notice with appeal routes and the one-year rule were added (or reworded) in 2017
@@ -153,24 +153,24 @@ def test_the_day_the_version_changes(store: Store, anchor: str, version: str, ca
     assert ("earliest_new_reference_period" in decision["values"]) is carries_notice
 
 
-def test_a_version_published_mid_cycle_says_so(store: Store) -> None:
-    decision = judge(store, "labelling", REFUSED_REPORT, "2017-05-23", "2017-07-10")
+def test_a_version_published_mid_cycle_says_so(library: Library) -> None:
+    decision = judge(library, "labelling", REFUSED_REPORT, "2017-05-23", "2017-07-10")
     assert decision["versions"][0]["reason"].endswith(
         "section 'labelling' is pinned to the cycle; version 2017-05-24 (in force from 2017-05-24) applies "
         "from the next cycle (its §III.1 version change)"
     )
 
 
-def test_the_attestation_names_the_version_applied(store: Store) -> None:
+def test_the_attestation_names_the_version_applied(library: Library) -> None:
     facts = {**REFUSED_REPORT, "findings": [], "committee_decision": "grant", "committee_reasons": None}
     for anchor, version in (("2017-05-23", V2016), ("2017-05-24", V2017)):
         facts["audit"] = {**REFUSED_REPORT["audit"], "report_on": anchor}
-        decision = judge(store, "labelling", facts, anchor, "2017-07-10")
+        decision = judge(library, "labelling", facts, anchor, "2017-07-10")
         assert decision["values"]["attestation"]["procedure_version"] == version
         premise = next(
-            p for e in decision["trail"] if e.get("fact") == "attestation" for p in e["premises"] if p["kind"] == "version"
+            p for e in decision["trail"] if e.get("name") == "attestation" for p in e["premises"] if p["kind"] == "version"
         )
-        assert (premise["name"], premise["value"], premise["version"]) == ("labelling", version, version)
+        assert (premise["name"], premise["value"], premise["trail"]) == ("labelling", version, "version:labelling")
 
 
 # --- what an auditor and a standards body see --------------------------------------------------------------------

@@ -17,17 +17,19 @@ from typing import Any, Callable, Iterable
 
 import pytest
 import yaml
-from conftest import BC, ROOT
+from conftest import BC, ROOT, rule_folder
 from durable import engine as durable_engine
 
-from engine import Store
-from engine.compilation.assembly import Assembly
+from engine import Library
+from engine.compilation.expressions import Scope
+from engine.compilation.procedure import CompiledProcedure
 from engine.model.documents import load_document
 from engine.model.dossier import read_dossier
 from engine.errors import EvaluationError, ReferentialError
-from engine.running.evaluation import evaluate
 from engine.running.inference import Inference
-from engine.compilation.rules import Rule, RuleBook, build_rulebook
+from engine.compilation.rules import Rule, RuleBook, build_rulebook, compile_rules
+from engine.model.rule_files import read_rule_file
+from engine.model.schemas import SchemaFile
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import MAX_REASSERTS, START, DurableRuntime
 from engine.running.runtimes.python import PythonRuntime
@@ -51,19 +53,16 @@ def fact(name: str, value: str) -> dict[str, Any]:
 
 
 def write_rules(root: Path, name: str, rules: list[dict[str, Any]]) -> Path:
-    """A rule file under root/rules/probe/ (the rules schema is copied next to the scheme folder)."""
-    folder = root / "rules" / SCHEME
-    folder.mkdir(parents=True, exist_ok=True)
-    schema = root / "rules" / "rules.schema.json"
-    if not schema.exists():
-        shutil.copy(ROOT / "rules" / "rules.schema.json", schema)
-    path = folder / f"{name}.yaml"
+    """A rule file of the probe scheme under root."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{name}.yaml"
     path.write_text(yaml.safe_dump({"scheme": SCHEME, "title": name, "rules": rules}, sort_keys=False), encoding="utf-8")
     return path
 
 
 def book_of(root: Path, name: str, rules: list[dict[str, Any]]) -> RuleBook:
-    return build_rulebook([write_rules(root, name, rules)], SCHEME)
+    source = read_rule_file(write_rules(root, name, rules), SCHEME, SchemaFile(ROOT / "rules" / "rules.schema.json"))
+    return build_rulebook([(source, compile_rules(source))])
 
 
 # A chained book: a -> b -> c -> outcome, one rule that declines, one that waits forever.
@@ -94,16 +93,18 @@ class Recorder:
 
 
 def inference_for(book: RuleBook, inputs: dict[str, Any]) -> Inference:
-    """The engine's own Inference over a minimal assembly (no referential values)."""
-    assembly = Assembly(
+    """The engine's own Inference over a minimal compiled procedure (no referential values)."""
+    scope = {"params": {}, "tables": {}, "bands": {}, "criteria": []}
+    compiled = CompiledProcedure(
         procedure=None,  # type: ignore[arg-type]  (not read by Inference.fire)
-        selection=None,  # type: ignore[arg-type]
-        scope={"params": {}, "tables": {}, "bands": {}, "criteria": []},
-        provenance={},
+        scope=scope,
         rulebook=book,
-        rule_origin={},
+        origins={},
+        cited={},
+        validator=None,  # type: ignore[arg-type]
+        where="test",
     )
-    return Inference(assembly, inputs)
+    return Inference(compiled, inputs, Scope(scope, inputs))
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def runtime() -> DurableRuntime:
 
 @pytest.fixture
 def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> DurableRuntime:
-    """`evaluate(..., runtime="durable-rules")` uses a runtime of this test only."""
+    """`....evaluate(runtime="durable-rules").to_json()` uses a runtime of this test only."""
     fresh = DurableRuntime()
     monkeypatch.setattr(durable_module, "_shared", fresh)
     return fresh
@@ -148,8 +149,8 @@ def test_a_concluded_fact_no_rule_consumes_is_still_known(tmp_path: Path, runtim
     assert {"x", START} <= seen[-1]
 
 
-def test_the_outcome_of_a_full_evaluation_is_known(store: Store, fresh_shared: DurableRuntime) -> None:
-    decision = evaluate(store, read_dossier(example(), str(EXAMPLE)), runtime="durable-rules")
+def test_the_outcome_of_a_full_evaluation_is_known(library: Library, fresh_shared: DurableRuntime) -> None:
+    decision = library.evaluate(read_dossier(example(), str(EXAMPLE)), runtime="durable-rules").to_json()
     assert decision["outcome"] == "compliant"
     assert decision["values"]["valid_until"] == "2027-05-21"  # concluded from the outcome, consumed by nothing
 
@@ -201,7 +202,7 @@ def test_a_rule_dividing_by_zero_gives_an_evaluation_error(tmp_path: Path, runti
 
 
 def test_an_evaluation_whose_rule_divides_by_zero_gives_no_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
-    resources = scratch / "rules" / BC / "resources.yaml"
+    resources = rule_folder(scratch, BC, "2014-05-19") / "resources.yaml"
     document = load_document(resources)
     document["rules"].append(
         rule("resources.ratio", fact("ratio", "size(facts.resources_provided) / (size(facts.resources_provided) - size(facts.resources_provided))"))
@@ -209,7 +210,7 @@ def test_an_evaluation_whose_rule_divides_by_zero_gives_no_decision(scratch: Pat
     )
     resources.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     with pytest.raises(EvaluationError) as raised:
-        evaluate(Store(scratch), read_dossier(example(), str(EXAMPLE)), runtime="durable-rules")
+        Library.open(scratch).evaluate(read_dossier(example(), str(EXAMPLE)), runtime="durable-rules").to_json()
     assert "rule resources.ratio (process §5) failed; no decision is given" in raised.value.message
     assert any("division by zero" in p.message and p.file == str(resources) for p in raised.value.problems)
     assert fresh_shared._sessions == {}
@@ -230,7 +231,7 @@ def test_actions_all_run_inside_run_and_no_thread_is_started(tmp_path: Path) -> 
     # No sleep, no wait: every action has run when `run` returns.
     assert inference.facts[f"f{depth - 1}"] == depth
     assert inference.facts["outcome"] == "deep"
-    assert len(inference.derivations) == depth + 1
+    assert len(inference.firings) == depth + 1
     assert threading.active_count() == before
 
 
@@ -409,10 +410,10 @@ def test_a_second_book_with_the_same_content_fires_its_own_rules(tmp_path: Path,
     assert files == {second.rules[0].file}
 
 
-def test_evaluating_an_identical_copy_of_the_project_after_the_project_itself(store: Store, scratch: Path, fresh_shared: DurableRuntime) -> None:
+def test_evaluating_an_identical_copy_of_the_project_after_the_project_itself(library: Library, scratch: Path, fresh_shared: DurableRuntime) -> None:
     dossier = read_dossier(example(), str(EXAMPLE))
-    assert evaluate(store, dossier)["outcome"] == "compliant"
-    copy_decision = evaluate(Store(scratch), dossier)
+    assert library.evaluate(dossier).to_json()["outcome"] == "compliant"
+    copy_decision = Library.open(scratch).evaluate(dossier).to_json()
     assert copy_decision["outcome"] == "compliant"
     rule_entries = [e for e in copy_decision["trail"] if e["kind"] != "version-selection"]
     assert rule_entries and all(e["version"] == "2014-05-19" for e in rule_entries)
@@ -461,12 +462,12 @@ def test_two_runs_in_a_row_do_not_share_facts(tmp_path: Path, runtime: DurableRu
     assert "both" not in first.fired and "both" not in second.fired, "a from the first run leaked into the second"
 
 
-def test_two_evaluations_in_a_row_do_not_leak(store: Store, fresh_shared: DurableRuntime) -> None:
-    compliant = evaluate(store, read_dossier(example(), str(EXAMPLE)))
+def test_two_evaluations_in_a_row_do_not_leak(library: Library, fresh_shared: DurableRuntime) -> None:
+    compliant = library.evaluate(read_dossier(example(), str(EXAMPLE))).to_json()
     incomplete_doc = example(dossier_id="BC-INCOMPLETE")
     incomplete_doc["facts"] = dict(incomplete_doc["facts"], resources_provided=["tool_access"])
-    incomplete = evaluate(store, read_dossier(incomplete_doc, "incomplete.yaml"))
-    again = evaluate(store, read_dossier(example(), str(EXAMPLE)))
+    incomplete = library.evaluate(read_dossier(incomplete_doc, "incomplete.yaml")).to_json()
+    again = library.evaluate(read_dossier(example(), str(EXAMPLE))).to_json()
     assert compliant["outcome"] == again["outcome"] == "compliant"
     assert incomplete["outcome"] == "incomplete"
     assert "valid_until" not in incomplete["values"] and "grants" not in incomplete["values"]
@@ -498,22 +499,22 @@ def test_python_and_durable_runtimes_fire_the_same_rules(tmp_path: Path, known: 
         assert "waits" in python
 
 
-def test_python_and_durable_runtimes_give_identical_decisions(store: Store, fresh_shared: DurableRuntime) -> None:
+def test_python_and_durable_runtimes_give_identical_decisions(library: Library, fresh_shared: DurableRuntime) -> None:
     dossier = read_dossier(example(), str(EXAMPLE))
-    durable = evaluate(store, dossier, runtime="durable-rules")
-    python = evaluate(store, dossier, runtime="python")
+    durable = library.evaluate(dossier, runtime="durable-rules").to_json()
+    python = library.evaluate(dossier, runtime="python").to_json()
     assert [e["id"] for e in durable["trail"]] == [e["id"] for e in python["trail"]]
     assert durable == python
 
 
 @pytest.mark.parametrize("runtime_name", ["durable-rules", "python"])
-def test_the_same_dossier_gives_byte_identical_decisions(store: Store, fresh_shared: DurableRuntime, runtime_name: str) -> None:
+def test_the_same_dossier_gives_byte_identical_decisions(library: Library, fresh_shared: DurableRuntime, runtime_name: str) -> None:
     document = example()
     for criterion in ("A.1", "A.2", "A.3", "D.1"):
         document["facts"]["criteria"][criterion]["validated"] = False
     dossier = read_dossier(document, "four-mandatory-missing.yaml")
     # CEL iterates maps in no fixed order: nothing of that order may reach the decision.
-    decisions = {json.dumps(evaluate(store, dossier, runtime=runtime_name)) for _ in range(8)}
+    decisions = {json.dumps(library.evaluate(dossier, runtime=runtime_name).to_json()) for _ in range(8)}
     assert len(decisions) == 1
     decision = json.loads(decisions.pop())
     assert decision["values"]["failed_mandatory"] == ["A.1", "A.2", "A.3", "D.1"]
@@ -535,7 +536,7 @@ def test_a_fact_for_each_element_is_the_list_of_its_values(tmp_path: Path) -> No
         assert inference.facts["outcome"] == "done"
         derivation = inference.concluded_by["doubled"]
         assert derivation.because == "3 doubled."  # item is not bound in the justification
-        assert {p["name"] for p in derivation.premises} == {"xs", "limit"}
+        assert derivation.rule.premises == ("limit", "xs")
 
 
 def test_for_each_is_refused_on_an_outcome(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Which version governs each section of a dossier (engine/selection.py).
 
 Versions are variants of the real 2014-05-19 version (`bc_document()`),
-written to a scratch store beside it.
+written to a scratch library beside it.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from conftest import BC, ROOT, bc_document, bc_example_dossier, write_version
 
-from engine import Store
+from engine import Library
 from engine.model.documents import load_document
 from engine.model.dossier import read_dossier
 from engine.errors import DossierError
-from engine.running.evaluation import REPEALED_OUTCOME, evaluate
+from engine.decision.model import REPEALED_OUTCOME
 from engine.model.referential import ReferentialVersion
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import DurableRuntime
@@ -48,7 +48,7 @@ def successor(version_id: str, in_force_from: dt.date, published_on: dt.date | N
 def versions_of(scratch: Path, *documents: dict[str, Any]) -> list[ReferentialVersion]:
     for document in documents:
         write_version(scratch, BC, document)
-    return Store(scratch).versions(BC)
+    return Library.open(scratch).versions(BC)
 
 
 def modes(selection: Selection) -> dict[str, tuple[str, str]]:
@@ -118,7 +118,7 @@ def test_a_version_not_yet_in_force_on_the_event_date_is_not_mentioned(scratch: 
 
 def test_the_deferral_reaches_the_decision_trail(scratch: Path, fresh_shared: DurableRuntime) -> None:
     versions_of(scratch, successor("2024-04-01", D(2024, 4, 1), assessment={"mode": "pinned", "clause": "process §8.six-months"}))
-    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21))).to_json()
     entry = next(e for e in decision["trail"] if e["kind"] == "version-selection" and e["section"] == "assessment")
     assert (entry["version"], entry["mode"], entry["clause"]) == (V1, "pinned", "process §8")
     assert entry["because"].endswith("applies from the next cycle (its process §8.six-months)")
@@ -171,19 +171,21 @@ def test_an_event_date_takeover_changes_the_decision(scratch: Path, fresh_shared
     later = successor("2024-05-01", D(2024, 5, 1), assessment=EVENT_DATE)
     later["sections"]["assessment"]["parameters"]["compliance_validity_years"]["value"] = 5
     versions_of(scratch, later)
-    store = Store(scratch)
-    before = evaluate(store, bc_example_dossier(D(2024, 3, 4), D(2024, 4, 30)))
-    after = evaluate(store, bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)))
+    library = Library.open(scratch)
+    before = library.evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 4, 30))).to_json()
+    after = library.evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21))).to_json()
     assert before["values"]["valid_until"] == "2027-04-30"
     assert after["values"]["valid_until"] == "2029-05-21"
     assert {v["section"]: (v["version"], v["mode"]) for v in after["versions"]} == {
         "assessment": ("2024-05-01", "event_date"),
         "resources": (V1, "pinned"),
     }
-    validity = next(e for e in after["trail"] if e.get("fact") == "valid_until")
+    validity = next(e for e in after["trail"] if e.get("name") == "valid_until")
     assert validity["version"] == "2024-05-01"
-    assert {"kind": "parameter", "name": "compliance_validity_years", "value": 5, "unit": "years", "clause": "abc-site validity",
-            "version": "2024-05-01", "section": "assessment"} in validity["premises"]
+    [years] = [p for p in validity["premises"] if p["name"] == "compliance_validity_years"]
+    assert years == {"kind": "parameter", "name": "compliance_validity_years", "path": "/sections/assessment/parameters/compliance_validity_years",
+                     "value": 5, "unit": "years", "clause": "abc-site validity", "version": "2024-05-01", "section": "assessment",
+                     "digest": after["digests"]["referentials"][f"{BC} 2024-05-01"]}
 
 
 # --- retroactive ------------------------------------------------------------------------------------------------
@@ -236,11 +238,11 @@ def test_retroactive_from_a_month_end_uses_calendar_months(scratch: Path) -> Non
 # --- repeal -------------------------------------------------------------------------------------------------------
 
 
-def repealed_store(scratch: Path) -> Store:
+def repealed_store(scratch: Path) -> Library:
     document = bc_document()
     document["repealed_on"] = D(2020, 1, 1)
     write_version(scratch, BC, document)
-    return Store(scratch)
+    return Library.open(scratch)
 
 
 @pytest.mark.parametrize("anchor", [D(2020, 1, 1), D(2021, 6, 1)])
@@ -261,8 +263,8 @@ def test_a_repealed_version_keeps_serving_cycles_anchored_before_the_repeal(scra
 
 
 def test_evaluating_a_cycle_after_the_repeal_gives_the_version_repealed_outcome(scratch: Path) -> None:
-    store = repealed_store(scratch)
-    decision = evaluate(store, bc_example_dossier(D(2020, 1, 1), D(2020, 2, 1)))
+    library = repealed_store(scratch)
+    decision = library.evaluate(bc_example_dossier(D(2020, 1, 1), D(2020, 2, 1))).to_json()
     assert decision["outcome"] == REPEALED_OUTCOME == "version_repealed"
     assert [(f["code"], f["severity"]) for f in decision["findings"]] == [("VERSION_REPEALED", "error")]
     assert "was repealed on 2020-01-01" in decision["findings"][0]["message"]
@@ -272,19 +274,19 @@ def test_evaluating_a_cycle_after_the_repeal_gives_the_version_repealed_outcome(
 
 
 def test_evaluating_a_cycle_before_the_repeal_decides(scratch: Path, fresh_shared: DurableRuntime) -> None:
-    decision = evaluate(repealed_store(scratch), bc_example_dossier(D(2019, 12, 31), D(2020, 2, 1)))
+    decision = repealed_store(scratch).evaluate(bc_example_dossier(D(2019, 12, 31), D(2020, 2, 1))).to_json()
     assert decision["outcome"] == "compliant"
     assert not any(f["code"] == "VERSION_REPEALED" for f in decision["findings"])
 
 
 def test_a_repealed_refusal_still_validates_the_facts(scratch: Path) -> None:
-    store = repealed_store(scratch)
+    library = repealed_store(scratch)
     bad = load_document(EXAMPLE)
     bad["facts"]["tool_type"] = "spreadsheet"
     bad["cycle"]["anchor"] = D(2021, 1, 1)
     bad["event_date"] = D(2021, 2, 1)
     with pytest.raises(DossierError) as raised:
-        evaluate(store, read_dossier(bad, "bad.yaml"))
+        library.evaluate(read_dossier(bad, "bad.yaml")).to_json()
     assert any(p.path == ("facts", "tool_type") for p in raised.value.problems)
 
 
@@ -318,7 +320,7 @@ def test_forcing_a_version_where_none_applies_warns(scratch: Path) -> None:
 
 def test_a_forced_version_is_reported_in_the_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
     versions_of(scratch, successor("2024-04-01", D(2024, 4, 1)))
-    decision = evaluate(Store(scratch), bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)), version="2024-04-01")
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)), version="2024-04-01").to_json()
     assert decision["forced_version"] == "2024-04-01"
     forced = [f for f in decision["findings"] if f["code"] == "VERSION_FORCED"]
     assert len(forced) == 2 and all(f["severity"] == "warning" for f in forced)
@@ -427,21 +429,21 @@ def test_a_version_retroactive_in_one_section_only_does_not_reach_back(scratch: 
 def test_a_pinned_first_version_still_refuses_a_cycle_older_than_it(scratch: Path) -> None:
     versions_of(scratch)
     with pytest.raises(DossierError) as raised:
-        evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2015, 1, 1)))
+        Library.open(scratch).evaluate(bc_example_dossier(D(2013, 9, 1), D(2015, 1, 1))).to_json()
     assert raised.value.message == f"dossier.yaml: no version of {BC} was in force on 2013-09-01"
     assert [(p.path, p.message) for p in raised.value.problems] == [(("cycle", "anchor"), f"known versions: {V1} (from 2014-05-19)")]
 
 
 def test_a_cycle_older_than_every_version_is_decided_once_the_version_reaches_back(scratch: Path, fresh_shared: DurableRuntime) -> None:
     versions_of(scratch, reaching_back(D(2014, 5, 19), 3))
-    decision = evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2014, 9, 1)))
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2013, 9, 1), D(2014, 9, 1))).to_json()
     assert decision["outcome"] == "compliant"
     assert {v["section"]: (v["version"], v["mode"]) for v in decision["versions"]} == {
         "assessment": (V1, "retroactive"),
         "resources": (V1, "retroactive"),
     }
     with pytest.raises(DossierError) as raised:  # within the grace
-        evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2014, 7, 1)))
+        Library.open(scratch).evaluate(bc_example_dossier(D(2013, 9, 1), D(2014, 7, 1))).to_json()
     assert raised.value.message == f"dossier.yaml: no version of {BC} governs section 'assessment' of a cycle anchored on 2013-09-01 on 2014-07-01"
     assert raised.value.problems[0].path == ("event_date",)
 
@@ -449,9 +451,9 @@ def test_a_cycle_older_than_every_version_is_decided_once_the_version_reaches_ba
 def test_a_version_retroactive_from_before_its_entry_into_force_reaches_back_to_events_before_it(scratch: Path, fresh_shared: DurableRuntime) -> None:
     # published and in force on 19 May 2014, applying from 1 January 2014: a cycle of 2013 judged on 1 March 2014
     versions_of(scratch, reaching_back(D(2014, 1, 1)))
-    decision = evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2014, 3, 1)))
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2013, 9, 1), D(2014, 3, 1))).to_json()
     assert decision["outcome"] == "compliant"
     assert {v["mode"] for v in decision["versions"]} == {"retroactive"}
     with pytest.raises(DossierError) as raised:
-        evaluate(Store(scratch), bc_example_dossier(D(2013, 9, 1), D(2013, 12, 31)))
+        Library.open(scratch).evaluate(bc_example_dossier(D(2013, 9, 1), D(2013, 12, 31))).to_json()
     assert raised.value.message.startswith(f"dossier.yaml: no version of {BC} governs section 'assessment'")

@@ -3,7 +3,7 @@
 The sample is the 2026 release of the Label Transmission factors. The tree ships
 it already imported (referentials/label-transmission-factors/2026-01-01.yaml);
 these tests import it again over a copy of the tree as it was before
-(the fixtures `store`, `scratch` and `cli` below), with 2025-01-01 as template.
+(the fixtures `library`, `scratch` and `cli` below), with 2025-01-01 as template.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from engine import Store
+from engine import Library
 from engine.authoring.checks import check_version
 from engine.errors import RefereeError, ReferentialError, UsageError
-from engine.model.referential import load_referential
 from engine.selection.versions import in_force_on
 from engine.authoring.table_import import TableImportError, import_table
 
@@ -46,8 +45,8 @@ def before_2026(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def store(before_2026: Path) -> Store:
-    return Store(before_2026)
+def library(before_2026: Path) -> Library:
+    return Library.open(before_2026)
 
 
 @pytest.fixture
@@ -61,9 +60,9 @@ def cli(cli: Callable[..., Any], before_2026: Path) -> Callable[..., Any]:
     return lambda *args, root=before_2026: cli(*args, root=root)
 
 
-def run_import(store: Store, csv_path: Path = SAMPLE, **options: Any) -> tuple[str, Any]:
+def run_import(library: Library, csv_path: Path = SAMPLE, **options: Any) -> tuple[str, Any]:
     arguments: dict[str, Any] = {"scheme": SCHEME, "table": "emission_factors", "version_id": "2026-01-01", "published_on": "2025-12-15"}
-    return import_table(store, csv_path, **(arguments | options))
+    return import_table(library, csv_path, **(arguments | options))
 
 
 def sample_records() -> list[list[str]]:
@@ -91,9 +90,9 @@ def problems_of(error: RefereeError) -> list[str]:
     return [p.render() for p in error.problems]
 
 
-def refused_import(store: Store, csv_path: Path, **options: Any) -> list[str]:
+def refused_import(library: Library, csv_path: Path, **options: Any) -> list[str]:
     with pytest.raises(TableImportError) as caught:
-        run_import(store, csv_path, **options)
+        run_import(library, csv_path, **options)
     return problems_of(caught.value)
 
 
@@ -101,8 +100,8 @@ def refused_import(store: Store, csv_path: Path, **options: Any) -> list[str]:
 
 
 def imported_into(scratch: Path, **options: Any) -> Path:
-    """Import the sample into the scratch tree, as the file where the store finds it."""
-    text, _ = run_import(Store(scratch), clause=NEW_CLAUSE, settings={"factor_release": "sample 2026.1"}, **options)
+    """Import the sample into the scratch tree, as the file where the library finds it."""
+    text, _ = run_import(Library.open(scratch), clause=NEW_CLAUSE, settings={"factor_release": "sample 2026.1"}, **options)
     path = scratch / "referentials" / SCHEME / "2026-01-01.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -110,12 +109,12 @@ def imported_into(scratch: Path, **options: Any) -> Path:
 
 def test_the_sample_becomes_a_version_that_validates_and_governs_2026(scratch: Path) -> None:
     path = imported_into(scratch)
-    store = Store(scratch)
-    version = load_referential(path, store.referentials_dir)
-    template = next(v for v in store.versions(SCHEME) if v.id == "2025-01-01")
-    assert [p.message for p in check_version(store, version).problems] == [p.message for p in check_version(store, template).problems]
-    assert in_force_on(store.versions(SCHEME), dt.date(2026, 3, 1)).id == "2026-01-01"
-    assert in_force_on(store.versions(SCHEME), dt.date(2025, 12, 31)).id == "2025-01-01"
+    library = Library.open(scratch)
+    version = library.load_version(path)
+    template = next(v for v in library.versions(SCHEME) if v.id == "2025-01-01")
+    assert [p.message for p in check_version(library, version).problems] == [p.message for p in check_version(library, template).problems]
+    assert in_force_on(library.versions(SCHEME), dt.date(2026, 3, 1)).id == "2026-01-01"
+    assert in_force_on(library.versions(SCHEME), dt.date(2025, 12, 31)).id == "2025-01-01"
     assert (version.supersedes, str(version.published_on), str(version.in_force_from)) == ("2025-01-01", "2025-12-15", "2026-01-01")
 
 
@@ -146,8 +145,8 @@ def test_rows_are_typed_like_the_template(scratch: Path) -> None:
     }
 
 
-def test_the_changes_are_computed_and_logged(store: Store) -> None:
-    text, changes = run_import(store, settings={"factor_release": "sample 2026.1"})
+def test_the_changes_are_computed_and_logged(library: Library) -> None:
+    text, changes = run_import(library, settings={"factor_release": "sample 2026.1"})
     assert changes.added == ("catering_services_eur",)
     assert changes.removed == ()
     assert changes.changed == {"electricity_kwh": {"value": (0.045, 0.042), "valid_from": ("2025-01-01", "2026-01-01")}}
@@ -158,15 +157,15 @@ def test_the_changes_are_computed_and_logged(store: Store) -> None:
     ]
 
 
-def test_a_row_left_out_is_logged_as_removed(store: Store, tmp_path: Path) -> None:
+def test_a_row_left_out_is_logged_as_removed(library: Library, tmp_path: Path) -> None:
     path = edited_sample(tmp_path, lambda records: records.pop(2))  # diesel_litre, line 3
-    _, changes = run_import(store, path)
+    _, changes = run_import(library, path)
     assert changes.removed == ("diesel_litre",)
     assert "  removed: diesel_litre" in changes.summary()
 
 
-def test_the_clause_is_renamed_everywhere(store: Store) -> None:
-    text, _ = run_import(store, clause=NEW_CLAUSE)
+def test_the_clause_is_renamed_everywhere(library: Library) -> None:
+    text, _ = run_import(library, clause=NEW_CLAUSE)
     assert OLD_CLAUSE not in text
     document = yaml.safe_load(text)
     factors = document["sections"]["factors"]
@@ -179,34 +178,34 @@ def test_the_clause_is_renamed_everywhere(store: Store) -> None:
     assert factors["tables"]["emission_factors"]["clause"] == NEW_CLAUSE
 
 
-def test_without_a_clause_the_version_cites_the_template_provision(store: Store) -> None:
-    document = yaml.safe_load(run_import(store)[0])
+def test_without_a_clause_the_version_cites_the_template_provision(library: Library) -> None:
+    document = yaml.safe_load(run_import(library)[0])
     assert document["sections"]["factors"]["tables"]["emission_factors"]["clause"] == OLD_CLAUSE
     assert document["sections"]["factors"]["parameters"]["factor_release"]["value"] == "sample 2025.1"
 
 
-def test_semicolons_decimal_commas_and_a_bom_are_read(store: Store, tmp_path: Path) -> None:
+def test_semicolons_decimal_commas_and_a_bom_are_read(library: Library, tmp_path: Path) -> None:
     path = edited_sample(tmp_path, lambda records: set_cell(records, 6, "value", "0,042"), delimiter=";", bom=True)
-    _, changes = run_import(store, path)
+    _, changes = run_import(library, path)
     assert changes.changed["electricity_kwh"]["value"] == (0.045, 0.042)
 
 
-def test_new_columns_are_added_when_allowed(store: Store, tmp_path: Path) -> None:
+def test_new_columns_are_added_when_allowed(library: Library, tmp_path: Path) -> None:
     def add_column(records: list[list[str]]) -> None:
         for i, record in enumerate(records):
             record.append("uncertainty" if i == 0 else "")
         set_cell(records, 2, "uncertainty", "10%")
 
-    text, changes = run_import(store, edited_sample(tmp_path, add_column), allow_new_columns=True)
+    text, changes = run_import(library, edited_sample(tmp_path, add_column), allow_new_columns=True)
     assert yaml.safe_load(text)["sections"]["factors"]["tables"]["emission_factors"]["rows"]["gas_kwh"]["uncertainty"] == "10%"
     assert changes.changed["gas_kwh"] == {"uncertainty": (None, "10%")}
 
 
-def test_a_template_named_with_from_must_not_fork_the_chain(store: Store) -> None:
+def test_a_template_named_with_from_must_not_fork_the_chain(library: Library) -> None:
     with pytest.raises(ReferentialError) as caught:
-        run_import(store, template_id="2024-01-01", version_id="2025-06-01", published_on=None)
+        run_import(library, template_id="2024-01-01", version_id="2025-06-01", published_on=None)
     assert problems_of(caught.value) == [
-        f"{store.referentials_dir / SCHEME / '2024-01-01.yaml'} $.supersedes: 2024-01-01 is superseded by several versions: 2025-01-01, 2025-06-01"
+        f"{library.referentials_dir / SCHEME / '2024-01-01.yaml'} $.supersedes: 2024-01-01 is superseded by several versions: 2025-01-01, 2025-06-01"
     ]
 
 
@@ -222,63 +221,63 @@ def test_a_template_named_with_from_must_not_fork_the_chain(store: Store) -> Non
         (8, "illustrative", "yes", "'yes' is not true or false"),
     ],
 )
-def test_a_bad_cell_is_named_by_line_and_column(store: Store, tmp_path: Path, line: int, column: str, cell: str, message: str) -> None:
+def test_a_bad_cell_is_named_by_line_and_column(library: Library, tmp_path: Path, line: int, column: str, cell: str, message: str) -> None:
     path = edited_sample(tmp_path, lambda records: set_cell(records, line, column, cell))
-    assert refused_import(store, path) == [f"{path}:{line}: column '{column}': {message}"]
+    assert refused_import(library, path) == [f"{path}:{line}: column '{column}': {message}"]
 
 
 # --- bad CSV: every problem with its line and column ----------------------------------------------------------------
 
 
-def test_missing_columns_are_named(store: Store, tmp_path: Path) -> None:
+def test_missing_columns_are_named(library: Library, tmp_path: Path) -> None:
     def drop(records: list[list[str]]) -> None:
         for record in records:
             del record[2:4]  # per, unit
 
-    assert refused_import(store, edited_sample(tmp_path, drop)) == [
+    assert refused_import(library, edited_sample(tmp_path, drop)) == [
         f"{tmp_path / 'release.csv'}:1: columns missing: per, unit (the template's rows have them)"
     ]
 
 
-def test_an_extra_column_is_refused_unless_allowed(store: Store, tmp_path: Path) -> None:
+def test_an_extra_column_is_refused_unless_allowed(library: Library, tmp_path: Path) -> None:
     path = edited_sample(tmp_path, lambda records: [record.append("x") for record in records])
-    assert refused_import(store, path) == [f"{path}:1: columns not in the template: x (--allow-new-columns adds them)"]
+    assert refused_import(library, path) == [f"{path}:1: columns not in the template: x (--allow-new-columns adds them)"]
 
 
-def test_a_csv_without_the_key_column_is_refused(store: Store, tmp_path: Path) -> None:
+def test_a_csv_without_the_key_column_is_refused(library: Library, tmp_path: Path) -> None:
     path = edited_sample(tmp_path, lambda records: records[0].__setitem__(0, "id"))
-    assert refused_import(store, path) == [
+    assert refused_import(library, path) == [
         f"{path}:1: no column 'factor': the table's key (factor) names each row",
         f"{path}:1: columns not in the template: id (--allow-new-columns adds them)",
     ]
 
 
-def test_a_record_with_too_few_cells_is_refused(store: Store, tmp_path: Path) -> None:
+def test_a_record_with_too_few_cells_is_refused(library: Library, tmp_path: Path) -> None:
     path = edited_sample(tmp_path, lambda records: records[3].pop())
-    assert refused_import(store, path) == [f"{path}:4: 8 cells, where the header names 9 columns"]
+    assert refused_import(library, path) == [f"{path}:4: 8 cells, where the header names 9 columns"]
 
 
-def test_every_problem_is_reported_at_once(store: Store, tmp_path: Path) -> None:
+def test_every_problem_is_reported_at_once(library: Library, tmp_path: Path) -> None:
     def spoil(records: list[list[str]]) -> None:
         set_cell(records, 3, "value", "n/a")
         set_cell(records, 9, "valid_until", "2026-13-01")
         set_cell(records, 10, "factor", "car_km")
 
     path = edited_sample(tmp_path, spoil)
-    problems = refused_import(store, path)
+    problems = refused_import(library, path)
     assert [p.split(": ")[0] for p in problems] == [f"{path}:3", f"{path}:9", f"{path}:10"]
 
 
-def test_an_empty_file_is_refused(store: Store, tmp_path: Path) -> None:
+def test_an_empty_file_is_refused(library: Library, tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_text("", encoding="utf-8")
     with pytest.raises(TableImportError, match="has no header"):
-        run_import(store, path)
+        run_import(library, path)
 
 
-def test_a_file_with_only_a_header_is_refused(store: Store, tmp_path: Path) -> None:
+def test_a_file_with_only_a_header_is_refused(library: Library, tmp_path: Path) -> None:
     path = edited_sample(tmp_path, lambda records: records.__delitem__(slice(1, None)))
-    assert refused_import(store, path) == [f"{path}:1: no rows below the header"]
+    assert refused_import(library, path) == [f"{path}:1: no rows below the header"]
 
 
 # --- bad options and a version that would be invalid ----------------------------------------------------------------
@@ -295,9 +294,9 @@ def test_a_file_with_only_a_header_is_refused(store: Store, tmp_path: Path) -> N
         ({"settings": {"release": "x"}}, "cannot set the parameters"),
     ],
 )
-def test_bad_options_are_usage_errors(store: Store, options: dict[str, Any], message: str) -> None:
+def test_bad_options_are_usage_errors(library: Library, options: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError) as caught:
-        run_import(store, **options)
+        run_import(library, **options)
     assert caught.value.message == message
 
 
@@ -307,16 +306,16 @@ def test_a_table_in_two_sections_is_ambiguous(scratch: Path) -> None:
     document["sections"]["copy"] = document["sections"]["factors"]
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     with pytest.raises(UsageError, match="table 'emission_factors' of label-transmission-factors 2025-01-01 is in several sections: factors, copy"):
-        run_import(Store(scratch))
+        run_import(Library.open(scratch))
 
 
-def test_a_version_that_would_break_the_chain_is_refused(store: Store) -> None:
+def test_a_version_that_would_break_the_chain_is_refused(library: Library) -> None:
     with pytest.raises(ReferentialError) as caught:
-        run_import(store, published_on="2026-02-01")
+        run_import(library, published_on="2026-02-01")
     assert caught.value.message == "the imported version would be invalid"
     assert problems_of(caught.value) == [
         (
-            f"{store.referentials_dir / SCHEME / '2026-01-01.yaml'} $.in_force_from: "
+            f"{library.referentials_dir / SCHEME / '2026-01-01.yaml'} $.in_force_from: "
             "in force from 2026-01-01, before its publication on 2026-02-01; use a retroactive time policy"
         )
     ]
@@ -336,7 +335,7 @@ def test_the_command_writes_the_version_and_summarises_the_changes(cli: Callable
         '  changed: electricity_kwh: value 0.045 → 0.042; valid_from "2025-01-01" → "2026-01-01"',
     ]
     assert cli("versions", SCHEME, "--as-of", "2026-03-01", root=scratch).exit_code == 0
-    assert load_referential(target, scratch / "referentials").id == "2026-01-01"
+    assert Library.open(scratch).load_version(target).id == "2026-01-01"
 
 
 def test_the_command_prints_the_version_without_output_file(cli: Callable[..., Any]) -> None:

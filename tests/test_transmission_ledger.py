@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, write_version
+from conftest import ROOT, rule_folder, write_version
 from test_fec import HEADER, row
 
 from fec_synth import UNMAPPED_ACCOUNT, defect_lines, write_fec
-from engine import DossierError, Store, evaluate, load_dossier
+from engine import DossierError, Library, load_dossier
 from engine.authoring.checks import validate_paths
 from engine.model.documents import load_document
 from engine.adapters.fec import file_sha256
@@ -56,8 +56,8 @@ def fec(folder: Path, *lines: str, name: str = "fec.txt") -> str:
     return name
 
 
-def judge(store: Store, path: Path) -> dict[str, Any]:
-    return evaluate(store, load_dossier(path))
+def judge(library: Library, path: Path) -> dict[str, Any]:
+    return library.evaluate(load_dossier(path)).to_json()
 
 
 def group(decision: dict[str, Any], category: str) -> list[dict[str, Any]]:
@@ -77,9 +77,9 @@ def purchase(account: str, amount: str, piece: str = "FA1") -> list[str]:
 # --- a usable ledger ---------------------------------------------------------------------------------------
 
 
-def test_an_account_from_a_ledger_values_each_category_and_cites_the_file(store: Store, tmp_path: Path) -> None:
+def test_an_account_from_a_ledger_values_each_category_and_cites_the_file(library: Library, tmp_path: Path) -> None:
     name = fec(tmp_path, *purchase("601000", "1000,00"), *purchase("622600", "500,00", "FA2"), *sale("15000,00"))
-    decision = judge(store, dossier(tmp_path, name))
+    decision = judge(library, dossier(tmp_path, name))
     assert decision["outcome"] == "closed"
     [other] = group(decision, "other_invoices")
     # 1,500 € × 0.50 kgCO2e/€ × 1.2
@@ -90,10 +90,10 @@ def test_an_account_from_a_ledger_values_each_category_and_cites_the_file(store:
     assert paths == {"$.ledger"}
 
 
-def test_listed_invoices_detail_the_ledger_and_the_rest_takes_the_public_factor(store: Store, tmp_path: Path) -> None:
+def test_listed_invoices_detail_the_ledger_and_the_rest_takes_the_public_factor(library: Library, tmp_path: Path) -> None:
     name = fec(tmp_path, *purchase("601000", "1000,00"), *purchase("622600", "500,00", "FA2"), *sale("15000,00"))
     detail = [{"ref": "FA2", "category": "other_invoices", "amount_eur": 500, "supplier_kgco2e": 40}]
-    decision = judge(store, dossier(tmp_path, name, detail))
+    decision = judge(library, dossier(tmp_path, name, detail))
     [public] = [g for g in group(decision, "other_invoices") if g["basis"] == "public"]
     [supplier] = [g for g in group(decision, "other_invoices") if g["basis"] == "supplier"]
     assert (public["eur"], public["kgco2e"]) == (1000.0, 600.0)
@@ -102,10 +102,10 @@ def test_listed_invoices_detail_the_ledger_and_the_rest_takes_the_public_factor(
 
 
 @pytest.mark.parametrize(("listed", "outcome"), [(200.00, "closed"), (199.99, "incomplete"), (200.01, "incomplete")])
-def test_energy_from_a_ledger_needs_its_quantity_to_the_cent(store, tmp_path, listed, outcome):
+def test_energy_from_a_ledger_needs_its_quantity_to_the_cent(library, tmp_path, listed, outcome):
     name = fec(tmp_path, *purchase("606110", "200,00"), *sale("1000,00"))
     detail = [{"ref": "EDF 2025", "category": "electricity", "amount_eur": listed, "quantity": 1000}]
-    decision = judge(store, dossier(tmp_path, name, detail))
+    decision = judge(library, dossier(tmp_path, name, detail))
     assert decision["outcome"] == outcome
     if outcome == "closed":
         assert group(decision, "electricity")[0]["kgco2e"] == 54.0  # 1,000 kWh × 0.045 × 1.2
@@ -114,23 +114,23 @@ def test_energy_from_a_ledger_needs_its_quantity_to_the_cent(store, tmp_path, li
         assert blocking.startswith(f"the invoices listed for electricity add up to {listed} €, the ledger has 200 € on 606110")
 
 
-def test_energy_in_a_ledger_without_quantity_leaves_the_account_incomplete(store: Store) -> None:
-    decision = evaluate(store, load_dossier(ROOT / "examples" / LT / "account-ledger-2025-no-quantities-incomplete.yaml"))
+def test_energy_in_a_ledger_without_quantity_leaves_the_account_incomplete(library: Library) -> None:
+    decision = library.evaluate(load_dossier(ROOT / "examples" / LT / "account-ledger-2025-no-quantities-incomplete.yaml")).to_json()
     assert decision["outcome"] == "incomplete"
     assert sorted(b.split(" add up")[0] for b in decision["values"]["blocking"]) == [
         f"the invoices listed for {c}" for c in ("diesel_oil", "electricity", "gas", "passenger_transport")
     ]
 
 
-def test_a_listed_invoice_beyond_the_ledger_total_is_not_an_addition(store: Store, tmp_path: Path) -> None:
+def test_a_listed_invoice_beyond_the_ledger_total_is_not_an_addition(library: Library, tmp_path: Path) -> None:
     name = fec(tmp_path, *purchase("601000", "100,00"), *sale("1000,00"))
     detail = [{"ref": "FA9", "category": "other_invoices", "amount_eur": 150, "supplier_kgco2e": 5}]
-    decision = judge(store, dossier(tmp_path, name, detail))
+    decision = judge(library, dossier(tmp_path, name, detail))
     assert decision["outcome"] == "incomplete"
     assert decision["values"]["blocking"] == ["the invoices listed for other_invoices add up to 150 €, the ledger has 100 € on 601000"]
 
 
-def test_depreciation_is_read_from_the_28_accounts_and_opening_balances_are_skipped(store: Store, tmp_path: Path) -> None:
+def test_depreciation_is_read_from_the_28_accounts_and_opening_balances_are_skipped(library: Library, tmp_path: Path) -> None:
     opening = dict(JournalCode="AN", EcritureDate="20250101")
     name = fec(
         tmp_path,
@@ -142,13 +142,13 @@ def test_depreciation_is_read_from_the_28_accounts_and_opening_balances_are_skip
         row(JournalCode="OD", EcritureDate="20251231", CompteNum="281540", Debit="0,00", Credit="2000,00"),
         *sale("10000,00"),
     )
-    decision = judge(store, dossier(tmp_path, name))
+    decision = judge(library, dossier(tmp_path, name))
     [machinery] = group(decision, "fixed_assets_machinery")
     assert (machinery["eur"], machinery["kgco2e"]) == (2000.0, 960.0)  # 2,000 × 0.40 × 1.2
     assert decision["values"]["production_carbon"]["total_kgco2e"] == 960.0
 
 
-def test_a_resale_account_from_a_ledger_gives_its_margin_factor(store: Store, tmp_path: Path) -> None:
+def test_a_resale_account_from_a_ledger_gives_its_margin_factor(library: Library, tmp_path: Path) -> None:
     name = fec(
         tmp_path,
         *purchase("607000", "6000,00"),  # goods resold: out of the calculator
@@ -158,7 +158,7 @@ def test_a_resale_account_from_a_ledger_gives_its_margin_factor(store: Store, tm
         row(JournalCode="VT", CompteNum="411000", Debit="9000,00", Credit="0,00"),
     )
     detail = [{"ref": "FA1", "category": "goods_for_resale", "amount_eur": 6000, "supplier_kgco2e": 700}]
-    decision = judge(store, dossier(tmp_path, name, detail, activity={"name": "Cave", "nace": "G47", "kind": "resale"}))
+    decision = judge(library, dossier(tmp_path, name, detail, activity={"name": "Cave", "nace": "G47", "kind": "resale"}))
     values = decision["values"]
     assert values["resale"] == {"resold_goods_eur": 6500.0, "margin_eur": 2500.0, "passed_on_kgco2e": 700.0}
     # own purchases only: 1,000 € × 0.50 × 1.2 = 600 kg over a margin of 2,500 €
@@ -166,26 +166,26 @@ def test_a_resale_account_from_a_ledger_gives_its_margin_factor(store: Store, tm
     assert (values["factor"]["base"], values["factor"]["kgco2e_per_eur"]) == ("resale_margin", 0.24)
 
 
-def test_the_bundled_ledger_example_adds_up_to_its_file(store: Store) -> None:
-    decision = evaluate(store, load_dossier(EXAMPLE))
+def test_the_bundled_ledger_example_adds_up_to_its_file(library: Library) -> None:
+    decision = library.evaluate(load_dossier(EXAMPLE)).to_json()
     assert decision["outcome"] == "closed"
     fec_file = EXAMPLE.parent / "ledgers" / "fec-2025-usinage.txt"
     assert decision["digests"]["ledger"]["sha256"] == file_sha256(fec_file)
     groups = decision["values"]["groups"]
     purchases = sum(g["eur"] for g in groups if not g["category"].startswith("fixed_assets"))
-    ledger = next(p["value"] for e in decision["trail"] for p in e.get("premises", ()) if p.get("path") == "$.ledger")
+    ledger = decision["inputs"]["ledger"]  # what the FEC gave the rules, held once
     in_ledger = sum(c["net"] for name, c in ledger["categories"].items() if name not in ("sales", "resale_sales") and not name.startswith("fixed_assets"))
     assert round(purchases, 2) == round(in_ledger, 2)
 
 
-def test_the_decision_does_not_grow_with_the_ledger(store: Store, tmp_path: Path) -> None:
+def test_the_decision_does_not_grow_with_the_ledger(library: Library, tmp_path: Path) -> None:
     """Totals per category reach the rules, never lines: ten times the lines, the same decision size (± digits)."""
     sizes = []
     for lines in (2_000, 20_000):
         folder = tmp_path / str(lines)
         folder.mkdir()
         write_fec(folder / "fec.txt", lines, seed=5, year=2025)
-        decision = evaluate(store, load_dossier(dossier(folder, "fec.txt")))
+        decision = library.evaluate(load_dossier(dossier(folder, "fec.txt"))).to_json()
         assert decision["outcome"] == "incomplete"  # energy not detailed: the figures do not matter here
         sizes.append(len(json.dumps(decision)))
     assert sizes[1] < sizes[0] * 1.02
@@ -194,11 +194,11 @@ def test_the_decision_does_not_grow_with_the_ledger(store: Store, tmp_path: Path
 # --- a ledger that cannot be used ------------------------------------------------------------------------
 
 
-def test_a_ledger_with_defects_gives_every_line_and_no_account(store: Store, tmp_path: Path, cli: Any) -> None:
+def test_a_ledger_with_defects_gives_every_line_and_no_account(library: Library, tmp_path: Path, cli: Any) -> None:
     write_fec(tmp_path / "fec.txt", 3000, seed=2, year=2025, defects=True)
     path = dossier(tmp_path, "fec.txt")
     with pytest.raises(DossierError) as raised:
-        evaluate(store, load_dossier(path))
+        library.evaluate(load_dossier(path)).to_json()
     assert "cannot be used" in raised.value.message and "no account is computed" in raised.value.message
     lines = [p.line for p in raised.value.problems]
     assert set(defect_lines(3000)) <= set(lines)
@@ -220,10 +220,10 @@ def test_the_bundled_unusable_ledger_is_reported_line_by_line(cli: Any) -> None:
     assert "no account is computed from part of a ledger" in result.output and "Traceback" not in result.output
 
 
-def test_an_unmapped_account_names_its_lines(store: Store, tmp_path: Path) -> None:
+def test_an_unmapped_account_names_its_lines(library: Library, tmp_path: Path) -> None:
     name = fec(tmp_path, *purchase("658800", "10,00"), *purchase("658800", "5,00", "FA2"), *sale("100,00"))
     with pytest.raises(DossierError) as raised:
-        judge(store, dossier(tmp_path, name))
+        judge(library, dossier(tmp_path, name))
     [problem] = raised.value.problems
     assert problem.line == 2
     assert problem.message == (
@@ -231,68 +231,68 @@ def test_an_unmapped_account_names_its_lines(store: Store, tmp_path: Path) -> No
     )
 
 
-def test_a_malformed_amount_is_reported_with_its_line(store: Store, tmp_path: Path) -> None:
+def test_a_malformed_amount_is_reported_with_its_line(library: Library, tmp_path: Path) -> None:
     name = fec(tmp_path, *purchase("601000", "1.000,00"), *sale("100,00"))
     with pytest.raises(DossierError) as raised:
-        judge(store, dossier(tmp_path, name))
+        judge(library, dossier(tmp_path, name))
     assert [(p.line, p.message.split(" is not")[0]) for p in raised.value.problems] == [(2, "Debit '1.000,00'"), (3, "Credit '1.000,00'")]
 
 
-def test_a_wrong_column_set_is_reported_on_the_header(store: Store, tmp_path: Path) -> None:
+def test_a_wrong_column_set_is_reported_on_the_header(library: Library, tmp_path: Path) -> None:
     (tmp_path / "fec.txt").write_text(HEADER.replace("PieceRef", "Piece") + "\n" + "\n".join(sale("1,00")) + "\n", encoding="utf-8")
     with pytest.raises(DossierError) as raised:
-        judge(store, dossier(tmp_path, "fec.txt"))
+        judge(library, dossier(tmp_path, "fec.txt"))
     assert [(p.line, p.message) for p in raised.value.problems] == [(1, "column 9 is named 'Piece', expected 'PieceRef'")]
 
 
-def test_a_missing_ledger_file_is_named(store: Store, tmp_path: Path) -> None:
+def test_a_missing_ledger_file_is_named(library: Library, tmp_path: Path) -> None:
     with pytest.raises(DossierError) as raised:
-        judge(store, dossier(tmp_path, "absent.txt"))
+        judge(library, dossier(tmp_path, "absent.txt"))
     assert raised.value.problems[0].path == ("ledger",)
     assert "absent.txt" in raised.value.problems[0].message
 
 
-def test_the_ledger_fact_is_read_from_a_file_never_written(store: Store, tmp_path: Path) -> None:
+def test_the_ledger_fact_is_read_from_a_file_never_written(library: Library, tmp_path: Path) -> None:
     with pytest.raises(DossierError) as raised:
-        judge(store, dossier(tmp_path, None, ledger={"categories": {}}))
+        judge(library, dossier(tmp_path, None, ledger={"categories": {}}))
     assert raised.value.problems[0].path == ("facts", "ledger")
 
 
-def test_a_procedure_without_ledger_refuses_one(store: Store, tmp_path: Path) -> None:
+def test_a_procedure_without_ledger_refuses_one(library: Library, tmp_path: Path) -> None:
     document = yaml.safe_load((ROOT / "examples" / LT / "invoice-600-eur-content-computed.yaml").read_text(encoding="utf-8"))
     document["ledger"] = fec(tmp_path, *sale("1,00"))
     path = tmp_path / "invoice.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DossierError, match="reads no ledger"):
-        judge(store, path)
+        judge(library, path)
 
 
-def test_a_ledger_needs_its_account_mapping_named(store: Store, tmp_path: Path) -> None:
+def test_a_ledger_needs_its_account_mapping_named(library: Library, tmp_path: Path) -> None:
     path = dossier(tmp_path, fec(tmp_path, *sale("100,00")))
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     document["companions"].pop("mapping")
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DossierError) as raised:
-        judge(store, path)
+        judge(library, path)
     assert raised.value.message.endswith("procedure 'carbon_account' reads a mapping to read the ledger: name it under companions.mapping")
     assert raised.value.problems[0].path == ("companions", "mapping")
 
 
 def test_validate_finds_a_rule_reading_what_only_the_ledger_role_gives(scratch: Path) -> None:
-    rules = scratch / "rules" / LT / "carbon_account.yaml"
+    rules = rule_folder(scratch, LT, "2024-01-01") / "carbon_account.yaml"
     document = load_document(rules)
     document["rules"][0]["because"] += " Opening journals: {params.opening_journals}."
     rules.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    problems = [p.message for r in validate_paths(Store(scratch), [scratch / "referentials" / LT / "2024-01-01.yaml"]) for p in r.problems]
+    problems = [p.message for r in validate_paths(Library.open(scratch), [scratch / "referentials" / LT / "2024-01-01.yaml"]) for p in r.problems]
     assert problems == [
         "rule account.factor-release reads params.opening_journals, which only the ledger's companion role 'mapping' defines: a dossier without ledger lacks it"
     ]
 
 
-def test_a_ledger_beside_sales_invoices_is_refused(store: Store, tmp_path: Path) -> None:
+def test_a_ledger_beside_sales_invoices_is_refused(library: Library, tmp_path: Path) -> None:
     name = fec(tmp_path, *sale("100,00"))
     with pytest.raises(DossierError) as raised:
-        judge(store, dossier(tmp_path, name, sales=[{"ref": "V1", "amount_eur": 100}]))
+        judge(library, dossier(tmp_path, name, sales=[{"ref": "V1", "amount_eur": 100}]))
     assert "the ledger gives the sales of the year" in raised.value.problems[0].message
 
 
@@ -307,7 +307,7 @@ def test_explain_lists_the_ledger_lines_behind_a_category(tmp_path: Path, cli: A
     result = cli("explain", decision_file, "--lines", "other_invoices", "--ledger", fec_file, "--format", "json")
     assert result.exit_code == 0, result.output
     found = json.loads(result.output)
-    ledger = next(p["value"] for e in decision["trail"] for p in e.get("premises", ()) if p.get("path") == "$.ledger")
+    ledger = decision["inputs"]["ledger"]  # what the FEC gave the rules, held once
     assert found["total"]["lines"] == ledger["categories"]["other_invoices"]["lines"] == len(found["lines"])
     assert float(found["total"]["net"]) == ledger["categories"]["other_invoices"]["net"]
     assert {x["account"] for x in found["lines"]} == set(ledger["categories"]["other_invoices"]["accounts"])
@@ -345,7 +345,7 @@ def _method(scratch: Path, change: Any) -> list[str]:
     document = load_document(path)
     change(document["sections"]["carbon_account"]["procedures"]["carbon_account"], document)
     write_version(scratch, LT, document)
-    return [p.message for r in validate_paths(Store(scratch), [path]) for p in r.problems]
+    return [p.message for r in validate_paths(Library.open(scratch), [path]) for p in r.problems]
 
 
 def _mapping(scratch: Path, change: Any) -> dict[str, list[str]]:
@@ -354,7 +354,7 @@ def _mapping(scratch: Path, change: Any) -> dict[str, list[str]]:
     document = load_document(path)
     change(document["sections"]["mapping"])
     write_version(scratch, "label-transmission-pcg", document)
-    reports = validate_paths(Store(scratch), [scratch / "referentials"])
+    reports = validate_paths(Library.open(scratch), [scratch / "referentials"])
     return {Path(r.file).parent.name: [p.message for p in r.problems] for r in reports if r.problems}
 
 

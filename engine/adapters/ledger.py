@@ -22,27 +22,10 @@ from typing import Any, Mapping
 
 from engine.errors import DossierError, Problem, ReferentialError
 from engine.adapters.fec import FecSummary, Totals, prefix_classifier, summarise_fec
+from engine.model.referential import LedgerSpec
 
 LEDGER_PATH = "$.ledger"
 """Where the trail says a ledger fact comes from: the envelope's `ledger` file, not `facts`."""
-
-
-@dataclass(frozen=True)
-class LedgerSpec:
-    """What a procedure's `ledger:` block declares (docs/referentials.md)."""
-
-    fact: str
-    accounts: str  # a table: account prefix -> {category: NAME or null}
-    in_scope: str  # a parameter: account prefixes every account of which must be mapped
-    skip_journals: str | None  # a parameter: journal codes whose lines are not movements of the year
-    clause: str
-    companion: str | None = None  # the companion role holding them, needed only when a ledger is named
-
-
-def ledger_spec(body: Mapping[str, Any] | None) -> LedgerSpec | None:
-    if not body:
-        return None
-    return LedgerSpec(body["fact"], body["accounts"], body["in_scope"], body.get("skip_journals"), body["clause"], body.get("companion"))
 
 
 @dataclass(frozen=True)

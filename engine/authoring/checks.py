@@ -7,8 +7,9 @@
 - rules read only parameters, tables, bands and facts that exist for the
   procedure that runs them (its sections, or those of its companions), and
   conclude only its listed outcomes;
-- a companion version (a method of a decree) carries data only, and holds
-  every value its framework's procedures read from it;
+- a companion version (a method of a decree) holds every value its
+  framework's procedures read from it (that it carries data only is checked
+  when it is loaded);
 - input schemas are valid Cerberus schemas; rule files exist and compile;
 - versions of a scheme form one chain along `supersedes`, with coherent dates,
   and declare the same framework (or none).
@@ -24,15 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from engine.compilation.assembly import companion_schemes
 from engine.model.dossier import DOSSIER_FACTS, facts_schema, make_validator
 from engine.errors import Problem, RefereeError
 from engine.compilation.expressions import ALL
 from engine.adapters.fec import prefix_classifier
-from engine.adapters.ledger import LedgerSpec, account_mapping
-from engine.model.referential import BandSet, Procedure, ReferentialVersion, Section, load_referential
-from engine.compilation.rules import OUTCOME, Rule, build_rulebook
-from engine.library import Store
+from engine.adapters.ledger import account_mapping
+from engine.model.referential import BandSet, LedgerSpec, Procedure, ReferentialVersion, Section
+from engine.compilation.rules import OUTCOME, Rule
+from engine.library import Library
 
 _ATTRIBUTE = {"params": "parameters", "tables": "tables", "bands": "bands"}  # namespace -> Section attribute
 
@@ -101,7 +101,7 @@ def _cited(version: ReferentialVersion) -> Iterable[tuple[str, tuple, str]]:
                 yield check.clause, (*base, "procedures", p.name, "input_checks", i), f"input check {i} of {p.name}"
 
 
-def check_version(store: Store, version: ReferentialVersion) -> Report:
+def check_version(library: Library, version: ReferentialVersion) -> Report:
     file = str(version.path)
     report = Report(file)
     listed = version.provisions
@@ -118,7 +118,7 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
     for clause, path, what in _cited(version):
         cite(clause, path, what)
     if version.framework is not None:
-        check_companion(store, version, report)
+        check_companion(library, version, report)
     for index, change in enumerate(version.document.get("changes", [])):
         if "section" in change and change["section"] not in version.sections:
             report.problems.append(
@@ -136,7 +136,7 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
                 Problem(f"procedure {procedure.name} uses unknown section(s) {', '.join(missing)}", ("sections", procedure.section, "procedures", procedure.name, "uses"), file)
             )
             continue
-        for rule in _procedure_rules(store, version, procedure, report):
+        for rule in _procedure_rules(library, version, procedure, report):
             if rule.id not in rules_seen:
                 rules_seen.add(rule.id)
                 cite(rule.clause, ("rules", rule.index, "clause"), f"rule {rule.id}", rule.file)
@@ -155,7 +155,7 @@ def check_version(store: Store, version: ReferentialVersion) -> Report:
     return report
 
 
-def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, report: Report) -> list[Rule]:
+def _procedure_rules(library: Library, version: ReferentialVersion, procedure: Any, report: Report) -> list[Rule]:
     where = f"procedure {procedure.name}"
     criteria = {c.id: c for s in procedure.sections for c in version.sections[s].criteria.values()}
     try:
@@ -164,17 +164,13 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
     except RefereeError as exc:
         report.problems += [Problem(f"{where}: {exc.message}: {p.message}", p.path, str(version.path)) for p in exc.problems]
         schema = dict(procedure.input)
-    paths = _rule_paths(store, version, procedure)
-    absent = [p for p in paths if not p.is_file()]
-    for path in absent:
-        report.problems.append(Problem(f"{where} lists rule file {path}, which does not exist", ("sections",), str(version.path)))
     try:
-        book = build_rulebook([p for p in paths if p.is_file()], version.scheme)
+        book = library.rulebook(_rule_paths(library, version, procedure), version.scheme)
     except RefereeError as exc:
         report.problems += list(exc.problems) or [Problem(exc.message, (), str(version.path))]
         return []
     own = [version.sections[s] for s in procedure.sections]
-    by_role = _companion_sections(store, version.scheme, procedure)
+    by_role = _companion_sections(library, version.scheme, procedure)
     every = own + _sections(by_role)
     names = {
         **{namespace: {n for s in every for n in getattr(s, attribute)} for namespace, attribute in _ATTRIBUTE.items()},
@@ -201,7 +197,7 @@ def _procedure_rules(store: Store, version: ReferentialVersion, procedure: Any, 
                     path, file))
     if procedure.ledger is not None:
         report.problems += _ledger_problems(procedure, schema, own, _sections(by_role), str(version.path))
-    own_files = {str(store.rule_file(version.scheme, f)) for f in procedure.rule_files}
+    own_files = {str(library.rule_path(version, f)) for f in procedure.rule_files}
     for rule in book.rules:
         if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
             if rule.file in own_files:
@@ -257,20 +253,20 @@ def _ledger_shape_problems(spec: LedgerSpec, sections: list[Section], where: str
     return problems
 
 
-def _rule_paths(store: Store, version: ReferentialVersion, procedure: Any) -> list[Path]:
+def _rule_paths(library: Library, version: ReferentialVersion, procedure: Any) -> list[Path]:
     """The procedure's own rule files, then those of its sections (as assembly runs them)."""
     files = list(procedure.rule_files)
     files += [f for s in procedure.sections if s in version.sections for f in version.sections[s].rule_files]
-    return [store.rule_file(version.scheme, f) for f in files]
+    return [library.rule_path(version, f) for f in files]
 
 
-def _companion_sections(store: Store, framework: str, procedure: Procedure) -> dict[str, list[Section]]:
+def _companion_sections(library: Library, framework: str, procedure: Procedure) -> dict[str, list[Section]]:
     """Role -> the sections every version of every candidate companion (e.g. each method) gives.
 
     Which scheme fills a role is the dossier's choice, so every candidate counts.
     """
     return {
-        role: [v.sections[s] for scheme in companion_schemes(store, framework, role) for v in store.versions(scheme) for s in sections if s in v.sections]
+        role: [v.sections[s] for scheme in library.companion_schemes(framework, role) for v in library.versions(scheme) for s in sections if s in v.sections]
         for role, sections in procedure.companions.items()
     }
 
@@ -280,7 +276,7 @@ def _sections(by_role: dict[str, list[Section]], *, but: str | None = None) -> l
     return [section for role, sections in by_role.items() if role != but for section in sections]
 
 
-def check_companion(store: Store, version: ReferentialVersion, report: Report) -> None:
+def check_companion(library: Library, version: ReferentialVersion, report: Report) -> None:
     """A companion version (a method) against the procedures of its framework (the decree) that read it.
 
     It must have the sections each such procedure reads in its role, holding every parameter, table
@@ -288,14 +284,11 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
     """
     framework, role = version.framework["scheme"], version.framework["role"]
     file = str(version.path)
-    for section in version.sections.values():
-        if section.rule_files or section.procedures:
-            report.problems.append(Problem(f"a {role} carries data only: section '{section.name}' has rules or procedures", ("sections", section.name), file))
-    if framework not in store.schemes():
+    if framework not in library.schemes():
         report.problems.append(Problem(f"its framework {framework!r} is not a scheme of this tree", ("framework", "scheme"), file))
         return
     try:
-        hosts = store.versions(framework)
+        hosts = library.versions(framework)
     except RefereeError:
         return  # the framework's own validation reports why it does not load
     for host in hosts:
@@ -310,7 +303,7 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
                 continue
             own = [host.sections[s] for s in procedure.sections if s in host.sections]  # an unknown one is the host's problem
             try:
-                book = build_rulebook([p for p in _rule_paths(store, host, procedure) if p.is_file()], framework)
+                book = library.rulebook(_rule_paths(library, host, procedure), framework)
             except RefereeError:
                 continue  # reported when the framework's own version is checked
             readers = [(f"rule {r.id}", r.references) for r in book.rules]
@@ -318,7 +311,7 @@ def check_companion(store: Store, version: ReferentialVersion, report: Report) -
             mine = [version.sections[s] for s in sections]
             if procedure.ledger is not None and procedure.ledger.companion == role:
                 report.problems += _ledger_shape_problems(procedure.ledger, mine, f"the ledger of {where}", ("sections",), file)
-            others = _sections(_companion_sections(store, framework, procedure), but=role)
+            others = _sections(_companion_sections(library, framework, procedure), but=role)
             for namespace, attribute in _ATTRIBUTE.items():
                 defined = {n for s in own + mine + others for n in getattr(s, attribute)}
                 for who, references in readers:
@@ -383,7 +376,7 @@ def referential_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def validate_paths(store: Store, paths: Iterable[Path]) -> list[Report]:
+def validate_paths(library: Library, paths: Iterable[Path]) -> list[Report]:
     """Check every referential file under `paths`, each with its scheme's chain of versions."""
     loaded: dict[Path, ReferentialVersion | RefereeError] = {}
 
@@ -391,7 +384,7 @@ def validate_paths(store: Store, paths: Iterable[Path]) -> list[Report]:
         """Each file is read once, though every version of a scheme is loaded again for the chain check."""
         if path not in loaded:
             try:
-                loaded[path] = load_referential(path, store.referentials_dir)
+                loaded[path] = library.load_version(path)
             except RefereeError as exc:
                 loaded[path] = exc
         return loaded[path]
@@ -404,7 +397,7 @@ def validate_paths(store: Store, paths: Iterable[Path]) -> list[Report]:
         if isinstance(version, RefereeError):
             report.problems += list(version.problems) or [Problem(version.message, (), str(path))]
             continue
-        checked = check_version(store, version)
+        checked = check_version(library, version)
         report.problems += checked.problems
         report.warnings += checked.warnings
         report.coverage = checked.coverage

@@ -28,9 +28,9 @@ from engine.model.canonical import to_plain
 from engine.authoring.checks import check_chain, check_version
 from engine.model.dates import parse_date
 from engine.errors import DossierError, Problem, RefereeError, ReferentialError, UsageError
-from engine.model.referential import ReferentialVersion, load_referential, referential_schema
+from engine.model.referential import ReferentialVersion
 from engine.selection.versions import version_by_id
-from engine.library import Store
+from engine.library import Library
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../referential.schema.json\n"
 FOLD_WIDTH = 90  # longer texts are written folded (`>-`), wrapped near this width, as hand-written versions are
@@ -288,9 +288,9 @@ def _pairs(fields: Mapping[str, tuple[Any, Any]]) -> str:
 # --- the template and the options ---------------------------------------------------------------------------
 
 
-def template_version(store: Store, scheme: str, template_id: str | None) -> ReferentialVersion:
+def template_version(library: Library, scheme: str, template_id: str | None) -> ReferentialVersion:
     """The version of the scheme that came into force last, or the one named."""
-    versions = store.versions(scheme)
+    versions = library.versions(scheme)
     if template_id is None:
         return versions[-1]
     try:
@@ -310,12 +310,12 @@ def section_of(template: ReferentialVersion, table: str) -> str:
     raise UsageError(f"{template.label} has no table {table!r}", [Problem(f"its tables: {', '.join(known) or 'none'}")])
 
 
-def check_new_id(store: Store, template: ReferentialVersion, version_id: str) -> None:
+def check_new_id(library: Library, template: ReferentialVersion, version_id: str) -> None:
     """The id becomes a file name: it must follow the schema's pattern and not be a version already."""
-    pattern = referential_schema(store.referentials_dir)["properties"]["id"]["pattern"]
+    pattern = library.referential_schema.document["properties"]["id"]["pattern"]
     if not re.match(pattern, version_id):
         raise UsageError(f"{version_id!r} cannot be a version id", [Problem(f"a version id matches {pattern}")])
-    if any(v.id == version_id for v in store.versions(template.scheme)):
+    if any(v.id == version_id for v in library.versions(template.scheme)):
         raise UsageError(f"{template.scheme} has a version {version_id!r} already", [Problem("give another id, or remove that version first")])
 
 
@@ -367,9 +367,15 @@ class Release:
     clause: str | None
 
 
-def next_document(template: ReferentialVersion, section: str, table: str, rows: dict, release: Release, changes: TableChanges) -> dict:
-    """The template's document, as the next version: identity, dates, rows, parameters, clause and change log."""
+def next_document(
+    library: Library, template: ReferentialVersion, section: str, table: str, rows: dict, release: Release, changes: TableChanges
+) -> dict:
+    """The template's document, as the next version: identity, dates, rows, parameters, clause and change log.
+
+    The new version runs the template's rules unchanged: it shares its rule files, named with their digests.
+    """
     document = copy.deepcopy(dict(template.document))
+    _share_rules(library, template, document)
     for ended in ("in_force_until", "repealed_on"):  # they describe the template's end, not the new version's
         document.pop(ended, None)
     document.update(
@@ -389,6 +395,20 @@ def next_document(template: ReferentialVersion, section: str, table: str, rows: 
     if release.clause and release.clause != old_clause:
         rename_clause(document, old_clause, release.clause, template.id)
     return document
+
+
+def _share_rules(library: Library, template: ReferentialVersion, document: dict) -> None:
+    shared = {
+        ref: {"file": ref.file, "version": ref.folder(template.id), "digest": library.rule_source(library.rule_path(template, ref), template.scheme).digest}
+        for ref in library.rule_refs(template)
+    }
+    for name, body in document["sections"].items():
+        section = template.sections[name]
+        if "rules" in body:
+            body["rules"] = [shared[ref] for ref in section.rule_files]
+        for procedure, procedure_body in (body.get("procedures") or {}).items():
+            if "rules" in procedure_body:
+                procedure_body["rules"] = [shared[ref] for ref in section.procedures[procedure].rule_files]
 
 
 def rename_clause(document: dict, old: str, new: str, template_id: str) -> None:
@@ -459,24 +479,24 @@ def to_yaml(document: dict) -> str:
 # --- checking the result ------------------------------------------------------------------------------------
 
 
-def check_produced(store: Store, template: ReferentialVersion, text: str, version_id: str) -> None:
+def check_produced(library: Library, template: ReferentialVersion, text: str, version_id: str) -> None:
     """Load the text as a stored version and run validate's checks; refuse whatever the template does not already suffer.
 
     A problem the template has too (e.g. a framework not yet in the tree) is `referee validate`'s to report, not the import's.
     """
-    shown = str(store.referentials_dir / template.scheme / f"{version_id}.yaml")
+    shown = str(library.referentials_dir / template.scheme / f"{version_id}.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / template.scheme / f"{version_id}.yaml"
         path.parent.mkdir()
         path.write_text(text, encoding="utf-8")
         try:
-            version = load_referential(path, store.referentials_dir)
+            version = library.load_version(path)
         except RefereeError as exc:
             message = exc.message.replace(str(path), shown)
             raise ReferentialError(f"the imported version would be invalid: {message}", _shown(exc.problems, path, shown)) from None
-        before = {(p.message, p.path) for p in check_version(store, template).problems}
-        problems = [p for p in check_version(store, version).problems if (p.message, p.path) not in before]
-        siblings = store.versions(template.scheme)
+        before = {(p.message, p.path) for p in check_version(library, template).problems}
+        problems = [p for p in check_version(library, version).problems if (p.message, p.path) not in before]
+        siblings = library.versions(template.scheme)
         chained = set(check_chain(siblings))
         problems += [p for p in check_chain([*siblings, version]) if p not in chained]
     if problems:
@@ -492,7 +512,7 @@ def _shown(problems: tuple[Problem, ...] | list[Problem], path: Path, shown: str
 
 
 def import_table(
-    store: Store,
+    library: Library,
     csv_path: Path,
     *,
     scheme: str,
@@ -511,8 +531,8 @@ def import_table(
     `settings` sets parameters of the table's section (text typed like their current value); `clause`
     renames the provision the table cites, everywhere it is cited. Nothing is written: the caller does.
     """
-    template = template_version(store, scheme, template_id)
-    check_new_id(store, template, version_id)
+    template = template_version(library, scheme, template_id)
+    check_new_id(library, template, version_id)
     section = section_of(template, table)
     check_new_clause(template, section, table, clause)
     starts = iso_date(in_force_from or version_id, "in force from (by default the version id)")
@@ -522,6 +542,6 @@ def import_table(
     old_table = template.document["sections"][section]["tables"][table]
     rows = csv_rows(Path(csv_path), TableShape.of(old_table, what), allow_new_columns, what)
     changes = TableChanges.between(section, table, old_table["rows"], rows, parameters)
-    text = to_yaml(next_document(template, section, table, rows, release, changes))
-    check_produced(store, template, text, version_id)
+    text = to_yaml(next_document(library, template, section, table, rows, release, changes))
+    check_produced(library, template, text, version_id)
     return text, changes

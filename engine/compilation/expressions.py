@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Mapping
 
-import cel
+from engine.compilation.rust_cel import cel
 
 from engine.model import dates
 
@@ -493,6 +493,12 @@ class Scope:
             elif name in source:
                 variables[namespace][name] = source[name]
         return cel.Context(variables=variables, functions=FUNCTIONS)
+
+    def evaluate(self, expression: Expression) -> Any:
+        return expression.evaluate(self)
+
+    def render(self, template: Template) -> str:
+        return template.render(self)
 
     def add_fact(self, name: str, value: Any) -> None:
         self._facts[name] = value

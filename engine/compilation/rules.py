@@ -10,19 +10,14 @@ need the referential (does `params.x` exist?) live in `engine.authoring.checks`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from engine.model.canonical import digest
-from engine.model.documents import load_document
 from engine.errors import Problem, ReferentialError
 from engine.compilation.expressions import Expression, ExpressionError, Template
-from engine.model.referential import schema_problems
+from engine.model.rule_files import RuleSource
 
-SCHEMA_FILE = "rules.schema.json"
 OUTCOME = "outcome"
 
 
@@ -80,43 +75,20 @@ class RuleBook:
 
     rules: tuple[Rule, ...]
     digest: str
+    index: Mapping[str, int]  # rule id -> its place in the book
 
 
-@cache
-def rules_schema(root: Path) -> dict:
-    return json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
-
-
-def _schema_root(path: Path) -> Path:
-    """The rules directory: the nearest parent holding the schema (rule files may sit in sub-folders)."""
-    for parent in path.parents:
-        if (parent / SCHEMA_FILE).is_file():
-            return parent
-    raise ReferentialError(f"{path}: no {SCHEMA_FILE} in any parent folder", [Problem("rule files live under rules/<scheme>/", (), str(path))])
-
-
-@cache
-def load_rule_file(path: Path, scheme: str) -> tuple[tuple[Rule, ...], str]:
-    """Compile one rule file; returns its rules and the digest of its content."""
-    file = str(path)
-    document = load_document(path, ReferentialError)
-    problems = schema_problems(document, rules_schema(_schema_root(path)), file)
-    if problems:
-        raise ReferentialError(f"{file} does not match {SCHEMA_FILE}", problems)
-    if document["scheme"] != scheme:
-        raise ReferentialError(
-            f"{file} belongs to scheme {document['scheme']!r}, not {scheme!r}",
-            [Problem(f"expected {scheme!r}", ("scheme",), file)],
-        )
+def compile_rules(source: RuleSource) -> tuple[Rule, ...]:
+    """Compile the rules of one file: every expression and template, all problems at once."""
     rules, problems = [], []
-    for index, body in enumerate(document["rules"]):
+    for index, body in enumerate(source.document["rules"]):
         try:
-            rules.append(_compile_rule(body, file, index))
+            rules.append(_compile_rule(body, source.file, index))
         except _RuleProblem as exc:
-            problems.append(Problem(exc.message, ("rules", index, *exc.path), file))
+            problems.append(Problem(exc.message, ("rules", index, *exc.path), source.file))
     if problems:
-        raise ReferentialError(f"{file} has rules that do not compile", problems)
-    return tuple(rules), digest(document)
+        raise ReferentialError(f"{source.file} has rules that do not compile", problems)
+    return tuple(rules)
 
 
 class _RuleProblem(Exception):
@@ -172,15 +144,14 @@ def _compile_rule(body: Mapping[str, Any], file: str, index: int) -> Rule:
     )
 
 
-def build_rulebook(files: Iterable[Path], scheme: str) -> RuleBook:
-    """The rules of several files, with duplicate ids refused."""
+def build_rulebook(files: Iterable[tuple[RuleSource, tuple[Rule, ...]]]) -> RuleBook:
+    """The rules of several compiled files, in order, with duplicate ids refused."""
     rules: list[Rule] = []
     digests: list[str] = []
     seen: dict[str, Rule] = {}
     problems: list[Problem] = []
-    for path in files:
-        file_rules, file_digest = load_rule_file(path, scheme)
-        digests.append(file_digest)
+    for source, file_rules in files:
+        digests.append(source.digest)
         for rule in file_rules:
             if rule.id in seen:
                 problems.append(
@@ -191,4 +162,4 @@ def build_rulebook(files: Iterable[Path], scheme: str) -> RuleBook:
     if problems:
         raise ReferentialError("rule ids must be unique within a procedure", problems)
     # in file order: two books with one digest hold the same rules in the same order
-    return RuleBook(rules=tuple(rules), digest=digest(digests))
+    return RuleBook(rules=tuple(rules), digest=digest(digests), index={rule.id: i for i, rule in enumerate(rules)})

@@ -14,71 +14,138 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from engine.errors import DecisionFileError, Problem
-from engine.running.evaluation import DECISION_FORMAT
-from engine.compilation.expressions import format_value
+from engine.model.canonical import to_plain
 from engine.adapters.fec import file_sha256, lines_of_accounts
 from engine.adapters.ledger import LEDGER_PATH
+from engine.compilation.expressions import format_value
+from engine.decision.model import Decision, Premise, RuleStep, VersionStep
+from engine.errors import DecisionFileError, Problem, RefereeError
+
+if TYPE_CHECKING:
+    from engine.library import Library
+
+_NAMESPACE = {"parameter": "params", "table": "tables", "bands": "bands", "criteria": "criteria", "version": "versions"}
 
 
-def check_decision(decision: Any, source: str) -> Mapping[str, Any]:
-    if not isinstance(decision, Mapping) or decision.get("format") != DECISION_FORMAT:
-        raise DecisionFileError(f"{source} is not a referee decision", [Problem(f"expected format {DECISION_FORMAT!r}", ("format",), source)])
-    for key in ("trail", "outcome", "versions"):
-        if key not in decision:
-            raise DecisionFileError(f"{source} is not a complete decision", [Problem("missing", (key,), source)])
-    return decision
+def derivation_tree(decision: Decision, library: Library | None, fact: str = "outcome") -> dict[str, Any]:
+    """The tree for `fact` as nested data: node = trail entry + its premises' subtrees.
 
-
-def derivation_tree(decision: Mapping[str, Any], fact: str = "outcome") -> dict[str, Any]:
-    """The tree for `fact` as nested data: node = trail entry + its premises' subtrees."""
-    entries = {e["id"]: e for e in decision["trail"]}
-    by_fact = {e["fact"]: e for e in decision["trail"] if e.get("kind") == "fact"}
-    selection = [e for e in decision["trail"] if e.get("kind") == "version-selection"]
+    A premise the decision cites without writing its value gets it here: a dossier fact from the
+    decision's `inputs`, a referential value from the library's version with the digest the premise
+    cites (when the library has no such version, the premise says so instead of showing a value).
+    """
+    selection = [e.to_json() for e in decision.trail if not isinstance(e, RuleStep)]
+    companions = _companions(decision)
+    concluded = decision.concluded()
     refusal = [e for e in selection if e.get("mode") == "repealed"]
-    if fact == "outcome" and fact not in by_fact and refusal:
+    if fact == "outcome" and fact not in concluded and refusal:
         # no rule ran: the outcome is the version selection's own (a repealed version refuses the cycle)
-        entry = {"fact": "outcome", "value": decision["outcome"], "rule": "version selection", "clause": refusal[0].get("clause"),
+        entry = {"name": "outcome", "value": decision.outcome, "rule": "version selection", "clause": refusal[0].get("clause"),
                  "version": refusal[0]["version"], "because": refusal[0]["because"]}
-        return {"fact": fact, "selection": selection, "tree": {"entry": entry, "premises": []}, "companions": _companions(decision)}
-    if fact not in by_fact:
-        known = ", ".join(sorted(by_fact)) or "none"
+        return {"fact": fact, "selection": selection, "tree": {"entry": entry, "premises": []}, "companions": companions}
+    if fact not in concluded:
+        known = ", ".join(sorted(concluded)) or "none"
         raise DecisionFileError(f"no rule concluded {fact!r} in this decision", [Problem(f"concluded facts: {known}", ("trail",))])
+    resolve = _Resolver(decision, library)
 
-    def node(entry: Mapping[str, Any]) -> dict[str, Any]:
+    def node(entry: RuleStep) -> dict[str, Any]:
         children = []
-        for premise in entry.get("premises", ()):
-            if premise.get("source") == "rule" and premise.get("trail") in entries:
-                children.append(node(entries[premise["trail"]]))
+        for premise in entry.premises:
+            cited = decision.entry(premise.trail) if premise.kind == "fact" and premise.trail else None
+            if isinstance(cited, RuleStep):
+                children.append(node(cited))
             else:
-                children.append({"premise": premise})
-        return {"entry": entry, "premises": children}
+                children.append({"premise": resolve(premise)})
+        return {"entry": entry.to_json(), "premises": children}
 
-    return {"fact": fact, "selection": selection, "tree": node(by_fact[fact]), "companions": _companions(decision)}
+    return {"fact": fact, "selection": selection, "tree": node(concluded[fact]), "companions": companions}
 
 
-def _companions(decision: Mapping[str, Any]) -> dict[str, str]:
+class _Resolver:
+    """A premise as JSON, with the value it cites written in (or `unresolved` saying why not)."""
+
+    def __init__(self, decision: Decision, library: Library | None):
+        self.decision = decision
+        self.library = library
+        self.referential = {v.section: v.referential for v in decision.versions if v.section}
+
+    def __call__(self, premise: Premise) -> dict[str, Any]:
+        shown = premise.to_json()
+        if premise.kind == "version" and premise.trail:  # why that version: the selection entry says
+            step = self.decision.entry(premise.trail)
+            if isinstance(step, VersionStep):
+                shown.update(clause=step.clause, because=step.because)
+        if premise.has_value:
+            return shown
+        if premise.kind == "fact":
+            if premise.name in self.decision.inputs:
+                shown["value"] = self.decision.inputs[premise.name]
+            return shown
+        found = self._from_library(premise)
+        if isinstance(found, str):
+            shown["unresolved"] = found
+        else:
+            shown["value"] = found[0]
+        return shown
+
+    def _from_library(self, premise: Premise) -> tuple[Any] | str:
+        scheme = self.referential.get(premise.section)
+        if self.library is None or scheme is None or premise.path is None:
+            return "its value is cited, not written, and no library was given to read it from"
+        try:
+            versions = self.library.versions(scheme)
+        except RefereeError as exc:
+            return f"the library cannot read {scheme}: {exc.message}"
+        version = next((v for v in versions if v.id == premise.version), None)
+        if version is None:
+            return f"the library has no version {premise.version} of {scheme}"
+        if version.digest != premise.digest:
+            return f"version {premise.version} of {scheme} in the library has digest {version.digest}, not {premise.digest} as cited: it changed since"
+        return (_at_pointer(version.document, premise.path, premise.kind),)
+
+
+def _at_pointer(document: Any, pointer: str, kind: str) -> Any:
+    """The value at a JSON Pointer of a version's document, as the rules read it (a table's rows, a band's bounds)."""
+    value = document
+    for part in pointer.split("/")[1:]:
+        value = value[part.replace("~1", "/").replace("~0", "~")]
+    if kind == "table":
+        value = value["rows"]
+    elif kind == "parameter":
+        value = value["value"]
+    elif kind == "bands":
+        value = [_band_text(b) for b in value["bands"]]
+    elif kind == "criteria":
+        value = list(value)
+    return to_plain(value)
+
+
+def _band_text(band: Mapping[str, Any]) -> str:
+    lower, upper = band["lower"], band["upper"]
+    return f"{band['id']} {'[' if lower['inclusive'] else ']'}{lower['value']:g}, {upper['value']:g}{']' if upper['inclusive'] else '['}"
+
+
+def _companions(decision: Decision) -> dict[str, str]:
     """Section -> referential, for the sections taken from a companion (e.g. a method of a decree)."""
-    return {
-        v["section"]: v["referential"]
-        for v in decision.get("versions") or ()
-        if isinstance(v, Mapping) and v.get("section") and v.get("referential") not in (None, decision.get("scheme"))
-    }
+    return {v.section: v.referential for v in decision.versions if v.section and v.referential != decision.scheme}
 
 
 def _premise_line(premise: Mapping[str, Any], companions: Mapping[str, str]) -> str:
     kind = premise.get("kind")
+    shown = _short(premise["value"]) if "value" in premise else f"(not shown: {premise.get('unresolved')})"
     if kind == "fact":
-        where = premise.get("path", "")
-        return f"{premise['name']} = {_short(premise.get('value'))}   [dossier {where}]"
+        return f"{premise['name']} = {shown}   [dossier {premise.get('path', '')}]"
     version = _version(premise.get("version"), premise.get("section"), companions)
-    cite = f"[{premise.get('clause')} · version {version}, section {premise.get('section')}]"
+    if kind == "version":
+        clause = f"{premise['clause']} · " if premise.get("clause") else ""
+        cite = f"[{clause}version selection of section {premise['name']}]"
+    else:
+        cite = f"[{premise.get('clause')} · version {version}, section {premise.get('section')}]"
     unit = f" {premise['unit']}" if premise.get("unit") else ""
-    label = {"parameter": "params", "table": "tables", "bands": "bands", "criteria": "criteria", "version": "versions"}.get(kind, kind)
-    name = "criteria" if kind == "criteria" else f"{label}.{premise.get('name')}"
-    return f"{name} = {_short(premise.get('value'))}{unit}   {cite}"
+    name = "criteria" if kind == "criteria" else f"{_NAMESPACE.get(str(kind), kind)}.{premise.get('name')}"
+    return f"{name} = {shown}{unit}   {cite}"
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -116,10 +183,10 @@ def render_tree(explained: Mapping[str, Any]) -> str:
             cited = " · ".join(str(x) for x in (f"rule {e['rule']}", e["clause"], f"version {e['version']}") if x)
             key = e.get("id", id(e))
             if key in shown:
-                lines.append(f"{prefix}{branch}{e['fact']} = {_short(e['value'])}   [{cited}] (derived above)")
+                lines.append(f"{prefix}{branch}{e['name']} = {_short(e['value'])}   [{cited}] (derived above)")
                 return
             shown.add(key)
-            lines.append(f"{prefix}{branch}{e['fact']} = {_short(e['value'])}   [{cited}]")
+            lines.append(f"{prefix}{branch}{e['name']} = {_short(e['value'])}   [{cited}]")
             lines.append(f"{child_prefix}{'   ' if not node['premises'] else '│  '}because: {e['because']}")
             for i, child in enumerate(node["premises"]):
                 walk(child, child_prefix, i == len(node["premises"]) - 1, False)
@@ -130,16 +197,20 @@ def render_tree(explained: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _ledger_category(decision: Mapping[str, Any], category: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+def _ledger_category(decision: Decision, category: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
     """The ledger a decision read (its digest) and what it gave the rules for one category."""
-    ledger = (decision.get("digests") or {}).get("ledger")
+    ledger = decision.digests.ledger
     if not ledger:
         raise DecisionFileError("this decision read no ledger", [Problem("no digests.ledger: its figures come from the dossier's facts", ("digests",))])
     given = next(
-        (p["value"] for e in decision["trail"] for p in e.get("premises", ()) if p.get("path") == LEDGER_PATH and isinstance(p.get("value"), Mapping)),
+        (
+            decision.inputs.get(p.name, p.value)
+            for e in decision.trail if isinstance(e, RuleStep)
+            for p in e.premises if p.path == LEDGER_PATH
+        ),
         None,
     )
-    categories = (given or {}).get("categories") or {}
+    categories = (given or {}).get("categories") or {} if isinstance(given, Mapping) else {}
     if category not in categories:
         raise DecisionFileError(
             f"the ledger gave no category {category!r} to this decision's rules",
@@ -148,7 +219,7 @@ def _ledger_category(decision: Mapping[str, Any], category: str) -> tuple[Mappin
     return ledger, categories[category]
 
 
-def ledger_lines(decision: Mapping[str, Any], category: str, fec: Path | None, folder: Path) -> dict[str, Any]:
+def ledger_lines(decision: Decision, category: str, fec: Path | None, folder: Path) -> dict[str, Any]:
     """The FEC lines behind one category of a decision, read again from the file the decision cites.
 
     `fec` is that file; by default, the name the decision recorded, in `folder` (the decision file's).

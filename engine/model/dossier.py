@@ -184,29 +184,27 @@ def make_validator(schema: Mapping[str, Any], where: str) -> cerberus.Validator:
         raise ReferentialError(f"{where}: the input schema is not a valid Cerberus schema", [Problem(str(exc))]) from None
 
 
-_validators: dict[tuple, tuple[Procedure, cerberus.Validator]] = {}
+class FactsValidator:
+    """A procedure's input, compiled once: checks a dossier's facts and fills what is not given.
 
+    Building it checks the schema, which costs; the library keeps one per procedure and criteria.
+    """
 
-def _facts_validator(procedure: Procedure, criteria: Mapping[str, Criterion], where: str) -> cerberus.Validator:
-    """One validator per procedure of a loaded version: building it checks the schema, which costs."""
-    key = (id(procedure), tuple(criteria.values()))
-    cached = _validators.get(key)
-    if cached is None or cached[0] is not procedure:
-        cached = (procedure, make_validator(facts_schema(procedure, criteria), where))
-        _validators[key] = cached
-    return cached[1]
+    def __init__(self, procedure: Procedure, criteria: Mapping[str, Criterion], where: str):
+        self.procedure = procedure
+        self.where = where
+        self._cerberus = make_validator(facts_schema(procedure, criteria), where)
+        self._declared = tuple(self._cerberus.schema)
 
-
-def validate_facts(dossier: Dossier, procedure: Procedure, criteria: Mapping[str, Criterion], where: str) -> dict[str, Any]:
-    """The facts, normalised; every declared input is present (None when not given)."""
-    validator = _facts_validator(procedure, criteria, where)
-    schema = validator.schema
-    if not validator.validate(dict(dossier.facts)):
-        raise DossierError(
-            f"{dossier.source}: the facts do not satisfy the input of procedure {procedure.name!r} ({where})",
-            _problems(validator, ("facts",), dossier.source),
-        )
-    facts = {name: None for name in schema}
-    facts.update(validator.document)
-    facts.update(event_date=dossier.event_date, cycle_anchor=dossier.anchor)
-    return to_plain(facts)
+    def validate(self, dossier: Dossier) -> dict[str, Any]:
+        """The facts, normalised; every declared input is present (None when not given)."""
+        validator = self._cerberus
+        if not validator.validate(dict(dossier.facts)):
+            raise DossierError(
+                f"{dossier.source}: the facts do not satisfy the input of procedure {self.procedure.name!r} ({self.where})",
+                _problems(validator, ("facts",), dossier.source),
+            )
+        facts: dict[str, Any] = dict.fromkeys(self._declared)
+        facts.update(validator.document)
+        facts.update(event_date=dossier.event_date, cycle_anchor=dossier.anchor)
+        return to_plain(facts)

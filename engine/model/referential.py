@@ -9,23 +9,17 @@ version of it governs a dossier (see `selection`).
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-import jsonschema
-
-from engine.adapters.ledger import LedgerSpec, ledger_spec
 from engine.model.canonical import digest, to_plain
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
+from engine.model.locks import Lock
+from engine.model.schemas import SchemaFile
 from engine.errors import Problem, ReferentialError
 from engine.compilation.expressions import Expression, ExpressionError, Template
-
-SCHEMA_FILE = "referential.schema.json"
-
 
 @dataclass(frozen=True)
 class Parameter:
@@ -113,6 +107,31 @@ class InputCheck:
 
 
 @dataclass(frozen=True)
+class RuleFile:
+    """A rule file a version runs: its own (`version` None), or another version's, shared by digest."""
+
+    file: str
+    version: str | None = None
+    digest: str | None = None
+
+    def folder(self, owner: str) -> str:
+        """The version whose rule folder holds the file, `owner` being the version that lists it."""
+        return self.version or owner
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    """What a procedure's `ledger:` block declares (docs/referentials.md): how to read the dossier's FEC."""
+
+    fact: str
+    accounts: str  # a table: account prefix -> {category: NAME or null}
+    in_scope: str  # a parameter: account prefixes every account of which must be mapped
+    skip_journals: str | None  # a parameter: journal codes whose lines are not movements of the year
+    clause: str
+    companion: str | None = None  # the companion role holding them, needed only when a ledger is named
+
+
+@dataclass(frozen=True)
 class Procedure:
     name: str
     title: str
@@ -123,7 +142,7 @@ class Procedure:
     uses: tuple[str, ...] = ()
     criteria_input: str | None = None
     values: tuple[str, ...] = ()
-    rule_files: tuple[str, ...] = ()
+    rule_files: tuple[RuleFile, ...] = ()
     input_checks: tuple[InputCheck, ...] = ()
     companions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role -> sections read from it
     ledger: LedgerSpec | None = None  # the FEC input, when the procedure computes from a company's books
@@ -143,7 +162,7 @@ class Section:
     tables: Mapping[str, Table]
     criteria: Mapping[str, Criterion]
     bands: Mapping[str, BandSet]
-    rule_files: tuple[str, ...]
+    rule_files: tuple[RuleFile, ...]
     procedures: Mapping[str, Procedure]
 
 
@@ -171,9 +190,15 @@ class ReferentialVersion:
     framework: Mapping[str, str] | None  # {scheme, role} when this is a companion (e.g. a method of a decree)
     provisions: Mapping[str, Provision]
     sections: Mapping[str, Section]
-    digest: str
+    digest: str  # of the document alone, until the library extends it to everything the version runs
     path: Path
     document: Mapping[str, Any] = field(repr=False)
+    contents: Mapping[str, str] = field(default_factory=dict, repr=False)  # file -> digest, of what it runs
+    lock: Lock | None = None  # present once the version is published
+
+    def frozen(self, *, digest: str, contents: Mapping[str, str], lock: Lock | None) -> ReferentialVersion:
+        """The version with the digest of everything it runs, and its lock when published."""
+        return replace(self, digest=digest, contents=contents, lock=lock)
 
     @property
     def label(self) -> str:
@@ -189,40 +214,18 @@ class ReferentialVersion:
         return {name: p for s in self.sections.values() for name, p in s.procedures.items()}
 
 
-@cache
-def referential_schema(root: Path) -> dict:
-    return json.loads((root / SCHEMA_FILE).read_text(encoding="utf-8"))
+def load_referential(path: Path, schema: SchemaFile) -> ReferentialVersion:
+    """Load, schema-check and build one version; every problem names the file and the path.
 
-
-def schema_problems(document: Any, schema: dict, file: str) -> list[Problem]:
-    """All JSON Schema violations of `document`, each with its path."""
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(to_plain(document)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    return [Problem(_schema_message(e), tuple(e.absolute_path), file) for e in errors]
-
-
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        return f"{error.message}; allowed keys: {', '.join(allowed)}" if allowed else error.message
-    if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return f"expected exactly one of the forms {', '.join(_one_of_keys(error.schema))}"
-    return error.message
-
-
-def _one_of_keys(schema: dict) -> list[str]:
-    return ["{" + ", ".join(s.get("required", [])) + "}" for s in schema.get("oneOf", [])]
-
-
-def load_referential(path: Path, schema_root: Path) -> ReferentialVersion:
-    """Load, schema-check and build one version; every problem names the file and the path."""
+    Its `digest` covers the document only here; the library extends it to the rules the version runs.
+    """
     file = str(path)
     document = load_document(path, ReferentialError)
     if not isinstance(document, dict):
         raise ReferentialError(f"{file} must be a mapping", [Problem("not a mapping", (), file)])
-    problems = schema_problems(document, referential_schema(schema_root), file)
+    problems = schema.problems(document, file)
     if problems:
-        raise ReferentialError(f"{file} does not match {SCHEMA_FILE}", problems)
+        raise ReferentialError(f"{file} does not match {schema.path.name}", problems)
     expected = (path.parent.name, path.stem)
     if (document["scheme"], document["id"]) != expected:
         raise ReferentialError(
@@ -230,7 +233,7 @@ def load_referential(path: Path, schema_root: Path) -> ReferentialVersion:
             [Problem(f"declares {document['scheme']}/{document['id']}, stored as {expected[0]}/{expected[1]}", ("id",), file)],
         )
     try:
-        return _build(document, path)
+        return _build(to_plain(document), path, document)
     except ExpressionError as exc:
         raise ReferentialError(f"{file}: an input check does not compile", [Problem(str(exc), ("sections",), file)]) from None
 
@@ -239,7 +242,8 @@ def _date(value: Any) -> dt.date | None:
     return None if value is None else parse_date(value)
 
 
-def _build(doc: Mapping[str, Any], path: Path) -> ReferentialVersion:
+def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any]) -> ReferentialVersion:
+    """The model, from the document with its YAML dates written as ISO texts (an unquoted id is a date in YAML)."""
     provisions = {
         p["id"]: Provision(p["id"], p["title"], p["status"], source["id"], p.get("reason", ""))
         for source in doc["sources"]
@@ -260,9 +264,9 @@ def _build(doc: Mapping[str, Any], path: Path) -> ReferentialVersion:
         framework=doc.get("framework"),
         provisions=provisions,
         sections=sections,
-        digest=digest(doc),
+        digest=digest(document),
         path=path,
-        document=doc,
+        document=document,
     )
 
 
@@ -283,7 +287,7 @@ def _section(name: str, body: Mapping[str, Any]) -> Section:
         tables={k: Table(name=k, **v) for k, v in (body.get("tables") or {}).items()},
         criteria={k: Criterion(id=k, **v) for k, v in (body.get("criteria") or {}).items()},
         bands={k: _band_set(k, v) for k, v in (body.get("bands") or {}).items()},
-        rule_files=tuple(body.get("rules") or ()),
+        rule_files=_rule_files(body),
         procedures={k: _procedure(k, name, v) for k, v in (body.get("procedures") or {}).items()},
     )
 
@@ -321,11 +325,21 @@ def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
         uses=tuple(body.get("uses") or ()),
         criteria_input=body.get("criteria_input"),
         values=tuple(body.get("values") or ()),
-        rule_files=tuple(body.get("rules") or ()),
+        rule_files=_rule_files(body),
         input_checks=tuple(_input_check(c) for c in body.get("input_checks") or ()),
         companions={role: tuple(sections) for role, sections in (body.get("companions") or {}).items()},
-        ledger=ledger_spec(body.get("ledger")),
+        ledger=_ledger_spec(body.get("ledger")),
     )
+
+
+def _rule_files(body: Mapping[str, Any]) -> tuple[RuleFile, ...]:
+    return tuple(RuleFile(r) if isinstance(r, str) else RuleFile(r["file"], r["version"], r["digest"]) for r in body.get("rules") or ())
+
+
+def _ledger_spec(body: Mapping[str, Any] | None) -> LedgerSpec | None:
+    if not body:
+        return None
+    return LedgerSpec(body["fact"], body["accounts"], body["in_scope"], body.get("skip_journals"), body["clause"], body.get("companion"))
 
 
 def _input_check(body: Mapping[str, Any]) -> InputCheck:

@@ -1,85 +1,84 @@
-"""From a dossier to a decision: select, assemble, validate, infer, report.
+"""From a dossier to a decision: select, validate, infer, decide.
 
-The decision is plain JSON-ready data (format documented in docs/decision.md).
-Its trail starts with the version selection, then lists every derivation in
-a canonical order (by depth in the derivation graph, then by rule), so that
-two runtimes, or two runs, give byte-identical decisions.
+Only the work that depends on the dossier happens here; what depends on the
+versions alone was compiled once by the library (`Library.compiled`). The
+trail starts with the version selection, then lists every conclusion in a
+canonical order (by depth in the derivation graph, then by rule), so that the
+runtimes, or two runs, give byte-identical decisions.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 from importlib import metadata
-from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from engine.compilation.assembly import Assembly, assemble, select_for, with_companions
-from engine.model.canonical import to_plain
-from engine.model.dossier import Dossier, load_dossier, validate_facts
-from engine.errors import DossierError, EvaluationError, Problem, ReferentialError
-from engine.compilation.expressions import ExpressionError
-from engine.running.inference import Derivation, Inference
 from engine.adapters.ledger import LEDGER_PATH, LedgerInput, read_ledger
-from engine.model.referential import Procedure, ReferentialVersion
+from engine.compilation.expressions import ExpressionError, Scope
+from engine.compilation.procedure import CompiledProcedure
 from engine.compilation.rules import OUTCOME
+from engine.decision.model import REPEALED_OUTCOME, Decision, Digests, Finding, Premise, RuleStep, VersionStep, VersionUsed
+from engine.errors import DossierError, EvaluationError, Problem, ReferentialError
+from engine.model.canonical import to_plain
+from engine.model.dossier import DOSSIER_FACTS, Dossier
+from engine.running.inference import Firing, Inference
 from engine.running.runtimes import get_runtime
+from engine.selection.procedures import select_for, with_companions
 from engine.selection.versions import Selection
-from engine.library import Store
 
-DECISION_FORMAT = "referee.decision/1"
-REPEALED_OUTCOME = "version_repealed"
+if TYPE_CHECKING:
+    from engine.library import Library
 
 
+@cache
 def engine_version() -> str:
+    """Read once per process: package metadata is slow to read."""
     try:
         return f"referee {metadata.version('referee')}"
     except metadata.PackageNotFoundError:  # running from a source tree that was not installed
         return "referee (not installed)"
 
 
-def evaluate_file(store: Store, path: Path, version: str | None = None, runtime: str = "durable-rules") -> dict[str, Any]:
-    return evaluate(store, load_dossier(path), version=version, runtime=runtime)
-
-
-def evaluate(store: Store, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> dict[str, Any]:
+def evaluate(library: Library, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> Decision:
     """Judge one dossier. `version` forces a version (it overrides the dossier's own `version`)."""
-    if dossier.scheme not in store.schemes():
+    if dossier.scheme not in library.schemes():
         raise DossierError(
             f"{dossier.source}: unknown scheme {dossier.scheme!r}",
-            [Problem(f"known schemes: {', '.join(store.schemes()) or 'none'}", ("scheme",), dossier.source)],
+            [Problem(f"known schemes: {', '.join(library.schemes()) or 'none'}", ("scheme",), dossier.source)],
         )
     forced = version or dossier.version
-    versions = store.versions(dossier.scheme)
+    versions = library.versions(dossier.scheme)
     try:
         selection, procedure = select_for(versions, dossier.procedure, dossier.anchor, dossier.event_date, forced)
     except DossierError as exc:
         raise _in_dossier(exc, dossier) from None
     if selection.refusal:
-        assert selection.base is not None
         base = selection.base
-        _validated(dossier, procedure, lambda _: base)
+        assert base is not None
+        library.validator(procedure, lambda _: base).validate(dossier)
         return _refusal(dossier, selection)
     try:
-        companion = with_companions(store, selection, procedure, dossier)
+        companion = with_companions(library, selection, procedure, dossier)
     except DossierError as exc:
         raise _in_dossier(exc, dossier) from None
     if companion.refusal:  # e.g. a method repealed before the project's cycle started
-        _validated(dossier, procedure, selection.version_of)
+        library.compiled(selection, procedure).validator.validate(dossier)
         return _refusal(dossier, companion)
     selection = companion
-    assembly = assemble(store, selection, procedure)
-    inputs, where = _validated(dossier, procedure, selection.version_of)
-    ledger = _ledger(dossier, assembly)
-    origins = {}
+    compiled = library.compiled(selection, procedure)
+    inputs = compiled.validator.validate(dossier)
+    ledger = _ledger(dossier, compiled)
+    origins: dict[str, str] = {}
     if ledger is not None:
         assert procedure.ledger is not None
         inputs[procedure.ledger.fact] = ledger.fact
         origins[procedure.ledger.fact] = LEDGER_PATH
-    inference = Inference(assembly, inputs, origins)
+    inference = Inference(compiled, inputs, Scope(compiled.scope, inputs))
     _check_inputs(inference, dossier)
-    get_runtime(runtime).run(assembly.rulebook, [name for name, value in inputs.items()], inference.fire)
-    _check_outcome(inference, dossier, where)
-    return _decision(dossier, assembly, inference, ledger)
+    get_runtime(runtime).run(compiled.rulebook, list(inputs), inference.fire)
+    _check_outcome(inference, dossier)
+    return _decision(dossier, selection, inference, origins, ledger)
 
 
 def _in_dossier(exc: DossierError, dossier: Dossier) -> DossierError:
@@ -87,20 +86,13 @@ def _in_dossier(exc: DossierError, dossier: Dossier) -> DossierError:
     return DossierError(f"{dossier.source}: {exc.message}", [replace(p, file=p.file or dossier.source) for p in exc.problems])
 
 
-def _validated(dossier: Dossier, procedure: Procedure, version_of: Callable[[str], ReferentialVersion]) -> tuple[dict[str, Any], str]:
-    """The dossier's facts checked against the procedure's input; and where that input comes from."""
-    where = f"{version_of(procedure.section).label}, procedure {procedure.name}"
-    criteria = {c.id: c for name in procedure.sections for c in version_of(name).sections[name].criteria.values()}
-    return validate_facts(dossier, procedure, criteria, where), where
-
-
-def _ledger(dossier: Dossier, assembly: Assembly) -> LedgerInput | None:
+def _ledger(dossier: Dossier, compiled: CompiledProcedure) -> LedgerInput | None:
     """The FEC the dossier names, read for a procedure that declares a ledger; None when it names none."""
-    spec = assembly.procedure.ledger
+    spec = compiled.procedure.ledger
     if spec is None:
         if dossier.ledger is not None:
             raise DossierError(
-                f"{dossier.source}: procedure {assembly.procedure.name!r} reads no ledger",
+                f"{dossier.source}: procedure {compiled.procedure.name!r} reads no ledger",
                 [Problem("remove it: this procedure takes its inputs from facts only", ("ledger",), dossier.source)],
             )
         return None
@@ -111,18 +103,18 @@ def _ledger(dossier: Dossier, assembly: Assembly) -> LedgerInput | None:
         )
     if dossier.ledger is None:
         return None
-    return read_ledger(spec, assembly.scope, dossier.ledger, dossier.source)
+    return read_ledger(spec, compiled.scope, dossier.ledger, dossier.source)
 
 
 def _check_inputs(inference: Inference, dossier: Dossier) -> None:
     """The procedure's input checks, all at once: inputs that are each well typed but impossible together."""
-    procedure = inference.assembly.procedure
+    procedure = inference.compiled.procedure
     problems = []
     for check in procedure.input_checks:
         try:
-            holds = check.check.evaluate(inference.scope)
+            holds = inference.scope.evaluate(check.check)
             # the message may read inputs that only exist when the check fails (e.g. an optional date)
-            message = None if holds is True else check.message.render(inference.scope)
+            message = None if holds is True else inference.scope.render(check.message)
         except ExpressionError as exc:
             raise EvaluationError(f"an input check of procedure {procedure.name!r} failed", [Problem(str(exc))]) from None
         if message is not None:
@@ -131,22 +123,20 @@ def _check_inputs(inference: Inference, dossier: Dossier) -> None:
         raise DossierError(f"{dossier.source}: the inputs of procedure {procedure.name!r} are inconsistent", problems)
 
 
-def _check_outcome(inference: Inference, dossier: Dossier, where: str) -> None:
-    procedure = inference.assembly.procedure
+def _check_outcome(inference: Inference, dossier: Dossier) -> None:
+    compiled = inference.compiled
+    procedure = compiled.procedure
     outcome = inference.facts.get(OUTCOME)
     if outcome is None:
         missing = inference.missing_inputs()
         if missing:
             raise DossierError(
                 f"{dossier.source}: cannot decide {procedure.name!r}: inputs are missing",
-                [
-                    Problem(f"needed by rule {rule.id} ({rule.clause})", ("facts", name), dossier.source)
-                    for name, rule in missing
-                ],
+                [Problem(f"needed by rule {rule.id} ({rule.clause})", ("facts", name), dossier.source) for name, rule in missing],
             )
         declined = ", ".join(r.id for r in inference.declined) or "none"
         raise EvaluationError(
-            f"no rule concluded an outcome for procedure {procedure.name!r} ({where})",
+            f"no rule concluded an outcome for procedure {procedure.name!r} ({compiled.where})",
             [Problem(f"rules whose condition was false: {declined}")],
         )
     if outcome not in procedure.outcomes:
@@ -157,137 +147,110 @@ def _check_outcome(inference: Inference, dossier: Dossier, where: str) -> None:
         )
 
 
-def _selection_trail(selection: Selection) -> list[dict[str, Any]]:
+def _selection_steps(selection: Selection) -> list[VersionStep]:
     return [
-        {
-            "id": f"version:{choice.section}",
-            "kind": "version-selection",
-            "section": choice.section,
-            "version": choice.version.id,
-            "mode": choice.mode,
-            "clause": choice.clause or None,
-            "because": choice.reason,
-        }
-        for choice in selection.choices.values()
-    ]
-
-
-def _versions(selection: Selection) -> list[dict[str, Any]]:
-    return [
-        {
-            "section": c.section,
-            "referential": c.version.scheme,
-            "version": c.version.id,
-            "digest": c.version.digest,
-            "mode": c.mode,
-            "reason": c.reason,
-            "clause": c.clause or None,
-        }
+        VersionStep(f"version:{c.section}", c.section, c.version.id, c.mode, c.clause or None, c.reason)
         for c in selection.choices.values()
     ]
 
 
-def _selection_findings(selection: Selection) -> list[dict[str, Any]]:
+def _versions_used(selection: Selection) -> list[VersionUsed]:
     return [
-        {"code": "VERSION_FORCED", "severity": "warning", "message": w, "clause": None, "rule": None}
-        for w in selection.warnings
+        VersionUsed(c.section, c.version.scheme, c.version.id, c.version.digest, c.mode, c.reason, c.clause or None)
+        for c in selection.choices.values()
     ]
 
 
-def _canonical_order(inference: Inference) -> list[Derivation]:
-    index = {rule.id: i for i, rule in enumerate(inference.assembly.rulebook.rules)}
+def _selection_findings(selection: Selection) -> list[Finding]:
+    return [Finding("VERSION_FORCED", "warning", w) for w in selection.warnings]
+
+
+def _canonical_order(inference: Inference) -> list[Firing]:
+    """By depth in the derivation graph, then by rule, then by firing: the same whatever fired first."""
+    index = inference.compiled.rulebook.index
+    concluded_by = inference.concluded_by
     depth: dict[int, int] = {}
-    for d in inference.derivations:  # derivations are appended after their premises
-        parents = [inference.concluded_by[p["name"]].order for p in d.premises if p.get("source") == "rule"]
-        depth[d.order] = 1 + max((depth[o] for o in parents), default=0)
-    return sorted(inference.derivations, key=lambda d: (depth[d.order], index[d.rule.id], d.order))
+    for firing in inference.firings:  # firings are appended after those they read
+        producers = [concluded_by[name].order for name in firing.rule.premises if name in concluded_by]
+        depth[firing.order] = 1 + max((depth[o] for o in producers), default=0)
+    return sorted(inference.firings, key=lambda f: (depth[f.order], index[f.rule.id], f.order))
 
 
-def _decision(dossier: Dossier, assembly: Assembly, inference: Inference, ledger: LedgerInput | None) -> dict[str, Any]:
+def _decision(dossier: Dossier, selection: Selection, inference: Inference, origins: dict[str, str], ledger: LedgerInput | None) -> Decision:
+    compiled = inference.compiled
     ordered = _canonical_order(inference)
-    trail_id = {d.order: f"d{i}" for i, d in enumerate(ordered, start=1)}
-    origin = assembly.rule_origin
-    trail = _selection_trail(assembly.selection)
-    findings = _selection_findings(assembly.selection)
-    for d in ordered:
+    trail_id = {f.order: f"d{i}" for i, f in enumerate(ordered, start=1)}
+    concluded_by = inference.concluded_by
+    trail: list[Any] = _selection_steps(selection)
+    findings = _selection_findings(selection)
+    read: dict[str, None] = {}
+    for firing in ordered:
+        rule = firing.rule
         premises = []
-        for premise in d.premises:
-            premise = dict(premise)
-            if premise.get("source") == "rule":
-                premise["trail"] = trail_id[inference.concluded_by[premise["name"]].order]
-            premises.append(premise)
-        choice = origin[d.rule.file]
-        trail.append(
-            {
-                "id": trail_id[d.order],
-                "kind": d.kind,
-                "fact": d.name if d.kind == "fact" else None,
-                "finding": d.finding,
-                "value": d.value,
-                "rule": d.rule.id,
-                "title": d.rule.title,
-                "clause": d.rule.clause,
-                "version": choice.version.id,
-                "section": choice.section,
-                "premises": premises,
-                "because": d.because,
-            }
-        )
-        if d.finding:
-            findings.append(d.finding)
-    procedure = assembly.procedure
-    outcome = inference.facts[OUTCOME]
-    return _document(
-        dossier,
+        for name in rule.premises:
+            source = concluded_by.get(name)
+            if source is not None:
+                premises.append(Premise("fact", name, trail=trail_id[source.order]))
+            else:
+                read[name] = None
+                premises.append(Premise("fact", name, path=origins.get(name) or DOSSIER_FACTS.get(name) or f"$.facts.{name}"))
+        premises += compiled.cited[rule.id]
+        origin = compiled.origin(rule)
+        step_id = trail_id[firing.order]
+        trail.append(RuleStep(step_id, firing.kind, firing.name, firing.value, rule.id, rule.title, rule.clause, origin.version, origin.section, premises, firing.because))
+        if firing.kind == "finding":
+            conclusion = rule.conclusion
+            findings.append(Finding(conclusion.name, conclusion.severity, firing.value, rule.clause, rule.id, step_id, firing.item))
+    procedure = compiled.procedure
+    facts = inference.facts
+    outcome = facts[OUTCOME]
+    return Decision(
+        scheme=dossier.scheme,
+        procedure=dossier.procedure,
+        dossier_id=dossier.dossier_id,
+        cycle=_plain_cycle(dossier),
+        event_date=dossier.event_date.isoformat(),
         outcome=outcome,
         outcome_meaning=procedure.outcomes[outcome],
-        values={n: inference.facts[n] for n in procedure.values if inference.facts.get(n) is not None},
+        values={n: facts[n] for n in procedure.values if facts.get(n) is not None},
         findings=findings,
-        versions=_versions(assembly.selection),
-        forced_version=assembly.selection.forced,
+        versions=_versions_used(selection),
+        forced_version=selection.forced,
+        inputs={name: facts[name] for name in sorted(read)},
         trail=trail,
-        rules_digest=assembly.rulebook.digest,
-        referentials={c.version.label: c.version.digest for c in assembly.selection.choices.values()},
-        ledger=ledger.digest if ledger else None,
+        digests=_digests(dossier, selection, compiled.rulebook.digest, ledger),
     )
 
 
-def _document(
-    dossier: Dossier, *, rules_digest: str | None, referentials: dict[str, str], ledger: dict[str, Any] | None = None, **body: Any
-) -> dict[str, Any]:
-    """The decision in its documented key order (docs/decision.md)."""
-    header = {
-        "format": DECISION_FORMAT,
-        "scheme": dossier.scheme,
-        "procedure": dossier.procedure,
-        "dossier_id": dossier.dossier_id,
-        "cycle": dict(dossier.cycle),
-        "event_date": dossier.event_date,
-    }
-    digests = {"dossier": dossier.digest, "rules": rules_digest, "referentials": referentials, "engine": engine_version()}
-    if ledger is not None:  # the file is cited by its digest: the dossier's own digest covers only its name
-        digests["ledger"] = ledger
-    return to_plain({**header, **body, "digests": digests})
+def _plain_cycle(dossier: Dossier) -> dict[str, Any]:
+    return to_plain(dict(dossier.cycle))
 
 
-def _refusal(dossier: Dossier, selection: Selection) -> dict[str, Any]:
+def _digests(dossier: Dossier, selection: Selection, rules: str | None, ledger: LedgerInput | None) -> Digests:
+    referentials = {c.version.label: c.version.digest for c in selection.choices.values()}
+    if not selection.choices and selection.base is not None:
+        referentials = {selection.base.label: selection.base.digest}
+    # the FEC is cited by its digest: the dossier's own digest covers only its name
+    return Digests(dossier.digest, rules, referentials, engine_version(), ledger.digest if ledger else None)
+
+
+def _refusal(dossier: Dossier, selection: Selection) -> Decision:
     base = selection.base
-    assert base is not None
-    return _document(
-        dossier,
+    assert base is not None and selection.refusal is not None
+    return Decision(
+        scheme=dossier.scheme,
+        procedure=dossier.procedure,
+        dossier_id=dossier.dossier_id,
+        cycle=_plain_cycle(dossier),
+        event_date=dossier.event_date.isoformat(),
         outcome=REPEALED_OUTCOME,
         outcome_meaning="no version governs a cycle that starts after the repeal of the version in force",
         values={},
-        findings=[{"code": "VERSION_REPEALED", "severity": "error", "message": selection.refusal, "clause": None, "rule": None}],
-        versions=[
-            {"section": None, "referential": base.scheme, "version": base.id, "digest": base.digest,
-             "mode": "repealed", "reason": selection.refusal, "clause": None}
-        ],
+        findings=[Finding("VERSION_REPEALED", "error", selection.refusal)],
+        versions=[VersionUsed(None, base.scheme, base.id, base.digest, "repealed", selection.refusal, None)],
         forced_version=None,
-        trail=[
-            {"id": "version:repealed", "kind": "version-selection", "section": None, "referential": base.scheme,
-             "version": base.id, "mode": "repealed", "clause": None, "because": selection.refusal}
-        ],
-        rules_digest=None,
-        referentials={base.label: base.digest},
+        inputs={},
+        trail=[VersionStep("version:repealed", None, base.id, "repealed", None, selection.refusal, referential=base.scheme)],
+        digests=_digests(dossier, Selection({}, base), None, None),
     )
+

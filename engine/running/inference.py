@@ -1,11 +1,11 @@
-"""What happens when a rule fires: condition, conclusion, conflicts, trail.
+"""What happens when a rule fires: condition, conclusion, conflicts.
 
 A runtime decides *when* a rule is ready; `Inference.fire` decides *what* it
-concludes, and records a derivation holding the rule, its clause, every
-premise it read (facts with their source, referential values with their
-version and clause) and its justification sentence. A fact is concluded once:
-a second conclusion of the same fact is a defect of the rules and fails the
-evaluation.
+concludes, and records a firing: the rule, the fact or finding, its value and
+its justification sentence, rendered once. What the rule read is not copied
+here: the decision cites it (`engine.running.evaluation`). A fact is concluded
+once: a second conclusion of the same fact is a defect of the rules and fails
+the evaluation.
 """
 
 from __future__ import annotations
@@ -13,40 +13,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from engine.compilation.assembly import Assembly
-from engine.model.dossier import DOSSIER_FACTS
-from engine.errors import EvaluationError, Problem
 from engine.compilation.expressions import ExpressionError, Scope
+from engine.compilation.procedure import CompiledProcedure
 from engine.compilation.rules import Rule
+from engine.decision.model import ABSENT
+from engine.errors import EvaluationError, Problem
 
-
-@dataclass
-class Derivation:
+@dataclass(slots=True)
+class Firing:
     rule: Rule
     kind: str  # "fact" or "finding"
     name: str  # fact name or finding code
-    value: Any
-    premises: list[dict[str, Any]]
+    value: Any  # the fact's value, or the finding's message
     because: str
     order: int
-    finding: dict[str, Any] | None = None
+    item: Any = ABSENT  # the element of `for_each` a finding is about
 
 
 @dataclass
 class Inference:
     """The state of one dossier's evaluation."""
 
-    assembly: Assembly
+    compiled: CompiledProcedure
     inputs: Mapping[str, Any]
-    origins: Mapping[str, str] = field(default_factory=dict)  # input fact -> where it comes from, when not $.facts
+    scope: Scope
     facts: dict[str, Any] = field(init=False)
-    derivations: list[Derivation] = field(default_factory=list)
-    concluded_by: dict[str, Derivation] = field(default_factory=dict)
+    firings: list[Firing] = field(default_factory=list)
+    concluded_by: dict[str, Firing] = field(default_factory=dict)
     declined: list[Rule] = field(default_factory=list)  # rules whose condition was false
 
     def __post_init__(self) -> None:
         self.facts = dict(self.inputs)
-        self.scope = Scope(self.assembly.scope, self.facts)
 
     def fire(self, rule: Rule) -> list[str]:
         try:
@@ -58,22 +55,23 @@ class Inference:
             ) from None
 
     def _fire(self, rule: Rule) -> list[str]:
+        scope = self.scope
         if rule.condition is not None:
-            holds = rule.condition.evaluate(self.scope)
-            if not isinstance(holds, bool):
-                raise ExpressionError(f"`when` must be true or false, got {holds!r}")
-            if not holds:
+            holds = scope.evaluate(rule.condition)
+            if holds is not True:
+                if holds is not False:
+                    raise ExpressionError(f"`when` must be true or false, got {holds!r}")
                 self.declined.append(rule)
                 return []
-        premises = self._premises(rule)
-        if rule.conclusion.kind == "finding":
-            self._raise_findings(rule, premises)
+        conclusion = rule.conclusion
+        if conclusion.kind == "finding":
+            self._raise_findings(rule)
             return []
-        name = rule.conclusion.name
+        name = conclusion.name
         if rule.for_each is not None:
             value = [self._each(rule, item) for item in self._items(rule)]
         else:
-            value = rule.conclusion.constant if rule.conclusion.value is None else rule.conclusion.value.evaluate(self.scope)
+            value = conclusion.constant if conclusion.value is None else scope.evaluate(conclusion.value)
         if name in self.facts:
             source = self.concluded_by.get(name)
             by = f"rule {source.rule.id}" if source else "the dossier"
@@ -81,19 +79,19 @@ class Inference:
                 f"concludes {name} = {value!r}, but {name} is already {self.facts[name]!r} from {by}: "
                 f"rules concluding one fact must exclude each other"
             )
-        self.scope.bind("value", value)
-        because = rule.because.render(self.scope)
-        self.scope.unbind("value")
-        derivation = Derivation(rule, "fact", name, value, premises, because, len(self.derivations))
-        self.derivations.append(derivation)
-        self.concluded_by[name] = derivation
+        scope.bind("value", value)
+        because = scope.render(rule.because)
+        scope.unbind("value")
+        firing = Firing(rule, "fact", name, value, because, len(self.firings))
+        self.firings.append(firing)
+        self.concluded_by[name] = firing
         self.facts[name] = value
-        self.scope.add_fact(name, value)
+        scope.add_fact(name, value)
         return [name]
 
     def _items(self, rule: Rule) -> list[Any]:
         assert rule.for_each is not None
-        items = rule.for_each.evaluate(self.scope)
+        items = self.scope.evaluate(rule.for_each)
         if not isinstance(items, list):
             raise ExpressionError(f"`for_each` must give a list, got {items!r}")
         return items
@@ -102,55 +100,30 @@ class Inference:
         """One element of a fact concluded `for_each`: its value with `item` bound.
 
         Evaluated element by element, a list is built in linear time; CEL's map() over a long list
-        is quadratic in the binding the engine uses (it copies the list it accumulates).
+        is quadratic in the Rust binding (it copies the list it accumulates).
         """
         assert rule.conclusion.value is not None
         self.scope.bind("item", item)
         try:
-            return rule.conclusion.value.evaluate(self.scope)
+            return self.scope.evaluate(rule.conclusion.value)
         finally:
             self.scope.unbind("item")
 
-    def _raise_findings(self, rule: Rule, premises: list[dict[str, Any]]) -> None:
+    def _raise_findings(self, rule: Rule) -> None:
         conclusion = rule.conclusion
-        items = [None] if rule.for_each is None else self._items(rule)
-        for item in items:
-            self.scope.bind("item", item)
-            message = conclusion.message.render(self.scope)
-            because = rule.because.render(self.scope)
+        assert conclusion.message is not None
+        each = rule.for_each is not None
+        for item in self._items(rule) if each else (ABSENT,):
+            self.scope.bind("item", None if item is ABSENT else item)
+            message = self.scope.render(conclusion.message)
+            because = self.scope.render(rule.because)
             self.scope.unbind("item")
-            finding = {
-                "code": conclusion.name,
-                "severity": conclusion.severity,
-                "message": message,
-                "clause": rule.clause,
-                "rule": rule.id,
-            }
-            if rule.for_each is not None:
-                finding["item"] = item
-            self.derivations.append(
-                Derivation(rule, "finding", conclusion.name, message, premises, because, len(self.derivations), finding)
-            )
-
-    def _premises(self, rule: Rule) -> list[dict[str, Any]]:
-        premises = []
-        for name in rule.premises:
-            source = self.concluded_by.get(name)
-            premise = {"kind": "fact", "name": name, "value": self.facts[name]}
-            if source is None:
-                premise.update(source="dossier", path=self.origins.get(name) or DOSSIER_FACTS.get(name, f"$.facts.{name}"))
-            else:
-                premise.update(source="rule", rule=source.rule.id)
-            premises.append(premise)
-        for key in sorted(rule.references):
-            if key[0] != "facts" and key in self.assembly.provenance:
-                premises.append(dict(self.assembly.provenance[key]))
-        return premises
+            self.firings.append(Firing(rule, "finding", conclusion.name, message, because, len(self.firings), item))
 
     def missing_inputs(self) -> list[tuple[str, Rule]]:
         """Inputs left empty (null) that some rule reads: what to ask for when no outcome was reached."""
         reads: list[tuple[str, Rule]] = []
-        for rule in self.assembly.rulebook.rules:
+        for rule in self.compiled.rulebook.rules:
             for name in rule.premises:
                 if name in self.inputs and self.inputs[name] is None:
                     reads.append((name, rule))

@@ -1,0 +1,136 @@
+"""A procedure compiled for one selection of versions: everything a dossier is judged by that does not depend on it.
+
+Once each section has its version (`engine.selection`), the procedure is
+assembled from the parameters, tables, bands, criteria and rules of those
+sections: the values expressions read (converted once), the rule book, the
+input validator, and for every rule the premises it cites from the
+referential, each with its clause, its version's digest and its path in the
+version's document. The library keeps one per selection, so judging a
+dossier only validates its facts and fires the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from engine.compilation.expressions import ALL
+from engine.compilation.rules import Rule, RuleBook
+from engine.decision.model import ABSENT, Premise
+from engine.errors import Problem, ReferentialError
+from engine.model.canonical import to_plain
+from engine.model.referential import Procedure, ReferentialVersion, RuleFile, Section
+
+if TYPE_CHECKING:
+    from engine.library import Library
+    from engine.model.dossier import FactsValidator
+    from engine.selection.versions import Selection
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a rule file came from: the version and section whose selection brought it."""
+
+    version: str
+    section: str
+
+
+@dataclass(frozen=True)
+class CompiledProcedure:
+    procedure: Procedure
+    scope: dict[str, Any]  # what expressions read: params, tables, bands, criteria, versions
+    rulebook: RuleBook
+    origins: dict[str, Origin]  # rule file -> where it came from
+    cited: dict[str, tuple[Premise, ...]]  # rule id -> the referential values and versions it reads, as premises
+    validator: FactsValidator
+    where: str  # "<scheme> <version>, procedure <name>", for messages
+
+    def origin(self, rule: Rule) -> Origin:
+        return self.origins[rule.file]
+
+
+def compile_procedure(library: Library, selection: Selection, procedure: Procedure) -> CompiledProcedure:
+    # criteria are a list in the grid's order: CEL does not specify the iteration order of maps
+    scope: dict[str, Any] = {"params": {}, "tables": {}, "bands": {}, "criteria": [], "versions": {}}
+    premises: dict[tuple[str, str], Premise] = {}
+    owner: dict[tuple[str, str], str] = {}
+    origins: dict[str, Origin] = {}
+    rule_paths = []
+    problems: list[Problem] = []
+
+    def add(namespace: str, name: str, value: Any, premise: Premise) -> None:
+        key = (namespace, name)
+        if key in owner:
+            problems.append(Problem(f"{namespace}.{name} is defined by section '{owner[key]}' and by section '{premise.section}'"))
+            return
+        owner[key] = premise.section or ""
+        scope[namespace][name] = value
+        premises[key] = premise
+
+    def add_rule_file(ref: RuleFile, version: ReferentialVersion, section: str) -> None:
+        path = library.rule_path(version, ref)
+        if str(path) in origins:
+            problems.append(Problem(f"rule file {path} is listed twice (sections or procedure)"))
+        origins[str(path)] = Origin(version.id, section)
+        rule_paths.append(path)
+
+    home = selection.version_of(procedure.section)
+    for ref in procedure.rule_files:
+        add_rule_file(ref, home, procedure.section)
+    for name, choice in selection.choices.items():  # the procedure's sections, then its companions'
+        version = choice.version
+        section = version.sections[name]
+        add("versions", name, version.id, Premise("version", name, trail=f"version:{name}", value=version.id))
+        _add_values(section, version, add)
+        if section.criteria:
+            scope["criteria"] += [
+                {"id": c.id, "title": c.title, "chapter": c.chapter, "mandatory": c.mandatory, "max_points": c.max_points}
+                for c in section.criteria.values()
+            ]
+            clauses = ", ".join(sorted({c.clause for c in section.criteria.values()}))
+            premises[("criteria", ALL)] = _cited("criteria", "criteria", version, name, ("criteria",), clause=clauses)
+        for ref in section.rule_files:
+            add_rule_file(ref, version, name)
+    if problems:
+        raise ReferentialError("the sections of this procedure clash", problems)
+    rulebook = library.rulebook(rule_paths, home.scheme)
+    validator = library.validator(procedure, selection.version_of)
+    return CompiledProcedure(
+        procedure=procedure,
+        scope=scope,
+        rulebook=rulebook,
+        origins=origins,
+        cited={rule.id: tuple(premises[key] for key in sorted(rule.references) if key[0] != "facts" and key in premises) for rule in rulebook.rules},
+        validator=validator,
+        where=validator.where,
+    )
+
+
+def _add_values(section: Section, version: ReferentialVersion, add: Any) -> None:
+    """A section's parameters, tables and bands: their values for expressions, their premises for the trail."""
+    for p in section.parameters.values():
+        value = to_plain(p.value)
+        add("params", p.name, value, _cited("parameter", p.name, version, section.name, ("parameters", p.name), value=value, unit=p.unit, clause=p.clause))
+    for t in section.tables.values():
+        add("tables", t.name, to_plain(dict(t.rows)), _cited("table", t.name, version, section.name, ("tables", t.name), unit=t.unit, clause=t.clause))
+    for b in section.bands.values():
+        bands = [{"id": x.id, "lower": vars(x.lower), "upper": vars(x.upper), "clause": x.clause} for x in b.bands]
+        add("bands", b.name, bands, _cited("bands", b.name, version, section.name, ("bands", b.name), unit=b.unit, clause=b.clause))
+
+
+def _cited(
+    kind: str, name: str, version: ReferentialVersion, section: str, path: tuple[str, ...], *, value: Any = ABSENT, unit: str = "", clause: str = ""
+) -> Premise:
+    """A referential value as a rule's premise: cited by its version's digest and its path; a scalar is also written."""
+    premise = Premise(
+        kind, name, path=_pointer(("sections", section, *path)), unit=unit or None, clause=clause or None,
+        version=version.id, section=section, digest=version.digest,
+    )
+    if value is None or isinstance(value, (bool, int, float, str)):  # never a whole table, list or record
+        premise.value = value
+    return premise
+
+
+def _pointer(parts: tuple[str, ...]) -> str:
+    """A JSON Pointer (RFC 6901) into the version's document."""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)

@@ -1,0 +1,69 @@
+"""The JSON Schemas that referential versions and rule files must match, each read and compiled once.
+
+Editors use the same files (the `yaml-language-server` line at the top of
+each document), so an author sees a problem as it is typed. A schema file
+that cannot be read is the tree's fault, reported with the file's name.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from engine.errors import Problem, ReferentialError
+from engine.model.canonical import digest, to_plain
+
+REFERENTIAL_SCHEMA = "referential.schema.json"
+RULES_SCHEMA = "rules.schema.json"
+
+
+class SchemaFile:
+    """One JSON Schema (draft 2020-12) file and its compiled validator."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            jsonschema.Draft202012Validator.check_schema(document)
+        except OSError as exc:
+            raise ReferentialError(f"cannot read the schema {self.path}", [Problem(exc.strerror or str(exc), (), str(self.path))]) from None
+        except ValueError as exc:
+            raise ReferentialError(f"{self.path} is not valid JSON", [Problem(str(exc), (), str(self.path))]) from None
+        except jsonschema.SchemaError as exc:
+            raise ReferentialError(f"{self.path} is not a valid JSON Schema", [Problem(exc.message, tuple(exc.absolute_path), str(self.path))]) from None
+        if not isinstance(document, dict):
+            raise ReferentialError(f"{self.path} is not a JSON Schema", [Problem("not an object", (), str(self.path))])
+        return document
+
+    @cached_property
+    def digest(self) -> str:
+        return digest(self.document)
+
+    @cached_property
+    def _validator(self) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator(self.document, format_checker=jsonschema.FormatChecker())
+
+    def problems(self, document: Any, file: str) -> list[Problem]:
+        """All violations of `document`, each with its path, in path order."""
+        errors = sorted(self._validator.iter_errors(to_plain(document)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+        return [Problem(_message(e), tuple(e.absolute_path), file) for e in errors]
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{error.message}; allowed keys: {', '.join(allowed)}" if allowed else error.message
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return f"expected exactly one of the forms {', '.join(_one_of_keys(error.schema))}"
+    return error.message
+
+
+def _one_of_keys(schema: dict) -> list[str]:
+    return ["{" + ", ".join(s.get("required", [])) + "}" for s in schema.get("oneOf", [])]
