@@ -16,6 +16,7 @@ from typing import Any, Iterator, Mapping
 
 import cerberus
 
+from engine.compilation.validators import CompiledSchema
 from engine.model.canonical import digest, to_plain
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
@@ -68,6 +69,9 @@ ENVELOPE = {
 }
 
 
+_ENVELOPE = CompiledSchema.compile(ENVELOPE, _Validator)
+
+
 @dataclass(frozen=True)
 class Dossier:
     scheme: str
@@ -100,10 +104,12 @@ def _problems(validator: cerberus.Validator, prefix: tuple, file: str) -> list[P
 def read_dossier(document: Any, source: str) -> Dossier:
     if not isinstance(document, Mapping):
         raise DossierError(f"{source} must be a mapping with scheme, procedure, dossier_id, cycle, event_date and facts")
-    validator = _Validator(ENVELOPE)
-    if not validator.validate(dict(document)):
-        raise DossierError(f"{source} is not a valid dossier", _problems(validator, (), source))
-    envelope = validator.document
+    envelope = _ENVELOPE.normalise(dict(document))
+    if envelope is None:  # Cerberus says what is wrong (or, rarely, accepts what the compiled check could not)
+        validator = _Validator(ENVELOPE)
+        if not validator.validate(dict(document)):
+            raise DossierError(f"{source} is not a valid dossier", _problems(validator, (), source))
+        envelope = validator.document
     return Dossier(
         scheme=envelope["scheme"],
         procedure=envelope["procedure"],
@@ -193,18 +199,27 @@ class FactsValidator:
     def __init__(self, procedure: Procedure, criteria: Mapping[str, Criterion], where: str):
         self.procedure = procedure
         self.where = where
-        self._cerberus = make_validator(facts_schema(procedure, criteria), where)
+        schema = facts_schema(procedure, criteria)
+        self._cerberus = make_validator(schema, where)
+        self._compiled = CompiledSchema.compile(schema, _Validator)
         self._declared = tuple(self._cerberus.schema)
 
     def validate(self, dossier: Dossier) -> dict[str, Any]:
-        """The facts, normalised; every declared input is present (None when not given)."""
-        validator = self._cerberus
-        if not validator.validate(dict(dossier.facts)):
-            raise DossierError(
-                f"{dossier.source}: the facts do not satisfy the input of procedure {self.procedure.name!r} ({self.where})",
-                _problems(validator, ("facts",), dossier.source),
-            )
+        """The facts, normalised; every declared input is present (None when not given).
+
+        The compiled check answers for the facts Cerberus accepts, in microseconds; Cerberus is run
+        for the others, to say what is wrong (or, rarely, to accept what the compiled check could not).
+        """
+        document = self._compiled.normalise(dict(dossier.facts))
+        if document is None:
+            validator = self._cerberus
+            if not validator.validate(dict(dossier.facts)):
+                raise DossierError(
+                    f"{dossier.source}: the facts do not satisfy the input of procedure {self.procedure.name!r} ({self.where})",
+                    _problems(validator, ("facts",), dossier.source),
+                )
+            document = validator.document
         facts: dict[str, Any] = dict.fromkeys(self._declared)
-        facts.update(validator.document)
+        facts.update(document)
         facts.update(event_date=dossier.event_date, cycle_anchor=dossier.anchor)
         return to_plain(facts)
