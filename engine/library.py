@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from engine.compilation.rules import Rule, RuleBook, build_rulebook, compile_rules
 from engine.errors import Problem, ReferentialError, UsageError
-from engine.model.locks import contents_digest, lock_path, read_lock
+from engine.model.locks import Lock, contents_digest, lock_path, read_lock
 from engine.model.referential import ReferentialVersion, RuleFile, load_referential
 from engine.model.rule_files import RuleSource, read_rule_file
 from engine.model.schemas import REFERENTIAL_SCHEMA, RULES_SCHEMA, SchemaFile
@@ -77,16 +77,17 @@ class Library:
 
         Only publication reads a version without checking its lock, to amend it.
         """
-        version = load_referential(path, self.referential_schema)
+        lock = read_lock(lock_path(path))
+        vouched = self._vouched(lock)
+        version = load_referential(path, self.referential_schema, vouched)
         if version.framework is not None:
             _data_only(version)
         contents = {self._relative(path): version.digest, self._relative(self.referential_schema.path): self.referential_schema.digest}
-        sources = self.rule_sources(version)
+        sources = self.rule_sources(version, vouched)
         if sources:
             contents[self._relative(self.rules_schema.path)] = self.rules_schema.digest
         contents.update((self._relative(s.path), s.digest) for s in sources)
         digest = contents_digest(contents)
-        lock = read_lock(lock_path(path))
         if check_lock and lock is not None and lock.digest != digest:
             raise ReferentialError(
                 f"version {version.id} of {version.scheme} was published, and what it runs has changed since: "
@@ -95,6 +96,19 @@ class Library:
                 or [Problem(f"published version {version.id}: its digest is now {digest}, the lock says {lock.digest}", (), str(path))],
             )
         return version.frozen(digest=digest, contents=contents, lock=lock)
+
+    def _vouched(self, lock: Lock | None) -> frozenset[str]:
+        """The digests a lock vouches for: the files it froze were checked against the schemas it names.
+
+        Only if those schemas are still the ones in force: a file is then not checked against them again.
+        """
+        if lock is None:
+            return frozenset()
+        for schema in (self.referential_schema, self.rules_schema):
+            listed = lock.files.get(self._relative(schema.path))
+            if listed is not None and listed != schema.digest:
+                return frozenset()
+        return frozenset(lock.files.values())
 
     def version(self, scheme: str, version_id: str) -> ReferentialVersion:
         from engine.selection.versions import version_by_id
@@ -128,7 +142,7 @@ class Library:
                     refs.setdefault(ref, f"procedure {procedure.name}")
         return refs
 
-    def rule_sources(self, version: ReferentialVersion) -> list[RuleSource]:
+    def rule_sources(self, version: ReferentialVersion, vouched: frozenset[str] = frozenset()) -> list[RuleSource]:
         """The rule files a version runs, read; all problems at once (a missing file, a shared file that changed)."""
         sources, problems = [], []
         for ref, who in self.rule_refs(version).items():
@@ -137,7 +151,7 @@ class Library:
                 problems.append(Problem(f"{who} lists rule file {path}, which does not exist", ("sections",), str(version.path)))
                 continue
             try:
-                source = self.rule_source(path, version.scheme)
+                source = self.rule_source(path, version.scheme, vouched)
             except ReferentialError as exc:
                 problems += list(exc.problems) or [Problem(exc.message, (), str(path))]
                 continue
@@ -151,9 +165,9 @@ class Library:
             raise ReferentialError(f"{version.path}: the rule files of version {version.id} cannot be read", problems)
         return sources
 
-    def rule_source(self, path: Path, scheme: str) -> RuleSource:
+    def rule_source(self, path: Path, scheme: str, vouched: frozenset[str] = frozenset()) -> RuleSource:
         if path not in self._sources:
-            self._sources[path] = read_rule_file(path, scheme, self.rules_schema)
+            self._sources[path] = read_rule_file(path, scheme, self.rules_schema, vouched)
         return self._sources[path]
 
     def rules(self, path: Path, scheme: str) -> tuple[Rule, ...]:

@@ -1,8 +1,8 @@
-"""Every bundled example of every scheme: it is judged, identically by both runtimes, and twice alike.
+"""Every bundled example of every scheme: it is judged, identically by the three runtimes, and twice alike.
 
 `make demo` runs these files; the scheme tests check what each one decides. Here the engine's
-promise is checked on all of them at once: the durable-rules adapter and the plain forward chainer
-give the same decision, byte for byte, and no example depends on the order rules happen to fire in.
+promise is checked on all of them at once: the durable-rules adapter, the plain forward chainer and
+the compiled runtime give the same decision, byte for byte, and no example depends on the order rules happen to fire in.
 
 Examples of the schemes in NAMED_BY_OUTCOME end their file name with the outcome they must give
 (`labelling-2016-refused.yaml`, `renewal-p3-missing-renewal-not-admissible.yaml`), start with a
@@ -34,11 +34,11 @@ def test_every_scheme_has_examples(library: Library) -> None:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_an_example_is_judged_alike_by_both_runtimes(library: Library, path: Path) -> None:
+def test_an_example_is_judged_alike_by_the_three_runtimes(library: Library, path: Path) -> None:
     dossier = load_dossier(path)
     durable = library.evaluate(dossier, runtime="durable-rules").to_json()
-    python = library.evaluate(dossier, runtime="python").to_json()
-    assert canonical_json(durable) == canonical_json(python)
+    for other in ("python", "compiled"):
+        assert canonical_json(library.evaluate(dossier, runtime=other).to_json()) == canonical_json(durable), other
     assert canonical_json(library.evaluate(dossier).to_json()) == canonical_json(durable)
     used = {v["version"] for v in durable["versions"]}
     declared = {

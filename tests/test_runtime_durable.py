@@ -32,6 +32,7 @@ from engine.model.rule_files import read_rule_file
 from engine.model.schemas import SchemaFile
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import MAX_REASSERTS, START, DurableRuntime
+from engine.running.runtimes.compiled import CompiledRuntime
 from engine.running.runtimes.python import PythonRuntime
 
 SCHEME = "probe"
@@ -487,16 +488,43 @@ def _fired(make_runtime: Callable[[], Any], book: RuleBook, known: Iterable[str]
 
 
 @pytest.mark.parametrize("known", [["a"], [], ["a", "missing"], ["k"]])
-def test_python_and_durable_runtimes_fire_the_same_rules(tmp_path: Path, known: list[str]) -> None:
+def test_the_three_runtimes_fire_the_same_rules(tmp_path: Path, known: list[str]) -> None:
     book = book_of(tmp_path, "chain", CHAIN)
     durable = _fired(DurableRuntime, book, known)
     python = _fired(PythonRuntime, book, known)
-    assert sorted(durable) == sorted(python)
+    compiled = _fired(CompiledRuntime, book, known)
+    assert sorted(durable) == sorted(python) == sorted(compiled)
     assert len(durable) == len(set(durable)), "each ready rule fires exactly once"
     if known == ["a"]:
         assert set(python) == {"start.constant", "b.from-a", "c.from-b", "c.outcome", "declines", "joins"}
     if known == ["a", "missing"]:
         assert "waits" in python
+
+
+def test_the_compiled_order_puts_every_conclusion_before_its_readers(tmp_path: Path) -> None:
+    book = book_of(tmp_path, "chain", CHAIN)
+    order, cyclic = book.order
+    assert cyclic == ()
+    place = {rule.id: i for i, rule in enumerate(order)}
+    assert place["b.from-a"] < place["c.from-b"] < place["c.outcome"] and place["c.from-b"] < place["joins"]
+    assert place["start.constant"] < place["joins"]
+    assert [r.id for r in order][:2] == ["b.from-a", "c.from-b"]  # the book's own order where nothing forbids it
+
+
+def test_rules_reading_each_other_in_a_cycle_fire_as_the_forward_chainers_fire_them(tmp_path: Path) -> None:
+    cycle = [
+        rule("x.from-y", fact("x", "facts.y + 1")),
+        rule("y.from-x", fact("y", "facts.x + 1")),
+        rule("z.from-x", fact("z", "facts.x * 2")),
+        rule("w.from-a", fact("w", "facts.a")),
+    ]
+    book = book_of(tmp_path, "cycle", cycle)
+    order, cyclic = book.order
+    assert [r.id for r in order] == ["w.from-a"] and [r.id for r in cyclic] == ["x.from-y", "y.from-x", "z.from-x"]
+    for known in (["a"], ["a", "y"]):
+        fired = {name: sorted(_fired(make, book, known)) for name, make in (("python", PythonRuntime), ("compiled", CompiledRuntime))}
+        assert fired["python"] == fired["compiled"], known
+    assert sorted(_fired(CompiledRuntime, book, ["a", "y"])) == ["w.from-a", "x.from-y", "y.from-x", "z.from-x"]
 
 
 def test_python_and_durable_runtimes_give_identical_decisions(library: Library, fresh_shared: DurableRuntime) -> None:

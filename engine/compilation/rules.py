@@ -10,7 +10,9 @@ need the referential (does `params.x` exist?) live in `engine.authoring.checks`.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable, Mapping
 
 from engine.model.canonical import digest
@@ -76,6 +78,36 @@ class RuleBook:
     rules: tuple[Rule, ...]
     digest: str
     index: Mapping[str, int]  # rule id -> its place in the book
+
+    @cached_property
+    def order(self) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+        """(rules in an order where every rule concluding a fact precedes its readers; rules in a cycle).
+
+        Kahn's algorithm, taking the earliest rule of the book among those ready, so that the order is
+        the book's own wherever the dependencies allow it.
+        """
+        producers: dict[str, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            if rule.concludes:
+                producers.setdefault(rule.concludes, []).append(i)
+        waits_on = [{p for name in rule.premises for p in producers.get(name, ()) if p != i} for i, rule in enumerate(self.rules)]
+        readers: dict[int, list[int]] = {}
+        for i, producers_of_i in enumerate(waits_on):
+            for p in producers_of_i:
+                readers.setdefault(p, []).append(i)
+        pending = [len(w) for w in waits_on]
+        ready = [i for i, n in enumerate(pending) if n == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            i = heapq.heappop(ready)
+            order.append(self.rules[i])
+            for reader in readers.get(i, ()):
+                pending[reader] -= 1
+                if pending[reader] == 0:
+                    heapq.heappush(ready, reader)
+        placed = {id(rule) for rule in order}
+        return tuple(order), tuple(rule for rule in self.rules if id(rule) not in placed)
 
 
 def compile_rules(source: RuleSource) -> tuple[Rule, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from engine.model.canonical import digest, to_plain
 from engine.model.dates import parse_date
@@ -214,18 +214,22 @@ class ReferentialVersion:
         return {name: p for s in self.sections.values() for name, p in s.procedures.items()}
 
 
-def load_referential(path: Path, schema: SchemaFile) -> ReferentialVersion:
+def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = ()) -> ReferentialVersion:
     """Load, schema-check and build one version; every problem names the file and the path.
 
-    Its `digest` covers the document only here; the library extends it to the rules the version runs.
+    A document whose digest is `vouched` for (by the lock of a published version, made when it was
+    checked against this very schema) is not checked again. Its `digest` covers the document only
+    here; the library extends it to the rules the version runs.
     """
     file = str(path)
     document = load_document(path, ReferentialError)
     if not isinstance(document, dict):
         raise ReferentialError(f"{file} must be a mapping", [Problem("not a mapping", (), file)])
-    problems = schema.problems(document, file)
-    if problems:
-        raise ReferentialError(f"{file} does not match {schema.path.name}", problems)
+    document_digest = digest(document)
+    if document_digest not in vouched:
+        problems = schema.problems(document, file)
+        if problems:
+            raise ReferentialError(f"{file} does not match {schema.path.name}", problems)
     expected = (path.parent.name, path.stem)
     if (document["scheme"], document["id"]) != expected:
         raise ReferentialError(
@@ -233,7 +237,7 @@ def load_referential(path: Path, schema: SchemaFile) -> ReferentialVersion:
             [Problem(f"declares {document['scheme']}/{document['id']}, stored as {expected[0]}/{expected[1]}", ("id",), file)],
         )
     try:
-        return _build(to_plain(document), path, document)
+        return _build(to_plain(document), path, document, document_digest)
     except ExpressionError as exc:
         raise ReferentialError(f"{file}: an input check does not compile", [Problem(str(exc), ("sections",), file)]) from None
 
@@ -242,7 +246,7 @@ def _date(value: Any) -> dt.date | None:
     return None if value is None else parse_date(value)
 
 
-def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any]) -> ReferentialVersion:
+def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], document_digest: str) -> ReferentialVersion:
     """The model, from the document with its YAML dates written as ISO texts (an unquoted id is a date in YAML)."""
     provisions = {
         p["id"]: Provision(p["id"], p["title"], p["status"], source["id"], p.get("reason", ""))
@@ -264,7 +268,7 @@ def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any]) -> R
         framework=doc.get("framework"),
         provisions=provisions,
         sections=sections,
-        digest=digest(document),
+        digest=document_digest,
         path=path,
         document=document,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest
@@ -30,16 +30,21 @@ class RuleSource:
         return str(self.path)
 
 
-def read_rule_file(path: Path, scheme: str, schema: SchemaFile) -> RuleSource:
-    """Read one rule file of `scheme`; any problem is a ReferentialError naming the file and the path."""
+def read_rule_file(path: Path, scheme: str, schema: SchemaFile, vouched: Collection[str] = ()) -> RuleSource:
+    """Read one rule file of `scheme`; any problem is a ReferentialError naming the file and the path.
+
+    A file whose digest is `vouched` for (by a lock made when it was checked against this schema) is not checked again.
+    """
     file = str(path)
     document = load_document(path, ReferentialError)
-    problems = schema.problems(document, file)
-    if problems:
-        raise ReferentialError(f"{file} does not match {schema.path.name}", problems)
+    document_digest = digest(document)
+    if document_digest not in vouched:
+        problems = schema.problems(document, file)
+        if problems:
+            raise ReferentialError(f"{file} does not match {schema.path.name}", problems)
     if document["scheme"] != scheme:
         raise ReferentialError(
             f"{file} belongs to scheme {document['scheme']!r}, not {scheme!r}",
             [Problem(f"expected {scheme!r}", ("scheme",), file)],
         )
-    return RuleSource(path, scheme, document, digest(document))
+    return RuleSource(path, scheme, document, document_digest)

@@ -2,7 +2,9 @@
 
 Editors use the same files (the `yaml-language-server` line at the top of
 each document), so an author sees a problem as it is typed. A schema file
-that cannot be read is the tree's fault, reported with the file's name.
+that cannot be read, or is not a valid schema, is the tree's fault, reported
+with the file's name. jsonschema is imported only when a document is
+checked: a published version's files are vouched for by its lock.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest, to_plain
+
+if TYPE_CHECKING:
+    import jsonschema
 
 REFERENTIAL_SCHEMA = "referential.schema.json"
 RULES_SCHEMA = "rules.schema.json"
@@ -31,13 +34,10 @@ class SchemaFile:
     def document(self) -> dict[str, Any]:
         try:
             document = json.loads(self.path.read_text(encoding="utf-8"))
-            jsonschema.Draft202012Validator.check_schema(document)
         except OSError as exc:
             raise ReferentialError(f"cannot read the schema {self.path}", [Problem(exc.strerror or str(exc), (), str(self.path))]) from None
         except ValueError as exc:
             raise ReferentialError(f"{self.path} is not valid JSON", [Problem(str(exc), (), str(self.path))]) from None
-        except jsonschema.SchemaError as exc:
-            raise ReferentialError(f"{self.path} is not a valid JSON Schema", [Problem(exc.message, tuple(exc.absolute_path), str(self.path))]) from None
         if not isinstance(document, dict):
             raise ReferentialError(f"{self.path} is not a JSON Schema", [Problem("not an object", (), str(self.path))])
         return document
@@ -48,12 +48,26 @@ class SchemaFile:
 
     @cached_property
     def _validator(self) -> jsonschema.Draft202012Validator:
+        import jsonschema
+
         return jsonschema.Draft202012Validator(self.document, format_checker=jsonschema.FormatChecker())
 
     def problems(self, document: Any, file: str) -> list[Problem]:
         """All violations of `document`, each with its path, in path order."""
-        errors = sorted(self._validator.iter_errors(to_plain(document)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+        try:
+            errors = sorted(self._validator.iter_errors(to_plain(document)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+        except Exception as exc:  # a schema that is not one fails while it is applied; say why it is not one
+            raise self._not_a_schema(exc) from None
         return [Problem(_message(e), tuple(e.absolute_path), file) for e in errors]
+
+    def _not_a_schema(self, exc: Exception) -> ReferentialError:
+        import jsonschema
+
+        try:
+            jsonschema.Draft202012Validator.check_schema(self.document)
+        except jsonschema.SchemaError as invalid:
+            return ReferentialError(f"{self.path} is not a valid JSON Schema", [Problem(invalid.message, tuple(invalid.absolute_path), str(self.path))])
+        return ReferentialError(f"{self.path} cannot be applied as a JSON Schema", [Problem(f"{type(exc).__name__}: {exc}", (), str(self.path))])
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -24,7 +24,7 @@ class Runtime(Protocol):
 
 
 def get_runtime(name: str) -> Runtime:
-    """The runtime called `name`: "durable-rules" (the default) or "python"."""
+    """The runtime called `name`: "durable-rules" (the default of `evaluate`), "python" or "compiled"."""
     if name == "durable-rules":
         from engine.running.runtimes.durable import shared_runtime
 
@@ -33,7 +33,11 @@ def get_runtime(name: str) -> Runtime:
         from engine.running.runtimes.python import PythonRuntime
 
         return PythonRuntime()
-    raise ValueError(f"unknown runtime {name!r}: choose durable-rules or python")
+    if name == "compiled":
+        from engine.running.runtimes.compiled import CompiledRuntime
+
+        return CompiledRuntime()
+    raise ValueError(f"unknown runtime {name!r}: choose {', '.join(RUNTIMES)}")
 
 
-RUNTIMES = ("durable-rules", "python")
+RUNTIMES = ("durable-rules", "python", "compiled")
