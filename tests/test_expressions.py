@@ -1,4 +1,8 @@
-"""The expression language: CEL and the functions registered in engine/expressions.py."""
+"""The expression language: CEL and the functions registered in engine/compilation/functions.py.
+
+Every test runs twice: evaluated by the Rust CEL runtime (`Scope`), and by the translation to Python
+(`Activation`), which the durable-rules and compiled runtimes use.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,17 @@ import re
 
 import pytest
 
-from engine.compilation.expressions import (
-    ALL,
-    FUNCTIONS,
-    Expression,
-    ExpressionError,
-    Scope,
-    Template,
-    format_value,
-    ordered,
-    register,
-)
+import sys
+
+from engine.compilation.expressions import ALL, Activation, Expression, ExpressionError, Scope, Template, format_value
+from engine.compilation.functions import FUNCTIONS, ordered, register
+
+
+@pytest.fixture(params=[Scope, Activation], ids=["rust", "translated"], autouse=True)
+def evaluator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type[Scope]:
+    """`Scope` in this module is the one evaluator or the other."""
+    monkeypatch.setattr(sys.modules[__name__], "Scope", request.param)
+    return request.param
 
 SCORE_BANDS = [
     {"id": "refused", "lower": {"value": 0, "inclusive": True}, "upper": {"value": 50, "inclusive": False}},

@@ -15,7 +15,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters.ledger import LEDGER_PATH, LedgerInput, read_ledger
-from engine.compilation.expressions import ExpressionError, Scope
+from engine.compilation.expressions import ExpressionError
 from engine.compilation.procedure import CompiledProcedure
 from engine.compilation.rules import OUTCOME
 from engine.decision.model import REPEALED_OUTCOME, Decision, Digests, Finding, Premise, RuleStep, VersionStep, VersionUsed
@@ -74,9 +74,10 @@ def evaluate(library: Library, dossier: Dossier, version: str | None = None, run
         assert procedure.ledger is not None
         inputs[procedure.ledger.fact] = ledger.fact
         origins[procedure.ledger.fact] = LEDGER_PATH
-    inference = Inference(compiled, inputs, Scope(compiled.scope, inputs))
+    engine = get_runtime(runtime)
+    inference = Inference(compiled, inputs, engine.evaluator(compiled.scope, inputs))
     _check_inputs(inference, dossier)
-    get_runtime(runtime).run(compiled.rulebook, list(inputs), inference.fire)
+    engine.run(compiled.rulebook, list(inputs), inference.fire)
     _check_outcome(inference, dossier)
     return _decision(dossier, selection, inference, origins, ledger)
 

@@ -5,13 +5,16 @@ and a `fire` callback. It must call `fire(rule)` exactly once for every rule
 whose premises (the facts it names) are all known, and treat the names that
 `fire` returns as newly known facts. Values, conditions, conflicts and the
 trail stay with the engine (`engine.running.inference`), so two runtimes can be run on
-the same rules and their decisions compared.
+the same rules and their decisions compared. A runtime also names the evaluator of
+its expressions: the Rust CEL runtime (`Scope`, the reference) or their translation to
+Python (`Activation`).
 """
 
 from __future__ import annotations
 
 from typing import Callable, Iterable, Protocol
 
+from engine.compilation.expressions import Scope
 from engine.compilation.rules import Rule, RuleBook
 
 Fire = Callable[[Rule], list[str]]
@@ -19,6 +22,7 @@ Fire = Callable[[Rule], list[str]]
 
 class Runtime(Protocol):
     name: str
+    evaluator: type[Scope]
 
     def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None: ...
 

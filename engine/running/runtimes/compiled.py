@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from engine.compilation.expressions import Activation
 from engine.compilation.rules import RuleBook
 from engine.running.runtimes import Fire
 
 
 class CompiledRuntime:
     name = "compiled"
+    evaluator = Activation
 
     def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None:
         facts = set(known)

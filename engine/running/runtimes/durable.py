@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterable
 from durable import engine as durable_engine
 
 from engine.errors import EvaluationError
+from engine.compilation.expressions import Activation
 from engine.compilation.rules import Rule, RuleBook
 from engine.running.runtimes import Fire
 
@@ -78,6 +79,7 @@ def _premises(rule: Rule) -> tuple[str, ...]:
 
 class DurableRuntime:
     name = "durable-rules"
+    evaluator = Activation  # the Rete decides when; the expressions are the translated ones
 
     def __init__(self) -> None:
         self._host = _QuietHost()
