@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the synthetic FEC generator lives beside the tests
 
 from fec_synth import write_fec  # noqa: E402
-from engine import Store, evaluate, load_dossier, read_dossier  # noqa: E402
+from engine import Library, load_dossier, read_dossier  # noqa: E402
+Store = Library
 from engine.adapters.fec import prefix_classifier, summarise_fec  # noqa: E402
 
 # The quantity categories of the synthetic ledger, and an illustrative price per unit to turn euros into quantities.

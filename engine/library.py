@@ -39,6 +39,7 @@ class Library:
         self.rules_dir = self.root / "rules"
         self.referential_schema = SchemaFile(self.referentials_dir / REFERENTIAL_SCHEMA)
         self.rules_schema = SchemaFile(self.rules_dir / RULES_SCHEMA)
+        self._schemes: list[str] | None = None
         self._versions: dict[str, list[ReferentialVersion]] = {}
         self._sources: dict[Path, RuleSource] = {}
         self._rules: dict[Path, tuple[Rule, ...]] = {}
@@ -56,9 +57,11 @@ class Library:
     # -- schemes and versions -------------------------------------------------------------------
 
     def schemes(self) -> list[str]:
-        if not self.referentials_dir.is_dir():
-            return []
-        return sorted(p.name for p in self.referentials_dir.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
+        """The schemes of the tree, listed once: a folder of referentials/ holding versions."""
+        if self._schemes is None:
+            folder = self.referentials_dir
+            self._schemes = sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.yaml"))) if folder.is_dir() else []
+        return self._schemes
 
     def versions(self, scheme: str) -> list[ReferentialVersion]:
         """Every version of `scheme`, oldest in force first, with the digest of everything it runs."""

@@ -425,7 +425,7 @@ def test_an_expression_reads_the_facts_it_names_whatever_else_is_known() -> None
     scope = Scope({"params": {"limit": 2}}, {"a": 1, "b": [1, 2, 3]})
     assert Expression.compile("facts.a + params.limit").evaluate(scope) == 3
     assert Expression.compile("size(facts.b) > facts.a").evaluate(scope) is True
-    scope.add_fact("c", {"x": 5})
+    scope.facts["c"] = {"x": 5}  # as the inference concludes a fact
     assert Expression.compile("facts.c.x * facts.a").evaluate(scope) == 5
     scope.bind("value", None)
     assert Expression.compile("value == null").evaluate(scope) is True

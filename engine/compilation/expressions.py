@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from engine.compilation.cel import CelEvaluationError, CelSyntaxError, translate
@@ -138,7 +139,7 @@ class Template:
         parts.append(source[position:])
         return cls(source=source, parts=tuple(p for p in parts if p != ""))
 
-    @property
+    @cached_property
     def references(self) -> frozenset[tuple[str, str]]:
         refs: set[tuple[str, str]] = set()
         for part in self.parts:
@@ -152,7 +153,12 @@ class Template:
 
 def format_value(value: Any) -> str:
     """How a value reads inside a sentence."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is bool:
         return "yes" if value else "no"
     if isinstance(value, float):
         if value == int(value):
@@ -181,7 +187,7 @@ class Scope:
 
     def __init__(self, referential: Mapping[str, Any], facts: Mapping[str, Any]):
         self._referential = referential
-        self._facts = dict(facts)
+        self.facts = dict(facts)  # grows as rules conclude (the inference writes to it)
         self._bound: dict[str, Any] = dict.fromkeys(LOCALS)
 
     def context_for(self, expression: Expression) -> Any:
@@ -189,7 +195,7 @@ class Scope:
         for namespace in NAMESPACES:
             variables[namespace] = {}
         for namespace, name in expression.references:
-            source = self._facts if namespace == "facts" else self._referential.get(namespace, {})
+            source = self.facts if namespace == "facts" else self._referential.get(namespace, {})
             if namespace == "criteria":
                 variables["criteria"] = self._referential.get("criteria", [])
             elif name in source:
@@ -207,15 +213,15 @@ class Scope:
     def render(self, template: Template) -> str:
         return "".join(p if isinstance(p, str) else format_value(self.evaluate(p)) for p in template.parts)
 
-    def add_fact(self, name: str, value: Any) -> None:
-        self._facts[name] = value
-
     def bind(self, name: str, value: Any) -> None:
         self._bound[name] = value
 
     def unbind(self, *names: str) -> None:
         for name in names:
             self._bound[name] = None
+
+
+_FAILURES = (CelEvaluationError, ArithmeticError, LookupError, TypeError, ValueError)
 
 
 class Activation(Scope):
@@ -226,18 +232,32 @@ class Activation(Scope):
     """
 
     def __init__(self, referential: Mapping[str, Any], facts: Mapping[str, Any]):
-        self._facts = dict(facts)
+        self.facts = dict(facts)
         self._variables: dict[str, Any] = {namespace: referential.get(namespace, {}) for namespace in NAMESPACES}
         self._variables["criteria"] = referential.get("criteria", [])
-        self._variables["facts"] = self._facts
+        self._variables["facts"] = self.facts
         self._variables.update(dict.fromkeys(LOCALS))
 
     def evaluate(self, expression: Expression) -> Any:
         try:
             result = expression.function(self._variables)
-        except (CelEvaluationError, ArithmeticError, LookupError, TypeError, ValueError) as exc:  # a function's own, unwrapped
+        except _FAILURES as exc:  # CEL's, or a registered function's own, unwrapped
             raise _failure(expression.source, exc) from None
         return ordered(result)
+
+    def render(self, template: Template) -> str:
+        variables = self._variables
+        pieces = []
+        for part in template.parts:
+            if part.__class__ is str:
+                pieces.append(part)
+                continue
+            try:
+                value = part.function(variables)
+            except _FAILURES as exc:
+                raise _failure(part.source, exc) from None
+            pieces.append(format_value(ordered(value)))
+        return "".join(pieces)
 
     def bind(self, name: str, value: Any) -> None:
         self._variables[name] = value

@@ -21,9 +21,17 @@ class ExpressionError(ValueError):
     """An expression that does not compile or fails when evaluated."""
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def ordered(value: Any) -> Any:
     """A value from CEL with its maps' keys sorted, so that a decision is the same on every run."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind in _SCALARS:  # the common case, tested without an ABC check
+        return value
+    if kind is list:
+        return [ordered(v) for v in value]
+    if kind is dict or isinstance(value, Mapping):
         return {k: ordered(value[k]) for k in sorted(value, key=str)}
     if isinstance(value, list):
         return [ordered(v) for v in value]
@@ -108,7 +116,7 @@ def _format_date(day: Any, pattern: Any) -> str:
 
 
 def _lookup(table: Any, key: Any) -> Any:
-    if not isinstance(table, Mapping):
+    if type(table) is not dict and not isinstance(table, Mapping):
         raise ExpressionError(f"lookup() takes a table, got {table!r}")
     if key not in table:
         raise ExpressionError(f"lookup(): no row {key!r} (rows: {', '.join(sorted(map(str, table)))})")

@@ -45,24 +45,24 @@ class Rule:
     conclusion: Conclusion
     because: Template
 
-    @property
+    @cached_property
     def expressions(self) -> tuple[Expression | Template, ...]:
         parts = (self.condition, self.for_each, self.conclusion.value, self.conclusion.message, self.because)
         return tuple(p for p in parts if p is not None)
 
-    @property
+    @cached_property
     def references(self) -> frozenset[tuple[str, str]]:
         refs: set[tuple[str, str]] = set()
         for part in self.expressions:
             refs |= part.references
         return frozenset(refs)
 
-    @property
+    @cached_property
     def premises(self) -> tuple[str, ...]:
         """The facts this rule reads: it fires once all of them are known."""
         return tuple(sorted(name for ns, name in self.references if ns == "facts"))
 
-    @property
+    @cached_property
     def concludes(self) -> str | None:
         return self.conclusion.name if self.conclusion.kind == "fact" else None
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar, Union
 
+import orjson
+
 from engine.errors import DecisionFileError, PathLike, Problem
 
 DECISION_FORMAT = "referee.decision/2"
@@ -47,14 +49,22 @@ class Premise:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "name": self.name}
-        for key in ("trail", "path"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
+        if self.trail is not None:
+            out["trail"] = self.trail
+        if self.path is not None:
+            out["path"] = self.path
         if self.value is not ABSENT:
             out["value"] = self.value
-        for key in ("unit", "clause", "version", "section", "digest"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
+        if self.unit is not None:
+            out["unit"] = self.unit
+        if self.clause is not None:
+            out["clause"] = self.clause
+        if self.version is not None:
+            out["version"] = self.version
+        if self.section is not None:
+            out["section"] = self.section
+        if self.digest is not None:
+            out["digest"] = self.digest
         return out
 
     @classmethod
@@ -290,6 +300,10 @@ class Decision:
             "trail": [e.to_json() for e in self.trail],
             "digests": self.digests.to_json(),
         }
+
+    def to_bytes(self) -> bytes:
+        """The decision as compact JSON (UTF-8), as a batch writes it, one per line."""
+        return orjson.dumps(self.to_json())
 
     def entry(self, trail_id: str) -> TrailEntry | None:
         if self._index is None:

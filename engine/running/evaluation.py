@@ -170,10 +170,14 @@ def _canonical_order(inference: Inference) -> list[Firing]:
     """By depth in the derivation graph, then by rule, then by firing: the same whatever fired first."""
     index = inference.compiled.rulebook.index
     concluded_by = inference.concluded_by
-    depth: dict[int, int] = {}
-    for firing in inference.firings:  # firings are appended after those they read
-        producers = [concluded_by[name].order for name in firing.rule.premises if name in concluded_by]
-        depth[firing.order] = 1 + max((depth[o] for o in producers), default=0)
+    depth: list[int] = []
+    for firing in inference.firings:  # firings are appended after those they read, in `order`
+        deepest = 0
+        for name in firing.rule.premises:
+            producer = concluded_by.get(name)
+            if producer is not None and depth[producer.order] > deepest:
+                deepest = depth[producer.order]
+        depth.append(deepest + 1)
     return sorted(inference.firings, key=lambda f: (depth[f.order], index[f.rule.id], f.order))
 
 
@@ -185,6 +189,7 @@ def _decision(dossier: Dossier, selection: Selection, inference: Inference, orig
     trail: list[Any] = _selection_steps(selection)
     findings = _selection_findings(selection)
     read: dict[str, None] = {}
+    cited, origins_of = compiled.cited, compiled.origins
     for firing in ordered:
         rule = firing.rule
         premises = []
@@ -195,8 +200,8 @@ def _decision(dossier: Dossier, selection: Selection, inference: Inference, orig
             else:
                 read[name] = None
                 premises.append(Premise("fact", name, path=origins.get(name) or DOSSIER_FACTS.get(name) or f"$.facts.{name}"))
-        premises += compiled.cited[rule.id]
-        origin = compiled.origin(rule)
+        premises += cited[rule.id]
+        origin = origins_of[rule.file]
         step_id = trail_id[firing.order]
         trail.append(RuleStep(step_id, firing.kind, firing.name, firing.value, rule.id, rule.title, rule.clause, origin.version, origin.section, premises, firing.because))
         if firing.kind == "finding":

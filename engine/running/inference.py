@@ -43,7 +43,7 @@ class Inference:
     declined: list[Rule] = field(default_factory=list)  # rules whose condition was false
 
     def __post_init__(self) -> None:
-        self.facts = dict(self.inputs)
+        self.facts = self.scope.facts  # the evaluator reads the facts as they grow
 
     def fire(self, rule: Rule) -> list[str]:
         try:
@@ -86,7 +86,6 @@ class Inference:
         self.firings.append(firing)
         self.concluded_by[name] = firing
         self.facts[name] = value
-        scope.add_fact(name, value)
         return [name]
 
     def _items(self, rule: Rule) -> list[Any]:
