@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine with Python 3.11+ and git:
-#   make demo   validates the bundled referentials and evaluates every example
+#   make demo   validates the bundled referentials and judges every example in one batch (decisions in build/)
 #   make test   runs the test suite
 # Each builds .venv on first use.
 
@@ -18,10 +18,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/referee validate referentials/
-	@for dossier in examples/*/*.yaml; do \
-		echo; echo "=== $$dossier"; \
-		$(BIN)/referee evaluate "$$dossier" || exit $$?; \
-	done
+	@mkdir -p build
+	$(BIN)/referee batch examples/*/*.yaml --check-sample 0.1 -o build/demo-decisions.jsonl --summary build/demo-summary.csv --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -12,10 +12,17 @@ import functools
 import json
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Any, Callable
+from types import TracebackType
+from typing import Any, Callable, Self, Sequence
 
 import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
 from engine import Library
 from engine.authoring.checks import validate_paths
@@ -27,6 +34,7 @@ from engine.decision.explain import derivation_tree, ledger_lines, render_ledger
 from engine.decision.model import Decision
 from engine.model.dossier import load_dossier
 from engine.decision.render import decision_text, report_json, report_text, versions_table, versions_text
+from engine.running.batch import REFERENCE_RUNTIME, DossierResult, Outputs, Tally, collect, judge_all
 from engine.running.runtimes import RUNTIMES
 from engine.authoring.table_import import import_table
 
@@ -68,6 +76,9 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
             code = exc.exit_code
         except (click.exceptions.Exit, click.ClickException):
             raise
+        except BrokenPipeError:  # the reader stopped early (`referee batch … | head`): nothing is wrong
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            code = 0
         except Exception as exc:  # a bug in referee: say so, without a traceback
             message = f"{type(exc).__name__}: {exc}"
             hint = "this is a bug in referee; please report it with the command and its input files"
@@ -95,6 +106,7 @@ def main(ctx: click.Context, root: Path | None) -> None:
     Standards bodies:  referee validate referentials/
                        referee versions SCHEME
     Evaluators:        referee evaluate DOSSIER.yaml [--version ID]
+                       referee batch FOLDER|DOSSIERS.jsonl… [-o DECISIONS.jsonl] [--jobs N]
     Auditors:          referee explain DECISION.json [--fact NAME | --lines CATEGORY]
     New releases:      referee import-table TABLE.csv --scheme SCHEME --table NAME --id ID
     """
@@ -160,6 +172,152 @@ def evaluate(library: Library, dossier: Path, version_id: str | None, runtime: s
     if output is not None:
         output.write_text(json.dumps(decision.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _emit(decision.to_json(), output_format, lambda _: decision_text(decision))
+
+
+def progress_shown(console: Console) -> bool:
+    """A live bar for a person at a terminal; in a log file or a pipe it would only be noise."""
+    return console.is_interactive
+
+
+class _Rate(ProgressColumn):
+    """Dossiers per second (rich's own speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} dossiers/s" if speed else "- dossiers/s")
+
+
+def batch_progress(console: Console, **options: Any) -> Progress:
+    """The bar of a batch: done of total, rate, ETA.
+
+    It is refreshed by its caller, never by a thread of its own: the workers are forked while it
+    shows, and a fork must not copy a thread that may hold standard error's lock.
+    """
+    columns = (TextColumn("judging"), BarColumn(), MofNCompleteColumn(), _Rate(), TextColumn("ETA"), TimeRemainingColumn())
+    return Progress(*columns, console=console, auto_refresh=False, redirect_stdout=False, **options)  # stdout: decisions only
+
+
+class _BatchView:
+    """What a batch shows on standard error: the bar, one line per dossier in trouble, the end table."""
+
+    REFRESH = 0.1  # seconds between two renderings of the bar
+
+    def __init__(self, console: Console, total: int):
+        self.console = console
+        self.progress = batch_progress(console) if progress_shown(console) else None
+        self.task = self.progress.add_task("judging", total=total) if self.progress else TaskID(0)
+        self.shown_at = 0.0
+
+    def __enter__(self) -> Self:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def show(self, result: DossierResult) -> None:
+        bug = "a bug in referee; please report it with this dossier"
+        if result.invalid is not None:
+            self.console.print(Text(result.invalid, style="yellow"))  # styled text, not print(style=): that would colour the bar too
+        if result.internal is not None:
+            self.console.print(Text(f"internal error: {result.source}: {result.internal} — {bug}", style="bold red"))
+        if result.difference is not None:
+            self.console.print(Text(f"DIFFERENCE: {result.source}: {result.difference} — {bug}", style="bold red"))
+        if self.progress is not None:
+            self.progress.advance(self.task)
+            if time.monotonic() - self.shown_at >= self.REFRESH:
+                self.progress.refresh()
+                self.shown_at = time.monotonic()
+
+    def end(self, tally: Tally, seconds: float, jobs: int, runtime: str) -> None:
+        """The outcomes per scheme and procedure, then the counts, the time and the rate."""
+        rows = [(scheme, procedure, outcome, str(count)) for (scheme, procedure, outcome), count in sorted(tally.outcomes.items())]
+        if rows:
+            self._table(("scheme", "procedure", "outcome", "dossiers"), rows)
+        rate = tally.total / seconds if seconds > 0 else 0.0
+        counts = f"{tally.decided} decided, {tally.invalid} invalid" + (f", {_count(tally.internal, 'internal error')}" if tally.internal else "")
+        self.console.print(f"{_count(tally.total, 'dossier')} in {seconds:.1f} s ({rate:,.0f} dossiers/s, {runtime}, {_count(jobs, 'job')}): {counts}")
+        if tally.checked:
+            verdict = f"{tally.differences} DIFFERENT — a bug in referee" if tally.differences else "no difference"
+            line = f"checked against {REFERENCE_RUNTIME}: {_count(tally.checked, 'dossier')}, {verdict}"
+            self.console.print(Text(line, style="bold red" if tally.differences else ""))
+
+    def _table(self, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+        """A rich table at a terminal; aligned plain text in a log, where box drawing would be noise."""
+        if self.console.is_terminal:
+            table = Table(*header[:-1], box=box.SIMPLE_HEAD)
+            table.add_column(header[-1], justify="right")
+            for row in rows:
+                table.add_row(*row)
+            self.console.print(table)
+            return
+        widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+        for row in (header, *rows):
+            self.console.print("  ".join([*(cell.ljust(w) for cell, w in zip(row[:-1], widths)), row[-1].rjust(widths[-1])]))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path),
+    help="Write the decisions to this file (default: standard output); with --format dir, into this folder.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["jsonl", "dir"]), default="jsonl", show_default=True,
+    help="jsonl: one compact decision a line, in input order; dir: one indented JSON file per dossier in the folder -o.",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Processes judging in parallel (1: this one).")
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="compiled", show_default=True, help="Forward-chaining runtime.")
+@click.option(
+    "--summary", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv",
+    help="Also write one CSV row per dossier: ids, versions, outcome, findings by severity, error.",
+)
+@click.option(
+    "--check-sample", type=click.FloatRange(0, 1), default=0.0, metavar="SHARE",
+    help=f"Judge this share of the dossiers again with {REFERENCE_RUNTIME} and compare (chosen by a hash of the source, e.g. 0.05).",
+)
+@click.option("--force", is_flag=True, help="Overwrite output files that exist.")
+@click.pass_obj
+@guarded
+def batch(
+    library: Library, inputs: tuple[Path, ...], output: Path | None, output_format: str, jobs: int, runtime: str,
+    summary: Path | None, check_sample: float, force: bool,
+) -> int:
+    """Judge many dossiers: files, folders (recursively) and JSON Lines files (one dossier a line).
+
+    Decisions go to standard output (or -o) as JSON Lines, in input order.
+    Standard error shows a progress bar (at a terminal), one line per invalid
+    dossier naming the path of each problem, and at the end the outcomes per
+    scheme and procedure. An invalid dossier does not stop the batch. Exit 1
+    if a dossier was invalid; 3 on an internal error, or if a dossier checked
+    with --check-sample was decided differently by the reference runtime.
+
+    \b
+    referee batch dossiers/ more.jsonl --jobs 2 -o decisions.jsonl --summary summary.csv
+    """
+    if check_sample and runtime == REFERENCE_RUNTIME:
+        raise UsageError(f"--check-sample compares with {REFERENCE_RUNTIME}: judge with another --runtime")
+    entries = collect(inputs)
+    tally = Tally()
+    console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
+    start = time.perf_counter()
+    indent = 2 if output_format == "dir" else None
+    with (
+        Outputs(entries, stream=sys.stdout, output=output, folder=output_format == "dir", summary=summary, force=force) as outputs,
+        _BatchView(console, len(entries)) as view,
+    ):
+        for result in judge_all(library, entries, runtime=runtime, jobs=jobs, check_share=check_sample, indent=indent):
+            outputs.write(result)
+            tally.add(result)
+            view.show(result)
+    view.end(tally, time.perf_counter() - start, jobs, runtime)
+    return tally.exit_code
 
 
 @main.command()

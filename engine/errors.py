@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 PathLike = tuple[str | int, ...]
 
@@ -58,6 +58,10 @@ class RefereeError(Exception):
         super().__init__(message)
         self.message = message
         self.problems = tuple(problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Whole across processes (a pickled exception keeps only its first argument otherwise)."""
+        return (type(self), (self.message, self.problems))
 
     def render(self) -> str:
         lines = [f"{self.headline}: {self.message}"]

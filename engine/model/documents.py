@@ -72,7 +72,8 @@ for _loader in (_StrictLoader, _WordingLoader):
     _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def _reject_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict:
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """`object_pairs_hook` for json.loads: a key written twice in one object is an error."""
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
@@ -85,7 +86,7 @@ def parse_text(text: str, name: str, error: type[RefereeError]) -> Any:
     """Parse YAML or JSON text (JSON is YAML, but its errors read better as JSON)."""
     if name.endswith(".json"):
         try:
-            return json.loads(text, object_pairs_hook=_reject_duplicate_json_keys)
+            return json.loads(text, object_pairs_hook=reject_duplicate_keys)
         except json.JSONDecodeError as exc:
             raise error(f"{name} is not valid JSON", [Problem(exc.msg, file=name, line=exc.lineno)]) from None
         except ValueError as exc:  # a duplicate key: the hook knows no position, the YAML reader does
