@@ -1,5 +1,6 @@
-# Two entry points for a fresh machine with Python 3.11+ and git:
+# Entry points for a fresh machine with Python 3.11+ and git:
 #   make demo   validates the bundled referentials and judges every example in one batch (decisions in build/)
+#   make lint   runs ruff and mypy on engine/ and cli.py (their settings are in pyproject.toml)
 #   make test   runs the test suite
 # Each builds .venv on first use.
 
@@ -8,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench clean
+.PHONY: demo lint test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +22,15 @@ demo: $(STAMP)
 	@mkdir -p build
 	$(BIN)/referee batch examples/*/*.yaml --check-sample 0.1 -o build/demo-decisions.jsonl --summary build/demo-summary.csv --force
 
+lint: $(STAMP)
+	$(BIN)/ruff check engine cli.py
+	$(BIN)/mypy
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/fec.py
 	$(BIN)/python bench/transmission.py
 

@@ -1,5 +1,8 @@
 """The `referee` command: parses arguments, calls `engine`, renders the result.
 
+Each command imports what only it needs when it runs: one `evaluate` should
+not pay for validate's checks or batch's terminal view.
+
 Exit status: 0 success (whatever the outcome of a decision), 1 invalid
 dossier, referential or decision file, 2 usage error, 3 internal error (a bug:
 the message says so). No traceback reaches the user.
@@ -13,30 +16,20 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Callable, Self, Sequence
+from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text
 
 from engine import Library
-from engine.authoring.checks import validate_paths
-from engine.authoring.publication import publish as publish_version
+from engine.decision.model import Decision
+from engine.decision.render import decision_text
+from engine.errors import DecisionFileError, RefereeError, UsageError
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
-from engine.errors import DecisionFileError, RefereeError, UsageError
-from engine.decision.explain import derivation_tree, ledger_lines, render_ledger_lines, render_tree
-from engine.decision.model import Decision
 from engine.model.dossier import load_dossier
-from engine.decision.render import decision_text, report_json, report_text, versions_table, versions_text
-from engine.running.batch import REFERENCE_RUNTIME, DossierResult, Outputs, Tally, collect, judge_all
-from engine.running.runtimes import RUNTIMES
-from engine.authoring.table_import import import_table
+from engine.running.runtimes import REFERENCE_RUNTIME, RUNTIMES
 
 INTERNAL_ERROR = 3
 
@@ -126,6 +119,9 @@ def validate(library: Library, paths: tuple[Path, ...], output_format: str) -> i
     parameters, tables and facts that exist; versions chain coherently.
     Reports the coverage of the source texts. Exit 1 if any file is invalid.
     """
+    from engine.authoring.checks import validate_paths
+    from engine.authoring.reports import report_json, report_text
+
     reports = validate_paths(library, paths or (library.referentials_dir,))
     if not reports:
         raise UsageError("no referential files found", [])
@@ -153,6 +149,8 @@ def versions(library: Library, scheme: str, as_of: dt.date | None, output_format
     day = as_of or dt.date.today()
     loaded = library.versions(scheme)
     framework = loaded[0].framework
+    from engine.authoring.reports import versions_table, versions_text
+
     rows = versions_table(loaded, day)
     listing = {"scheme": scheme, "as_of": day.isoformat(), "framework": framework, "versions": rows}
     _emit(listing, output_format, lambda d: versions_text(scheme, d["versions"], day, framework))
@@ -172,94 +170,6 @@ def evaluate(library: Library, dossier: Path, version_id: str | None, runtime: s
     if output is not None:
         output.write_text(json.dumps(decision.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _emit(decision.to_json(), output_format, lambda _: decision_text(decision))
-
-
-def progress_shown(console: Console) -> bool:
-    """A live bar for a person at a terminal; in a log file or a pipe it would only be noise."""
-    return console.is_interactive
-
-
-class _Rate(ProgressColumn):
-    """Dossiers per second (rich's own speed column counts bytes)."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} dossiers/s" if speed else "- dossiers/s")
-
-
-def batch_progress(console: Console, **options: Any) -> Progress:
-    """The bar of a batch: done of total, rate, ETA.
-
-    It is refreshed by its caller, never by a thread of its own: the workers are forked while it
-    shows, and a fork must not copy a thread that may hold standard error's lock.
-    """
-    columns = (TextColumn("judging"), BarColumn(), MofNCompleteColumn(), _Rate(), TextColumn("ETA"), TimeRemainingColumn())
-    return Progress(*columns, console=console, auto_refresh=False, redirect_stdout=False, **options)  # stdout: decisions only
-
-
-class _BatchView:
-    """What a batch shows on standard error: the bar, one line per dossier in trouble, the end table."""
-
-    REFRESH = 0.1  # seconds between two renderings of the bar
-
-    def __init__(self, console: Console, total: int):
-        self.console = console
-        self.progress = batch_progress(console) if progress_shown(console) else None
-        self.task = self.progress.add_task("judging", total=total) if self.progress else TaskID(0)
-        self.shown_at = 0.0
-
-    def __enter__(self) -> Self:
-        if self.progress is not None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def show(self, result: DossierResult) -> None:
-        bug = "a bug in referee; please report it with this dossier"
-        if result.invalid is not None:
-            self.console.print(Text(result.invalid, style="yellow"))  # styled text, not print(style=): that would colour the bar too
-        if result.internal is not None:
-            self.console.print(Text(f"internal error: {result.source}: {result.internal} — {bug}", style="bold red"))
-        if result.difference is not None:
-            self.console.print(Text(f"DIFFERENCE: {result.source}: {result.difference} — {bug}", style="bold red"))
-        if self.progress is not None:
-            self.progress.advance(self.task)
-            if time.monotonic() - self.shown_at >= self.REFRESH:
-                self.progress.refresh()
-                self.shown_at = time.monotonic()
-
-    def end(self, tally: Tally, seconds: float, jobs: int, runtime: str) -> None:
-        """The outcomes per scheme and procedure, then the counts, the time and the rate."""
-        rows = [(scheme, procedure, outcome, str(count)) for (scheme, procedure, outcome), count in sorted(tally.outcomes.items())]
-        if rows:
-            self._table(("scheme", "procedure", "outcome", "dossiers"), rows)
-        rate = tally.total / seconds if seconds > 0 else 0.0
-        counts = f"{tally.decided} decided, {tally.invalid} invalid" + (f", {_count(tally.internal, 'internal error')}" if tally.internal else "")
-        self.console.print(f"{_count(tally.total, 'dossier')} in {seconds:.1f} s ({rate:,.0f} dossiers/s, {runtime}, {_count(jobs, 'job')}): {counts}")
-        if tally.checked:
-            verdict = f"{tally.differences} DIFFERENT — a bug in referee" if tally.differences else "no difference"
-            line = f"checked against {REFERENCE_RUNTIME}: {_count(tally.checked, 'dossier')}, {verdict}"
-            self.console.print(Text(line, style="bold red" if tally.differences else ""))
-
-    def _table(self, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-        """A rich table at a terminal; aligned plain text in a log, where box drawing would be noise."""
-        if self.console.is_terminal:
-            table = Table(*header[:-1], box=box.SIMPLE_HEAD)
-            table.add_column(header[-1], justify="right")
-            for row in rows:
-                table.add_row(*row)
-            self.console.print(table)
-            return
-        widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-        for row in (header, *rows):
-            self.console.print("  ".join([*(cell.ljust(w) for cell, w in zip(row[:-1], widths)), row[-1].rjust(widths[-1])]))
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 @main.command()
@@ -301,16 +211,19 @@ def batch(
     \b
     referee batch dossiers/ more.jsonl --jobs 2 -o decisions.jsonl --summary summary.csv
     """
+    from engine.running.batch import Outputs, Tally, collect, judge_all  # only batch needs them, and rich
+    from engine.running.batch_view import BatchView, stderr_console
+
     if check_sample and runtime == REFERENCE_RUNTIME:
         raise UsageError(f"--check-sample compares with {REFERENCE_RUNTIME}: judge with another --runtime")
     entries = collect(inputs)
     tally = Tally()
-    console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
+    console = stderr_console()
     start = time.perf_counter()
     indent = 2 if output_format == "dir" else None
     with (
         Outputs(entries, stream=sys.stdout, output=output, folder=output_format == "dir", summary=summary, force=force) as outputs,
-        _BatchView(console, len(entries)) as view,
+        BatchView(console, len(entries)) as view,
     ):
         for result in judge_all(library, entries, runtime=runtime, jobs=jobs, check_share=check_sample, indent=indent):
             outputs.write(result)
@@ -338,6 +251,8 @@ def explain(library: Library, decision_file: Path, fact: str, category: str | No
     and list the lines of that category's accounts, with their total: the
     invoices behind a figure (e.g. a group "FEC other_invoices (93 lines …)").
     """
+    from engine.decision.explain import derivation_tree, ledger_lines, render_ledger_lines, render_tree
+
     decision = Decision.from_json(load_document(decision_file, DecisionFileError), str(decision_file))
     if category is None:
         _emit(derivation_tree(decision, library, fact), output_format, render_tree)
@@ -360,6 +275,8 @@ def publish(library: Library, scheme: str, version_id: str, amend: str | None, o
     judgement. Only a valid version is published. Writes
     referentials/SCHEME/ID.lock.json.
     """
+    from engine.authoring.publication import publish as publish_version
+
     lock, done = publish_version(library, scheme, version_id, amend=amend)
     _emit(
         {"done": done, **lock.to_json()}, output_format,
@@ -422,6 +339,8 @@ def import_table_command(
     """
     if output is not None and output.exists() and not force:
         raise UsageError(f"{output} exists already: give --force to overwrite it")
+    from engine.authoring.table_import import import_table
+
     text, changes = import_table(library, csv_file, version_id=version_id, template_id=template_id, **options)
     if output is None:
         click.echo(text, nl=False)

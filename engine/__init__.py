@@ -19,6 +19,8 @@ The pipeline, one subpackage per stage (the CLI, `cli.py`, is a thin layer over 
        authoring/  what standards bodies run: validate's checks, table import, publication (locks)
 """
 
+__version__ = "0.1.0"  # the one place it is written: pyproject.toml reads it
+
 from engine.decision.model import DECISION_FORMAT, Decision
 from engine.errors import DecisionFileError, DossierError, EvaluationError, RefereeError, ReferentialError, UsageError
 from engine.library import Library
@@ -26,6 +28,7 @@ from engine.model.dossier import Dossier, load_dossier, read_dossier
 from engine.model.referential import ReferentialVersion
 
 __all__ = [
+    "__version__",
     "DECISION_FORMAT",
     "Decision",
     "DecisionFileError",

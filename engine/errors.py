@@ -8,8 +8,9 @@ escape to the user: the CLI turns any other exception into an internal error.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 PathLike = tuple[str | int, ...]
 

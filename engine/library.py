@@ -12,8 +12,9 @@ depends on it (`Library.evaluate`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from engine.compilation.rules import Rule, RuleBook, build_rulebook, compile_rules
 from engine.errors import Problem, ReferentialError, UsageError
@@ -208,6 +209,25 @@ class Library:
         if key not in self._compiled:
             self._compiled[key] = compile_procedure(self, selection, procedure)
         return self._compiled[key]
+
+    def compile_all(self) -> None:
+        """Read every scheme and compile every rule file and input validator now, not when first needed.
+
+        For a process about to fork workers, which then inherit all of it instead of each compiling
+        its own; and for a server, so that its first requests are not slower. A scheme that does not
+        load is left to the dossiers that need it, which report why.
+        """
+        for scheme in self.schemes():
+            try:
+                versions = self.versions(scheme)
+            except (ReferentialError, UsageError):
+                continue
+            for version in versions:
+                for ref in self.rule_refs(version):
+                    self.rules(self.rule_path(version, ref), scheme)
+                for procedure in version.procedures().values():
+                    if all(s in version.sections for s in procedure.sections):
+                        self.validator(procedure, lambda _: version)  # noqa: B023 (called at once; validator() keeps no reference to it)
 
     def evaluate(self, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> Decision:
         """Judge one dossier; `version` forces a version of its scheme."""

@@ -23,7 +23,8 @@ from conftest import ROOT
 from portfolio import FAULTS, invalid_positions, portfolio, write_jsonl
 from rich.console import Console
 
-from cli import batch_progress, main, progress_shown
+from cli import main
+from engine.running.batch_view import batch_progress, progress_shown
 from engine import Library, load_dossier
 from engine.decision.model import RuleStep
 from engine.model.canonical import to_plain

@@ -28,11 +28,12 @@ import datetime as dt
 import enum
 import hashlib
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
+from typing import Any, BinaryIO
 
 from engine.errors import Problem
 
@@ -629,6 +630,7 @@ class _Reader:
     def add(self, number: int, account: str, label: str, date: str, debit: Decimal, credit: Decimal) -> None:
         self.all.add(number, date, debit, credit)
         category = self.classify(account)
+        tally: _Tally | None
         if category is None:
             tally = _tally(self.out_of_scope, account[0])
         elif category is UNMAPPED:

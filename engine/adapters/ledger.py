@@ -16,12 +16,13 @@ and its line number: no decision is built on part of a ledger.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from engine.errors import DossierError, Problem, ReferentialError
 from engine.adapters.fec import FecSummary, Totals, prefix_classifier, summarise_fec
+from engine.errors import DossierError, Problem, ReferentialError
 from engine.model.referential import LedgerSpec
 
 LEDGER_PATH = "$.ledger"

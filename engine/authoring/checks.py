@@ -21,18 +21,19 @@ run reports everything wrong at once. Coverage is reported per version.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from engine.model.dossier import DOSSIER_FACTS, facts_schema, make_validator
-from engine.errors import Problem, RefereeError
-from engine.compilation.expressions import ALL
 from engine.adapters.fec import prefix_classifier
 from engine.adapters.ledger import account_mapping
-from engine.model.referential import BandSet, LedgerSpec, Procedure, ReferentialVersion, Section
+from engine.compilation.expressions import ALL
 from engine.compilation.rules import OUTCOME, Rule
+from engine.errors import Problem, RefereeError
 from engine.library import Library
+from engine.model.dossier import DOSSIER_FACTS, facts_schema, make_validator
+from engine.model.referential import BandSet, LedgerSpec, Procedure, ReferentialVersion, Section
 
 _ATTRIBUTE = {"params": "parameters", "tables": "tables", "bands": "bands"}  # namespace -> Section attribute
 
@@ -52,7 +53,7 @@ class Report:
 def band_problems(bands: BandSet, path: tuple) -> Iterable[Problem]:
     """Gaps and overlaps between consecutive bands, and the range's two ends."""
     ordered = sorted(bands.bands, key=lambda b: (b.lower.value, not b.lower.inclusive))
-    for i, band in enumerate(ordered):
+    for band in ordered:
         if band.lower.value > band.upper.value or (
             band.lower.value == band.upper.value and not (band.lower.inclusive and band.upper.inclusive)
         ):
@@ -95,10 +96,10 @@ def _cited(version: ReferentialVersion) -> Iterable[tuple[str, tuple, str]]:
             yield b.clause, (*base, "bands", b.name), f"band set {b.name}"
             for band in b.bands:
                 yield band.clause, (*base, "bands", b.name, band.id), f"band {band.id}"
-        for p in section.procedures.values():
-            yield p.clause, (*base, "procedures", p.name), f"procedure {p.name}"
-            for i, check in enumerate(p.input_checks):
-                yield check.clause, (*base, "procedures", p.name, "input_checks", i), f"input check {i} of {p.name}"
+        for procedure in section.procedures.values():
+            yield procedure.clause, (*base, "procedures", procedure.name), f"procedure {procedure.name}"
+            for i, check in enumerate(procedure.input_checks):
+                yield check.clause, (*base, "procedures", procedure.name, "input_checks", i), f"input check {i} of {procedure.name}"
 
 
 def check_version(library: Library, version: ReferentialVersion) -> Report:
@@ -178,7 +179,7 @@ def _procedure_rules(library: Library, version: ReferentialVersion, procedure: A
         "versions": set(procedure.sections) | {s for sections in procedure.companions.values() for s in sections},
         "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
     }
-    readers = [(f"rule {r.id}", r.references, ("rules", r.index), r.file) for r in book.rules]
+    readers: list[tuple[str, frozenset[tuple[str, str]], tuple, str]] = [(f"rule {r.id}", r.references, ("rules", r.index), r.file) for r in book.rules]
     readers += [
         (f"input check {i}", c.check.references | c.message.references,
          ("sections", procedure.section, "procedures", procedure.name, "input_checks", i), str(version.path))
@@ -199,11 +200,10 @@ def _procedure_rules(library: Library, version: ReferentialVersion, procedure: A
         report.problems += _ledger_problems(procedure, schema, own, _sections(by_role), str(version.path))
     own_files = {str(library.rule_path(version, f)) for f in procedure.rule_files}
     for rule in book.rules:
-        if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes:
-            if rule.file in own_files:
-                report.problems.append(
-                    Problem(f"rule {rule.id} concludes outcome {rule.conclusion.constant!r}, not listed by {where}", ("rules", rule.index, "then"), rule.file)
-                )
+        if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes and rule.file in own_files:
+            report.problems.append(
+                Problem(f"rule {rule.id} concludes outcome {rule.conclusion.constant!r}, not listed by {where}", ("rules", rule.index, "then"), rule.file)
+            )
     concluded = {r.conclusion.constant for r in book.rules if r.concludes == OUTCOME}
     for outcome in procedure.outcomes:
         if outcome not in concluded:
@@ -282,6 +282,7 @@ def check_companion(library: Library, version: ReferentialVersion, report: Repor
     It must have the sections each such procedure reads in its role, holding every parameter, table
     and band set the procedure's rules read and the framework does not define itself.
     """
+    assert version.framework is not None, "only a companion has a framework to be checked against"
     framework, role = version.framework["scheme"], version.framework["role"]
     file = str(version.path)
     if framework not in library.schemes():

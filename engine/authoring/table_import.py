@@ -18,19 +18,20 @@ import io
 import json
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
-from engine.model.canonical import to_plain
 from engine.authoring.checks import check_chain, check_version
-from engine.model.dates import parse_date
 from engine.errors import DossierError, Problem, RefereeError, ReferentialError, UsageError
+from engine.library import Library
+from engine.model.canonical import to_plain
+from engine.model.dates import parse_date
 from engine.model.referential import ReferentialVersion
 from engine.selection.versions import version_by_id
-from engine.library import Library
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../referential.schema.json\n"
 FOLD_WIDTH = 90  # longer texts are written folded (`>-`), wrapped near this width, as hand-written versions are

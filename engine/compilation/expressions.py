@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from engine.compilation.cel import CelEvaluationError, CelSyntaxError, translate
 from engine.compilation.functions import FUNCTIONS, ExpressionError, forget_failures, last_failure, ordered
@@ -249,7 +250,7 @@ class Activation(Scope):
         variables = self._variables
         pieces = []
         for part in template.parts:
-            if part.__class__ is str:
+            if isinstance(part, str):
                 pieces.append(part)
                 continue
             try:

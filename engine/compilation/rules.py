@@ -11,13 +11,14 @@ need the referential (does `params.x` exist?) live in `engine.authoring.checks`.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from engine.model.canonical import digest
-from engine.errors import Problem, ReferentialError
 from engine.compilation.expressions import Expression, ExpressionError, Template
+from engine.errors import Problem, ReferentialError
+from engine.model.canonical import digest
 from engine.model.rule_files import RuleSource
 
 OUTCOME = "outcome"
@@ -129,7 +130,7 @@ class _RuleProblem(Exception):
 
 
 def _expression(body: Mapping[str, Any], *path: str) -> Expression:
-    source = body
+    source: Any = body
     for key in path:
         source = source[key]
     try:

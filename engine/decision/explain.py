@@ -12,16 +12,17 @@ per category; `ledger_lines` reads the file again to list the lines behind one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from engine.model.canonical import to_plain
 from engine.adapters.fec import file_sha256, lines_of_accounts
 from engine.adapters.ledger import LEDGER_PATH
 from engine.compilation.expressions import format_value
 from engine.decision.model import Decision, Premise, RuleStep, VersionStep
 from engine.errors import DecisionFileError, Problem, RefereeError
+from engine.model.canonical import to_plain
 
 if TYPE_CHECKING:
     from engine.library import Library
@@ -91,7 +92,7 @@ class _Resolver:
         return shown
 
     def _from_library(self, premise: Premise) -> tuple[Any] | str:
-        scheme = self.referential.get(premise.section)
+        scheme = self.referential.get(premise.section) if premise.section is not None else None
         if self.library is None or scheme is None or premise.path is None:
             return "its value is cited, not written, and no library was given to read it from"
         try:

@@ -14,8 +14,9 @@ is a DecisionFileError naming the path of what is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, TypeVar, Union
+from typing import Any, TypeVar
 
 import orjson
 
@@ -201,7 +202,7 @@ class RuleStep:
         )
 
 
-TrailEntry = Union[VersionStep, RuleStep]
+TrailEntry = VersionStep | RuleStep
 
 
 @dataclass(slots=True)
@@ -429,7 +430,8 @@ def _upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
     for entry in data.get("trail") or []:
         if isinstance(entry, Mapping) and entry.get("kind") in ("fact", "finding"):
             entry = dict(entry)
-            finding = entry.get("finding") if isinstance(entry.get("finding"), Mapping) else {}
+            finding = entry.get("finding")
+            finding = finding if isinstance(finding, Mapping) else {}
             entry["name"] = entry.get("fact") if entry.get("kind") == "fact" else finding.get("code")
             if entry.get("kind") == "finding":
                 entry["value"] = finding.get("message")

@@ -10,17 +10,18 @@ and a string where a number belongs would fire the wrong rules.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import cerberus
 
 from engine.compilation.validators import CompiledSchema
+from engine.errors import DossierError, Problem, ReferentialError
 from engine.model.canonical import digest, to_plain
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
-from engine.errors import DossierError, Problem, ReferentialError
 from engine.model.referential import Criterion, Procedure
 
 

@@ -12,9 +12,10 @@ text is an amendment, recorded in the lock with its reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest

@@ -9,17 +9,19 @@ version of it governs a dossier (see `selection`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any
 
+from engine.compilation.expressions import Expression, ExpressionError, Template
+from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest, to_plain
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
 from engine.model.locks import Lock
 from engine.model.schemas import SchemaFile
-from engine.errors import Problem, ReferentialError
-from engine.compilation.expressions import Expression, ExpressionError, Template
+
 
 @dataclass(frozen=True)
 class Parameter:

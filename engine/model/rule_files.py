@@ -6,9 +6,10 @@ reading them is enough to name what a version runs and to digest it.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any
 
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest

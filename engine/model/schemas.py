@@ -10,6 +10,7 @@ checked: a published version's files are vouched for by its lock.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,13 +72,14 @@ class SchemaFile:
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+    schema = error.schema  # holds the failed keyword, so a mapping: a boolean schema fails with no keyword
+    if error.validator == "additionalProperties" and isinstance(schema, Mapping):
+        allowed = sorted(schema.get("properties", {}))
         return f"{error.message}; allowed keys: {', '.join(allowed)}" if allowed else error.message
-    if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return f"expected exactly one of the forms {', '.join(_one_of_keys(error.schema))}"
+    if error.validator == "oneOf" and isinstance(error.instance, dict) and isinstance(schema, Mapping):
+        return f"expected exactly one of the forms {', '.join(_one_of_keys(schema))}"
     return error.message
 
 
-def _one_of_keys(schema: dict) -> list[str]:
+def _one_of_keys(schema: Mapping[str, Any]) -> list[str]:
     return ["{" + ", ".join(s.get("required", [])) + "}" for s in schema.get("oneOf", [])]

@@ -34,6 +34,7 @@ from engine.errors import DossierError, Problem, RefereeError, UsageError
 from engine.model.canonical import canonical_json
 from engine.model.documents import load_document, reject_duplicate_keys
 from engine.model.dossier import Dossier, read_dossier
+from engine.running.runtimes import REFERENCE_RUNTIME
 
 if TYPE_CHECKING:
     from engine.decision.model import Decision
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 DOSSIER_SUFFIXES = (".yaml", ".yml", ".json")
 JSON_LINES = ".jsonl"
-REFERENCE_RUNTIME = "durable-rules"
 INVALID, INTERNAL_ERROR = 1, 3  # the CLI's exit statuses
 CSV_COLUMNS = ("file", "dossier_id", "scheme", "procedure", "versions", "outcome", "errors", "warnings", "infos", "error")
 
@@ -267,6 +267,7 @@ def judge_all(library: Library, entries: Sequence[Entry], *, runtime: str = "com
     if jobs == 1 or len(entries) == 1:
         yield from map(judge, entries)
         return
+    library.compile_all()  # once, here: the workers inherit it by fork instead of each compiling its own
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(judge,))
     try:
         yield from pool.map(_judge_in_worker, entries, chunksize=chunk_size(len(entries), jobs))

@@ -10,10 +10,9 @@ runtimes, or two runs, give byte-identical decisions.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cache
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from engine import __version__
 from engine.adapters.ledger import LEDGER_PATH, LedgerInput, read_ledger
 from engine.compilation.expressions import ExpressionError
 from engine.compilation.procedure import CompiledProcedure
@@ -31,13 +30,8 @@ if TYPE_CHECKING:
     from engine.library import Library
 
 
-@cache
 def engine_version() -> str:
-    """Read once per process: package metadata is slow to read."""
-    try:
-        return f"referee {metadata.version('referee')}"
-    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
-        return "referee (not installed)"
+    return f"referee {__version__}"
 
 
 def evaluate(library: Library, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> Decision:

@@ -10,14 +10,16 @@ the evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from engine.compilation.expressions import ExpressionError, Scope
 from engine.compilation.procedure import CompiledProcedure
 from engine.compilation.rules import Rule
 from engine.decision.model import ABSENT
 from engine.errors import EvaluationError, Problem
+
 
 @dataclass(slots=True)
 class Firing:
@@ -68,6 +70,7 @@ class Inference:
             self._raise_findings(rule)
             return []
         name = conclusion.name
+        value: Any
         if rule.for_each is not None:
             value = [self._each(rule, item) for item in self._items(rule)]
         else:

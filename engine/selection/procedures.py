@@ -9,8 +9,9 @@ companion referentials (e.g. a decree's method) that the dossier names.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import DossierError, Problem, ReferentialError
 from engine.model.referential import Procedure, ReferentialVersion

@@ -21,11 +21,11 @@ The rules of time (DESIGN.md "Time"):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from engine.model.dates import add_months
 from engine.errors import DossierError, Problem, ReferentialError
+from engine.model.dates import add_months
 from engine.model.referential import ReferentialVersion
 
 

@@ -8,7 +8,10 @@ reserved words, and the macros (`has`, `all`, `exists`, `exists_one`/`existsOne`
 from __future__ import annotations
 
 import functools
+import hashlib
+import sys
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import lark
@@ -47,10 +50,44 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _MEMBER_CHAIN = frozenset({"select", "member_call", "index", "message"})
 
 
+_OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "basic", "propagate_positions": True, "maybe_placeholders": True}
+
+
+def grammar() -> str:
+    return files(__package__).joinpath("cel.lark").read_text(encoding="utf-8")
+
+
+def _built() -> lark.Lark:
+    return lark.Lark(grammar(), **_OPTIONS)
+
+
 @functools.cache
 def _lark() -> lark.Lark:
-    grammar = files(__package__).joinpath("cel.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=True)
+    """The parser, from the tables shipped in `_parser_tables` when they were made from this grammar by this Lark.
+
+    Building the LALR tables costs about 40 ms, a sixth of a one-dossier run; the shipped tables load
+    in 2 ms. They are plain Python literals (no pickle), and any doubt about them means a build.
+    """
+    from engine.compilation.cel import _parser_tables
+
+    if _parser_tables.GRAMMAR_SHA256 == hashlib.sha256(grammar().encode("utf-8")).hexdigest() and _parser_tables.LARK_VERSION == lark.__version__:
+        try:
+            return lark.Lark.__new__(lark.Lark)._load(_parser_tables.TABLES)  # read once: `_lark` is cached
+        except Exception:  # noqa: BLE001 - tables this Lark cannot read: build them instead
+            pass
+    return _built()
+
+
+def parser_tables_module() -> str:
+    """The text of `_parser_tables.py` for the grammar and the Lark installed (tests check the shipped one is current)."""
+    parser = _built()
+    data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
+    return (
+        '"""The LALR tables of cel.lark, made by `python -m engine.compilation.cel.parser`; do not edit."""\n\n'
+        f"GRAMMAR_SHA256 = {hashlib.sha256(grammar().encode('utf-8')).hexdigest()!r}\n"
+        f"LARK_VERSION = {lark.__version__!r}\n"
+        f"TABLES = {({'data': data, 'memo': memo})!r}\n"
+    )
 
 
 def parse(source: str) -> Node:
@@ -256,3 +293,9 @@ def _leftmost(tree: lark.Tree[Any]) -> lark.Tree[Any]:
     while tree.data in _MEMBER_CHAIN:
         tree = tree.children[0]
     return tree
+
+
+if __name__ == "__main__":  # write the tables after a change of the grammar or of Lark
+    target = Path(__file__).with_name("_parser_tables.py")
+    target.write_text(parser_tables_module(), encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)

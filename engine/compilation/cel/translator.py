@@ -30,7 +30,6 @@ from engine.compilation.cel.nodes import (
     Unary,
 )
 from engine.compilation.cel.parser import parse
-from engine.compilation.cel.regex import RegexError, compile_pattern
 from engine.compilation.cel.values import INT_MAX, INT_MIN, UINT_MAX, fail, no_overload
 
 Closure = Callable[[Mapping[str, Any], Any], Any]
@@ -164,8 +163,8 @@ class _Translation:
         """`s.matches(p)`: a literal pattern is translated now, and refused now if it cannot be."""
         if isinstance(pattern_node, Literal) and type(pattern_node.value) is str:
             try:
-                compiled = compile_pattern(pattern_node.value)
-            except RegexError as exc:
+                compiled = _regex().compile_pattern(pattern_node.value)
+            except _regex().RegexError as exc:
                 raise CelSyntaxError(str(exc)) from None
             return _matches_constant(receiver, compiled.matches)
         return _matches(receiver, pattern)
@@ -578,8 +577,8 @@ def _matches(receiver: Closure, pattern: Closure) -> Closure:
         if type(text) is not str or type(source) is not str:
             no_overload("matches", text, source)
         try:
-            compiled = compile_pattern(source)
-        except RegexError as exc:
+            compiled = _regex().compile_pattern(source)
+        except _regex().RegexError as exc:
             raise CelEvaluationError(str(exc)) from None
         return compiled.matches(text)
 
@@ -698,3 +697,10 @@ _PREDICATE_MACROS: dict[str, Callable[[Closure, int, Closure], Closure]] = {
     "exists_one": _exists_one,
     "filter": _filter,
 }
+
+
+def _regex() -> Any:
+    """The Rust regex dialect's translation, imported when a `matches` is met: few rules use it, and its tables cost."""
+    from engine.compilation.cel import regex
+
+    return regex

@@ -12,7 +12,8 @@ Python (`Activation`).
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from engine.compilation.expressions import Scope
 from engine.compilation.rules import Rule, RuleBook
@@ -22,7 +23,9 @@ Fire = Callable[[Rule], list[str]]
 
 class Runtime(Protocol):
     name: str
-    evaluator: type[Scope]
+
+    @property
+    def evaluator(self) -> type[Scope]: ...  # read-only, so that a runtime may name a subclass (Activation)
 
     def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None: ...
 
@@ -45,3 +48,4 @@ def get_runtime(name: str) -> Runtime:
 
 
 RUNTIMES = ("durable-rules", "python", "compiled")
+REFERENCE_RUNTIME = "durable-rules"  # the card's Rete runtime: what the others are checked against

@@ -13,7 +13,7 @@ translated to Python (`engine.compilation.cel`), chosen by the evaluation.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from engine.compilation.expressions import Activation
 from engine.compilation.rules import RuleBook

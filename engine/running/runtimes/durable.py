@@ -37,14 +37,15 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from durable import engine as durable_engine
 
-from engine.errors import EvaluationError
 from engine.compilation.expressions import Activation
 from engine.compilation.rules import Rule, RuleBook
+from engine.errors import EvaluationError
 from engine.running.runtimes import Fire
 
 START = "__start__"
@@ -62,7 +63,7 @@ class _QuietHost(durable_engine.Host):
 class _Session:
     book: RuleBook
     fire: Fire
-    sequence: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+    sequence: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     asserted: set[str] = field(default_factory=set)
     ran: set[int] = field(default_factory=set)  # indexes of the rules whose action was called
     failure: BaseException | None = None

@@ -6,7 +6,7 @@ runtimes use are checked against the reference on every example.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from engine.compilation.expressions import Scope
 from engine.compilation.rules import RuleBook
