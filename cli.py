@@ -103,7 +103,8 @@ def main(ctx: click.Context, root: Path | None) -> None:
     Auditors:          referee explain DECISION.json [--fact NAME | --lines CATEGORY]
     New releases:      referee import-table TABLE.csv --scheme SCHEME --table NAME --id ID
     """
-    ctx.obj = Library.open(root or _default_root())
+    if ctx.obj is None:  # a caller may hand over a library already compiled (the tests share one)
+        ctx.obj = Library.open(root or _default_root())
 
 
 @main.command()

@@ -30,10 +30,25 @@ def library() -> Library:
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    """A copy of referentials/ and rules/ that a test may change, its versions drafts (without their locks)."""
-    shutil.copytree(ROOT / "referentials", tmp_path / "referentials", ignore=shutil.ignore_patterns("*.lock.json"))
+    """A copy of referentials/ and rules/ that a test may change, its versions published as in the project.
+
+    A test that changes a published version makes it a draft first (`draft`): the helpers that write
+    versions and rule files do.
+    """
+    shutil.copytree(ROOT / "referentials", tmp_path / "referentials")
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
     return tmp_path
+
+
+def draft(root: Path, scheme: str, version: Any) -> None:
+    """Withdraw a version's lock: a test is about to change what it runs, as an author does with a draft."""
+    (root / "referentials" / scheme / f"{version}.lock.json").unlink(missing_ok=True)
+
+
+def drafts(root: Path) -> None:
+    """Every version of the tree a draft: for a test that changes what several of them run."""
+    for lock in (root / "referentials").glob("*/*.lock.json"):
+        lock.unlink()
 
 
 def rule_folder(root: Path, scheme: str, version: Any) -> Path:
@@ -52,6 +67,7 @@ def write_version(root: Path, scheme: str, document: dict[str, Any]) -> Path:
     if not folder.exists() and versions:
         base = rule_folder(root, scheme, document["supersedes"]) if document.get("supersedes") else versions[-1]
         shutil.copytree(base, folder)
+    draft(root, scheme, document["id"])
     path = root / "referentials" / scheme / f"{document['id']}.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
@@ -68,7 +84,8 @@ def cli(tmp_path: Path) -> Callable[..., Any]:
     runner = CliRunner()
 
     def run(*args: str, root: Path = ROOT) -> Any:
-        return runner.invoke(main, ["--root", str(root), *map(str, args)], catch_exceptions=False)
+        shared = LIBRARY if root == ROOT else None  # the bundled tree is compiled once per run
+        return runner.invoke(main, ["--root", str(root), *map(str, args)], obj=shared, catch_exceptions=False)
 
     return run
 

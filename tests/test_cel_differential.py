@@ -204,7 +204,7 @@ def test_on_generated_values(source: str, activations: dict[str, dict[str, Any]]
     base = activations.get(source, EMPTY_ACTIVATION)
     names = sorted(names_read(parse(source)))
 
-    @settings(derandomize=True, max_examples=12, deadline=None, database=None)
+    @settings(derandomize=True, max_examples=8, deadline=None, database=None)
     @given(st.dictionaries(st.sampled_from(names), GENERATED, min_size=1))
     def agrees(replacements: dict[tuple[str, ...], Any]) -> None:
         variables = {**base, "facts": dict(base["facts"])}

@@ -9,6 +9,7 @@ are checked here against the binding and the running Python.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Callable
@@ -1034,3 +1035,21 @@ def test_python_ignorecase_agrees_with_the_crate_but_for_the_cover() -> None:
             if python != crate:
                 assert char in tables.FOLD_COVER or other in tables.FOLD_COVER, (char, other)
                 assert any(char in d and other in d for d in tables.FOLD_DIVERGENT), (char, other)
+
+
+def test_the_shipped_parser_tables_are_those_of_the_grammar() -> None:
+    """The LALR tables shipped in _parser_tables.py are loaded instead of built: they must be the grammar's."""
+    import lark
+
+    from engine.compilation.cel import _parser_tables
+    from engine.compilation.cel import parser as cel_parser
+
+    regenerate = "run `python -m engine.compilation.cel.parser` to write them again"
+    if _parser_tables.LARK_VERSION != lark.__version__:
+        pytest.skip(f"the tables were made with lark {_parser_tables.LARK_VERSION}, lark {lark.__version__} is installed (they are built instead): {regenerate}")
+    # the tables' numbering depends on the hash seed of the run that made them: the grammar's digest says which
+    assert _parser_tables.GRAMMAR_SHA256 == hashlib.sha256(cel_parser.grammar().encode("utf-8")).hexdigest(), regenerate
+    loaded, built = cel_parser._lark(), cel_parser._built()
+    assert loaded.parser is not built.parser
+    for source in ("facts.a + 1 > 2 && [1, 2].all(x, x > 0) ? 'a' : {'k': -1.5e3}['k']", "size(facts.l) == 0 || has(facts.m.n)"):
+        assert loaded.parse(source) == built.parse(source)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
-from conftest import BC, BC_V1, ROOT, bc_document, rule_folder, write_version
+from conftest import BC, BC_V1, ROOT, bc_document, draft, rule_folder, write_version
 
 from engine import Library
 from engine.authoring.checks import Report, validate_paths
@@ -30,6 +30,7 @@ def break_version(scratch: Path, change: Callable[[dict[str, Any]], None]) -> Pa
 
 
 def break_rules(scratch: Path, file: str, change: Callable[[dict[str, Any]], None]) -> Path:
+    draft(scratch, BC, V1)
     path = rule_folder(scratch, BC, V1) / file
     document = load_document(path)
     change(document)

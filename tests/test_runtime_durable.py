@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, rule_folder
+from conftest import BC, ROOT, draft, rule_folder
 from durable import engine as durable_engine
 
 from engine import Library
@@ -203,6 +203,7 @@ def test_a_rule_dividing_by_zero_gives_an_evaluation_error(tmp_path: Path, runti
 
 
 def test_an_evaluation_whose_rule_divides_by_zero_gives_no_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    draft(scratch, BC, "2014-05-19")
     resources = rule_folder(scratch, BC, "2014-05-19") / "resources.yaml"
     document = load_document(resources)
     document["rules"].append(

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, draft
 
 from engine import Library
 from engine.authoring.checks import check_version
@@ -52,6 +52,7 @@ def library(before_2026: Path) -> Library:
 @pytest.fixture
 def scratch(scratch: Path) -> Path:
     (scratch / "referentials" / SCHEME / SHIPPED.name).unlink()
+    draft(scratch, SCHEME, SHIPPED.stem)  # its lock goes with it: the import writes a new 2026-01-01
     return scratch
 
 
@@ -301,6 +302,7 @@ def test_bad_options_are_usage_errors(library: Library, options: dict[str, Any],
 
 
 def test_a_table_in_two_sections_is_ambiguous(scratch: Path) -> None:
+    draft(scratch, SCHEME, "2025-01-01")
     path = scratch / "referentials" / SCHEME / "2025-01-01.yaml"
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     document["sections"]["copy"] = document["sections"]["factors"]

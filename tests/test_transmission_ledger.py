@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, rule_folder, write_version
+from conftest import ROOT, draft, rule_folder, write_version
 from test_fec import HEADER, row
 
 from fec_synth import UNMAPPED_ACCOUNT, defect_lines, write_fec
@@ -279,6 +279,7 @@ def test_a_ledger_needs_its_account_mapping_named(library: Library, tmp_path: Pa
 
 
 def test_validate_finds_a_rule_reading_what_only_the_ledger_role_gives(scratch: Path) -> None:
+    draft(scratch, LT, "2024-01-01")
     rules = rule_folder(scratch, LT, "2024-01-01") / "carbon_account.yaml"
     document = load_document(rules)
     document["rules"][0]["because"] += " Opening journals: {params.opening_journals}."

@@ -236,7 +236,7 @@ def test_mutated_examples_agree_with_cerberus() -> None:
     """A fast document is Cerberus' document; a fast refusal of a plain document Cerberus accepts would be a miss."""
     outcomes: Counter[str] = Counter()
 
-    @settings(max_examples=3000, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=1000, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(mutated())
     def check(mutation: tuple[Case, Any]) -> None:
         case, document = mutation
@@ -320,7 +320,7 @@ def test_generated_schemas_agree_with_cerberus() -> None:
     """Rule combinations the bundled schemas do not have yet, on documents shaped by the schema or not at all."""
     outcomes: Counter[str] = Counter()
 
-    @settings(max_examples=2000, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=800, derandomize=True, database=None, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(st.dictionaries(st.sampled_from(FIELD_NAMES), field_rules(2), min_size=1, max_size=3), st.data())
     def check(schema: dict[str, Any], data: st.DataObject) -> None:
