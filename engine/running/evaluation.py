@@ -205,11 +205,7 @@ def _decision(dossier: Dossier, selection: Selection, inference: Inference, orig
     facts = inference.facts
     outcome = facts[OUTCOME]
     return Decision(
-        scheme=dossier.scheme,
-        procedure=dossier.procedure,
-        dossier_id=dossier.dossier_id,
-        cycle=_plain_cycle(dossier),
-        event_date=dossier.event_date.isoformat(),
+        **_about(dossier),
         outcome=outcome,
         outcome_meaning=procedure.outcomes[outcome],
         values={n: facts[n] for n in procedure.values if facts.get(n) is not None},
@@ -222,8 +218,15 @@ def _decision(dossier: Dossier, selection: Selection, inference: Inference, orig
     )
 
 
-def _plain_cycle(dossier: Dossier) -> dict[str, Any]:
-    return to_plain(dict(dossier.cycle))
+def _about(dossier: Dossier) -> dict[str, Any]:
+    """What every decision says of its dossier, first."""
+    return {
+        "scheme": dossier.scheme,
+        "procedure": dossier.procedure,
+        "dossier_id": dossier.dossier_id,
+        "cycle": to_plain(dict(dossier.cycle)),
+        "event_date": dossier.event_date.isoformat(),
+    }
 
 
 def _digests(dossier: Dossier, selection: Selection, rules: str | None, ledger: LedgerInput | None) -> Digests:
@@ -238,11 +241,7 @@ def _refusal(dossier: Dossier, selection: Selection) -> Decision:
     base = selection.base
     assert base is not None and selection.refusal is not None
     return Decision(
-        scheme=dossier.scheme,
-        procedure=dossier.procedure,
-        dossier_id=dossier.dossier_id,
-        cycle=_plain_cycle(dossier),
-        event_date=dossier.event_date.isoformat(),
+        **_about(dossier),
         outcome=REPEALED_OUTCOME,
         outcome_meaning="no version governs a cycle that starts after the repeal of the version in force",
         values={},

@@ -616,32 +616,28 @@ def _undefined(name: str, args: tuple[Closure, ...]) -> Closure:
 # keys in the map's order here, in no set order in the binding.
 
 
-def _all(target: Closure, slot: int, condition: Closure) -> Closure:
-    def all_(activation: Mapping[str, Any], frame: Any) -> bool:
-        for item in values.iterate(target(activation, frame), "all"):
+def _quantifier(name: str, decisive: bool, target: Closure, slot: int, condition: Closure) -> Closure:
+    """`all` (False decides) and `exists` (True decides): the first element that decides ends the loop."""
+
+    def quantify(activation: Mapping[str, Any], frame: Any) -> bool:
+        for item in values.iterate(target(activation, frame), name):
             frame[slot] = item
             holds = condition(activation, frame)
-            if holds is False:
-                return False
-            if holds is not True:
-                no_overload("all", holds)
-        return True
+            if holds is decisive:
+                return decisive
+            if holds is not (not decisive):
+                no_overload(name, holds)
+        return not decisive
 
-    return all_
+    return quantify
+
+
+def _all(target: Closure, slot: int, condition: Closure) -> Closure:
+    return _quantifier("all", False, target, slot, condition)
 
 
 def _exists(target: Closure, slot: int, condition: Closure) -> Closure:
-    def exists(activation: Mapping[str, Any], frame: Any) -> bool:
-        for item in values.iterate(target(activation, frame), "exists"):
-            frame[slot] = item
-            holds = condition(activation, frame)
-            if holds is True:
-                return True
-            if holds is not False:
-                no_overload("exists", holds)
-        return False
-
-    return exists
+    return _quantifier("exists", True, target, slot, condition)
 
 
 def _exists_one(target: Closure, slot: int, condition: Closure) -> Closure:

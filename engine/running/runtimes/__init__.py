@@ -30,6 +30,19 @@ class Runtime(Protocol):
     def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None: ...
 
 
+def fire_to_fixed_point(rules: Iterable[Rule], facts: set[str], fire: Fire) -> None:
+    """Pass over the rules, firing each whose facts are all known, until a pass fires none."""
+    waiting = list(rules)
+    progressed = True
+    while waiting and progressed:
+        progressed = False
+        for rule in list(waiting):
+            if facts.issuperset(rule.premises):
+                waiting.remove(rule)
+                facts.update(fire(rule))
+                progressed = True
+
+
 def get_runtime(name: str) -> Runtime:
     """The runtime called `name`: "durable-rules" (the default of `evaluate`), "python" or "compiled"."""
     if name == "durable-rules":

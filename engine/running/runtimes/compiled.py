@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from engine.compilation.expressions import Activation
 from engine.compilation.rules import RuleBook
-from engine.running.runtimes import Fire
+from engine.running.runtimes import Fire, fire_to_fixed_point
 
 
 class CompiledRuntime:
@@ -30,12 +30,4 @@ class CompiledRuntime:
         for rule in order:
             if facts.issuperset(rule.premises):
                 facts.update(fire(rule))
-        waiting = list(cyclic)
-        progressed = True
-        while waiting and progressed:
-            progressed = False
-            for rule in list(waiting):
-                if facts.issuperset(rule.premises):
-                    waiting.remove(rule)
-                    facts.update(fire(rule))
-                    progressed = True
+        fire_to_fixed_point(cyclic, facts, fire)

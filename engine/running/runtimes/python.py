@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from engine.compilation.expressions import Scope
 from engine.compilation.rules import RuleBook
-from engine.running.runtimes import Fire
+from engine.running.runtimes import Fire, fire_to_fixed_point
 
 
 class PythonRuntime:
@@ -20,13 +20,4 @@ class PythonRuntime:
     evaluator = Scope
 
     def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None:
-        facts = set(known)
-        waiting = list(book.rules)
-        progressed = True
-        while progressed:
-            progressed = False
-            for rule in list(waiting):
-                if facts.issuperset(rule.premises):
-                    waiting.remove(rule)
-                    facts.update(fire(rule))
-                    progressed = True
+        fire_to_fixed_point(book.rules, set(known), fire)
