@@ -7,7 +7,8 @@ over for S seconds (after a first pass that compiles what they need), each
 decision serialised as compact JSON, as a batch writes it. Then the whole mix
 of examples, per runtime, and the mean size of a decision. Then a portfolio
 of N dossiers (the examples replicated with new ids, tests/portfolio.py)
-through `referee batch`'s own path with 1 and with 2 processes. Nothing here
+through `referee batch`'s own path with 1 and with 2 processes, and the mix
+judged by 1 and by 2 forked processes without a batch's reading and writing. Nothing here
 asserts a time: the figures are read by people, with the machine's load
 printed beside them (this machine is shared; compare ratios from one run).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -84,6 +86,35 @@ def mix(library: Library, runtimes: list[str], seconds: float) -> dict[str, Any]
     return {runtime: round(per_second) for runtime, (per_second, _) in figures.items()} | {"mean_decision_bytes": round(next(iter(figures.values()))[1])}
 
 
+_shared: tuple[Library, list[Dossier], str] | None = None  # set before forking: the workers inherit it, never pickled
+
+
+def _judge_share(count: int) -> int:
+    assert _shared is not None
+    library, dossiers, runtime = _shared
+    for i in range(count):
+        library.evaluate(dossiers[i % len(dossiers)], runtime=runtime).to_bytes()
+    return count
+
+
+def scaling(library: Library, runtime: str, count: int) -> dict[str, Any]:
+    """The mix judged by 1 process, then by 2 forked ones sharing the work: wall-clock rates, the library compiled before."""
+    dossiers = [load_dossier(p) for p in sorted((ROOT / "examples").glob("*/*.yaml"))]
+    library.compile_all()
+    for dossier in dossiers:
+        library.evaluate(dossier, runtime=runtime)
+    global _shared
+    _shared = (library, dossiers, runtime)
+    figures = {}
+    for jobs in (1, 2):
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            start = time.perf_counter()
+            done = sum(pool.map(_judge_share, [count // jobs] * jobs))
+            figures[f"processes_{jobs}"] = round(done / (time.perf_counter() - start))
+    figures["ratio_2_to_1"] = round(figures["processes_2"] / figures["processes_1"], 2)
+    return {"dossiers": count, "runtime": runtime, **figures}
+
+
 def batches(count: int, runtime: str) -> dict[str, Any]:
     """A portfolio through the batch path (read, parse, judge, serialise) with 1 and 2 processes; wall-clock rates."""
     with tempfile.TemporaryDirectory() as folder:
@@ -117,6 +148,7 @@ def main() -> None:
         runtime: round(statistics.median(r[runtime] for r in figures["procedures"] if r["procedure"] != "carbon_account")) for runtime in runtimes
     }
     figures["mix"] = mix(library, runtimes, args.seconds)
+    figures["scaling"] = scaling(library, "compiled", max(2000, round(figures["mix"]["compiled"] * 4 * args.seconds)) if "compiled" in runtimes else 2000)
     if args.portfolio:
         figures["batch"] = batches(args.portfolio, "compiled")
     figures["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -131,6 +163,9 @@ def main() -> None:
         print(f"  {row['scheme']:26} {row['procedure']:22} " + " ".join(f"{row[r]:>13,}" for r in runtimes) + f" {row['mean_decision_bytes']:>11,}")
     print(f"  {'median, carbon_account apart':49} " + " ".join(f"{figures['median_excluding_carbon_account'][r]:>13,}" for r in runtimes))
     print(f"  {'the whole mix of examples':49} " + " ".join(f"{figures['mix'][r]:>13,}" for r in runtimes))
+    s = figures["scaling"]
+    print(f"\nthe mix, {s['dossiers']:,} dossiers ({s['runtime']}), wall clock, library compiled and inherited by fork:")
+    print(f"  1 process: {s['processes_1']:,}/s   2 processes: {s['processes_2']:,}/s   ratio {s['ratio_2_to_1']}")
     if args.portfolio:
         b = figures["batch"]
         print(f"\nbatch of {b['dossiers']:,} dossiers (JSON Lines in, decisions out, {b['runtime']}), wall clock, compiling included:")

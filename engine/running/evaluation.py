@@ -30,8 +30,11 @@ if TYPE_CHECKING:
     from engine.library import Library
 
 
+ENGINE = f"referee {__version__}"
+
+
 def engine_version() -> str:
-    return f"referee {__version__}"
+    return ENGINE
 
 
 def evaluate(library: Library, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> Decision:
