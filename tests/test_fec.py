@@ -532,8 +532,8 @@ def _peak(path: Path) -> int:
 
 def test_memory_is_bounded_by_categories_not_lines(tmp_path: Path) -> None:
     small, large = tmp_path / "small.txt", tmp_path / "large.txt"
-    write_fec(small, 10_000, seed=1)
-    write_fec(large, 100_000, seed=1)
+    write_fec(small, 20_000, seed=1)
+    write_fec(large, 200_000, seed=1)
     small_peak, large_peak = _peak(small), _peak(large)
     assert large.stat().st_size > 9 * small.stat().st_size
     assert large_peak < 1.25 * small_peak + 256 * 1024, (small_peak, large_peak)
