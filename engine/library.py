@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from engine.decision.model import Decision
     from engine.model.dossier import Dossier, FactsValidator
     from engine.model.referential import Procedure
+    from engine.running.runtimes import Runtime
     from engine.selection.versions import Selection
 
 
@@ -229,7 +230,7 @@ class Library:
                     if all(s in version.sections for s in procedure.sections):
                         self.validator(procedure, lambda _: version)  # noqa: B023 (called at once; validator() keeps no reference to it)
 
-    def evaluate(self, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> Decision:
+    def evaluate(self, dossier: Dossier, version: str | None = None, runtime: str | Runtime = "durable-rules") -> Decision:
         """Judge one dossier; `version` forces a version of its scheme."""
         from engine.running.evaluation import evaluate
 

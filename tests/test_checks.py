@@ -88,6 +88,7 @@ def expected_coverage(file: Path) -> dict[str, int]:
         "out_of_scope": len(provisions) - encoded - lost,
         "not_recoverable": lost,
         "rules": rules,
+        "readings": len(document.get("decisions") or []),
     }
 
 
@@ -111,7 +112,9 @@ def test_the_real_referentials_are_valid(library: Library) -> None:
         assert report.valid, problems(report)
         assert report.warnings == [], file
         citations = report.coverage.pop("citations")
+        applied = report.coverage.pop("readings_applied_by_rules")
         assert report.coverage == expected_coverage(file), file
+        assert applied <= report.coverage["readings"], file
         assert citations >= report.coverage["rules"] + report.coverage["encoded"], file
 
 
@@ -522,3 +525,28 @@ def test_a_change_naming_an_unknown_section_is_reported(scratch: Path, cli: Call
         f"{scratch / V1_FILE} $.changes[1].section: the change log names section 'appeals', which this version does not have"
     ]
     assert cli_validate(cli, scratch).exit_code == 1
+
+
+# --- readings applied by rules ---------------------------------------------------------------------------------
+
+
+def test_a_rule_applying_a_reading_the_version_does_not_record(scratch: Path) -> None:
+    break_rules(scratch, "scoring.yaml", lambda d: d["rules"][rule_index(d, "score.band")].__setitem__("readings", ["score-above-70", "no-such-reading"]))
+    assert problems(report_of(scratch)) == [
+        f"{rule_folder(scratch, BC, V1) / 'scoring.yaml'} $.rules[2].readings: rule score.band applies reading 'no-such-reading', "
+        "which version 2014-05-19 does not record under decisions"
+    ]
+
+
+def test_a_reading_a_rule_applies_is_cited_by_its_trail_entry_and_shown_by_explain(scratch: Path, cli: Callable[..., Any]) -> None:
+    break_rules(scratch, "scoring.yaml", lambda d: d["rules"][rule_index(d, "score.band")].__setitem__("readings", ["score-above-70", "band-60"]))
+    report = report_of(scratch)
+    assert report.valid and report.coverage["readings_applied_by_rules"] == 2
+    decision = scratch / "decision.json"
+    assert cli("evaluate", ROOT / "examples" / BC / "compliant.yaml", "-o", decision, root=scratch).exit_code == 0
+    band = next(e for e in json.loads(decision.read_text(encoding="utf-8"))["trail"] if e.get("name") == "score_band")
+    assert band["readings"] == ["score-above-70", "band-60"]
+    explained = cli("explain", decision, "--fact", "score_band", root=scratch)
+    assert explained.exit_code == 0, explained.output
+    assert "reading score-above-70: " in explained.stdout and "reading band-60: " in explained.stdout
+    assert "text of process §8: « " in explained.stdout

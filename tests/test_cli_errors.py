@@ -310,7 +310,7 @@ def test_validate_json_output_parses(cli: Callable[..., Any]) -> None:
     assert str(BC_V1) in [r["file"] for r in data]
     for report in data:
         assert (report["valid"], report["problems"], report["warnings"]) == (True, [], [])
-        assert set(report["coverage"]) == {"provisions", "encoded", "out_of_scope", "not_recoverable", "rules", "citations"}
+        assert set(report["coverage"]) == {"provisions", "encoded", "out_of_scope", "not_recoverable", "rules", "citations", "readings", "readings_applied_by_rules"}
         assert report["coverage"]["provisions"] == sum(report["coverage"][k] for k in ("encoded", "out_of_scope", "not_recoverable"))
 
 

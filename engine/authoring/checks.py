@@ -129,6 +129,9 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
         for band_set in section.bands.values():
             path = ("sections", name, "bands", band_set.name)
             report.problems += [Problem(p.message, p.path, file) for p in band_problems(band_set, path)]
+    readings = {d["id"] for d in version.document.get("decisions") or ()}
+    applied: set[str] = set()
+    unrecorded: set[tuple[str, str]] = set()
     rules_seen: set[str] = set()
     for procedure in version.procedures().values():
         missing = [s for s in procedure.sections if s not in version.sections]
@@ -138,6 +141,14 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
             )
             continue
         for rule in _procedure_rules(library, version, procedure, report):
+            for reading in rule.readings:  # a shared rule file applies readings each version that runs it records
+                if reading not in readings and (rule.id, reading) not in unrecorded:
+                    unrecorded.add((rule.id, reading))
+                    report.problems.append(Problem(
+                        f"rule {rule.id} applies reading {reading!r}, which version {version.id} does not record under decisions",
+                        ("rules", rule.index, "readings"), rule.file))
+                elif reading in readings:
+                    applied.add(reading)
             if rule.id not in rules_seen:
                 rules_seen.add(rule.id)
                 cite(rule.clause, ("rules", rule.index, "clause"), f"rule {rule.id}", rule.file)
@@ -152,6 +163,8 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
         "not_recoverable": sum(p.status == "not_recoverable" for p in listed.values()),
         "rules": len(rules_seen),
         "citations": sum(citations.values()),
+        "readings": len(readings),
+        "readings_applied_by_rules": len(applied),
     }
     return report
 

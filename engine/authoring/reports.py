@@ -71,7 +71,8 @@ def report_text(report: Report) -> str:
         lines.append(
             f"  coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope, "
             f"{c['not_recoverable']} not recoverable; "
-            f"{c['rules']} rules; {c['citations']} citations"
+            f"{c['rules']} rules; {c['citations']} citations; "
+            f"{c['readings']} readings, {c['readings_applied_by_rules']} cited by the rules that apply them"
         )
     lines += [f"  error: {p.render()}" for p in report.problems]
     lines += [f"  warning: {p.render()}" for p in report.warnings]

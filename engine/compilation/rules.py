@@ -45,6 +45,7 @@ class Rule:
     for_each: Expression | None
     conclusion: Conclusion
     because: Template
+    readings: tuple[str, ...] = ()  # the ids of the recorded readings (the version's `decisions`) it applies
 
     @cached_property
     def expressions(self) -> tuple[Expression | Template, ...]:
@@ -174,6 +175,7 @@ def _compile_rule(body: Mapping[str, Any], file: str, index: int) -> Rule:
         for_each=_expression(body, "for_each") if "for_each" in body else None,
         conclusion=conclusion,
         because=_template(body["because"], "because"),
+        readings=tuple(body.get("readings") or ()),
     )
 
 

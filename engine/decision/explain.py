@@ -26,6 +26,7 @@ from engine.model.canonical import to_plain
 
 if TYPE_CHECKING:
     from engine.library import Library
+    from engine.model.referential import ReferentialVersion
 
 _NAMESPACE = {"parameter": "params", "table": "tables", "bands": "bands", "criteria": "criteria", "version": "versions"}
 
@@ -59,7 +60,7 @@ def derivation_tree(decision: Decision, library: Library | None, fact: str = "ou
                 children.append(node(cited))
             else:
                 children.append({"premise": resolve(premise)})
-        return {"entry": entry.to_json(), "premises": children}
+        return {"entry": entry.to_json(), **resolve.texts(entry), "premises": children}
 
     return {"fact": fact, "selection": selection, "tree": node(concluded[fact]), "companions": companions}
 
@@ -71,6 +72,7 @@ class _Resolver:
         self.decision = decision
         self.library = library
         self.referential = {v.section: v.referential for v in decision.versions if v.section}
+        self.digest = {v.section: v.digest for v in decision.versions if v.section}
 
     def __call__(self, premise: Premise) -> dict[str, Any]:
         shown = premise.to_json()
@@ -92,19 +94,44 @@ class _Resolver:
         return shown
 
     def _from_library(self, premise: Premise) -> tuple[Any] | str:
-        scheme = self.referential.get(premise.section) if premise.section is not None else None
-        if self.library is None or scheme is None or premise.path is None:
-            return "its value is cited, not written, and no library was given to read it from"
+        if premise.path is None:
+            return "its value is cited, not written, and no place in the version is given"
+        version = self.version(premise.section, premise.version, premise.digest)
+        if isinstance(version, str):
+            return version
+        return (_at_pointer(version.document, premise.path, premise.kind),)
+
+    def version(self, section: str | None, version_id: str | None, digest: str | None) -> ReferentialVersion | str:
+        """The library's version a decision cites, if it is the one cited (its digest); else why not."""
+        scheme = self.referential.get(section) if section is not None else None
+        if self.library is None or scheme is None:
+            return "it is cited, not written, and no library was given to read it from"
         try:
             versions = self.library.versions(scheme)
         except RefereeError as exc:
             return f"the library cannot read {scheme}: {exc.message}"
-        version = next((v for v in versions if v.id == premise.version), None)
+        version = next((v for v in versions if v.id == version_id), None)
         if version is None:
-            return f"the library has no version {premise.version} of {scheme}"
-        if version.digest != premise.digest:
-            return f"version {premise.version} of {scheme} in the library has digest {version.digest}, not {premise.digest} as cited: it changed since"
-        return (_at_pointer(version.document, premise.path, premise.kind),)
+            return f"the library has no version {version_id} of {scheme}"
+        if version.digest != digest:
+            return f"version {version_id} of {scheme} in the library has digest {version.digest}, not {digest} as cited: it changed since"
+        return version
+
+    def texts(self, entry: RuleStep) -> dict[str, Any]:
+        """The quoted text of the provision a step cites, and the readings it applies, from the version that ran it."""
+        version = self.version(entry.section, entry.version, self.digest.get(entry.section))
+        if isinstance(version, str):
+            return {"unresolved": version} if entry.readings else {}
+        provision = version.provisions.get(entry.clause)
+        shown: dict[str, Any] = {}
+        if provision is not None:
+            shown["provision"] = {"id": provision.id, "title": provision.title, "text": provision.text}
+        decisions = {d["id"]: d for d in version.document.get("decisions") or ()}
+        if entry.readings:
+            shown["readings"] = [
+                {"id": r, "question": decisions[r]["question"], "decision": decisions[r]["decision"]} for r in entry.readings if r in decisions
+            ]
+        return shown
 
 
 def _at_pointer(document: Any, pointer: str, kind: str) -> Any:
@@ -188,7 +215,13 @@ def render_tree(explained: Mapping[str, Any]) -> str:
                 return
             shown.add(key)
             lines.append(f"{prefix}{branch}{e['name']} = {_short(e['value'])}   [{cited}]")
-            lines.append(f"{child_prefix}{'   ' if not node['premises'] else '│  '}because: {e['because']}")
+            bar = "   " if not node["premises"] else "│  "
+            lines.append(f"{child_prefix}{bar}because: {e['because']}")
+            provision = node.get("provision")
+            if provision and provision.get("text"):
+                lines.append(f"{child_prefix}{bar}text of {provision['id']}: « {_short(provision['text'], 240)} »")
+            for reading in node.get("readings", ()):
+                lines.append(f"{child_prefix}{bar}reading {reading['id']}: {_short(reading['decision'], 240)}")
             for i, child in enumerate(node["premises"]):
                 walk(child, child_prefix, i == len(node["premises"]) - 1, False)
         else:

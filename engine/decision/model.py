@@ -166,9 +166,10 @@ class RuleStep:
     section: str
     premises: list[Premise]
     because: str
+    readings: list[str] = field(default_factory=list)  # the recorded readings the rule applies (the version's `decisions`)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "kind": self.kind,
             "name": self.name,
@@ -178,9 +179,11 @@ class RuleStep:
             "clause": self.clause,
             "version": self.version,
             "section": self.section,
-            "premises": [p.to_json() for p in self.premises],
-            "because": self.because,
         }
+        if self.readings:
+            out["readings"] = self.readings
+        out.update(premises=[p.to_json() for p in self.premises], because=self.because)
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], at: PathLike) -> RuleStep:
@@ -199,6 +202,7 @@ class RuleStep:
             section=_text(data, "section", at),
             premises=[Premise.from_json(p, (*at, "premises", i)) for i, p in enumerate(premises)],
             because=_text(data, "because", at),
+            readings=_texts(data, "readings", at),
         )
 
 
@@ -362,6 +366,13 @@ def _text(data: Mapping[str, Any], key: str, at: PathLike, optional: bool = Fals
     if not isinstance(value, str):
         raise _malformed((*at, key), "a text" if not optional else "a text or null")
     return value
+
+
+def _texts(data: Mapping[str, Any], key: str, at: PathLike) -> list[str]:
+    values = data.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise _malformed((*at, key), "a list of texts")
+    return list(values)
 
 
 T = TypeVar("T")

@@ -175,6 +175,7 @@ class Provision:
     status: str
     source: str
     reason: str = ""
+    text: str = ""  # the provision's words, quoted from the source
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ def _date(value: Any) -> dt.date | None:
 def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], document_digest: str) -> ReferentialVersion:
     """The model, from the document with its YAML dates written as ISO texts (an unquoted id is a date in YAML)."""
     provisions = {
-        p["id"]: Provision(p["id"], p["title"], p["status"], source["id"], p.get("reason", ""))
+        p["id"]: Provision(p["id"], p["title"], p["status"], source["id"], p.get("reason", ""), p.get("text", ""))
         for source in doc["sources"]
         for p in source["provisions"]
     }

@@ -22,7 +22,7 @@ from engine.errors import DossierError, EvaluationError, Problem, ReferentialErr
 from engine.model.canonical import to_plain
 from engine.model.dossier import DOSSIER_FACTS, Dossier
 from engine.running.inference import Firing, Inference
-from engine.running.runtimes import get_runtime
+from engine.running.runtimes import Runtime, get_runtime
 from engine.selection.procedures import select_for, with_companions
 from engine.selection.versions import Selection
 
@@ -37,7 +37,7 @@ def engine_version() -> str:
     return ENGINE
 
 
-def evaluate(library: Library, dossier: Dossier, version: str | None = None, runtime: str = "durable-rules") -> Decision:
+def evaluate(library: Library, dossier: Dossier, version: str | None = None, runtime: str | Runtime = "durable-rules") -> Decision:
     """Judge one dossier. `version` forces a version (it overrides the dossier's own `version`)."""
     if dossier.scheme not in library.schemes():
         raise DossierError(
@@ -71,7 +71,7 @@ def evaluate(library: Library, dossier: Dossier, version: str | None = None, run
         assert procedure.ledger is not None
         inputs[procedure.ledger.fact] = ledger.fact
         origins[procedure.ledger.fact] = LEDGER_PATH
-    engine = get_runtime(runtime)
+    engine = get_runtime(runtime) if isinstance(runtime, str) else runtime
     inference = Inference(compiled, inputs, engine.evaluator(compiled.scope, inputs))
     _check_inputs(inference, dossier)
     engine.run(compiled.rulebook, list(inputs), inference.fire)
@@ -200,7 +200,10 @@ def _decision(dossier: Dossier, selection: Selection, inference: Inference, orig
         premises += cited[rule.id]
         origin = origins_of[rule.file]
         step_id = trail_id[firing.order]
-        trail.append(RuleStep(step_id, firing.kind, firing.name, firing.value, rule.id, rule.title, rule.clause, origin.version, origin.section, premises, firing.because))
+        trail.append(RuleStep(
+            step_id, firing.kind, firing.name, firing.value, rule.id, rule.title, rule.clause, origin.version, origin.section,
+            premises, firing.because, list(rule.readings),
+        ))
         if firing.kind == "finding":
             conclusion = rule.conclusion
             findings.append(Finding(conclusion.name, conclusion.severity, firing.value, rule.clause, rule.id, step_id, firing.item))

@@ -12,8 +12,8 @@ Python (`Activation`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from engine.compilation.expressions import Scope
 from engine.compilation.rules import Rule, RuleBook
@@ -25,7 +25,7 @@ class Runtime(Protocol):
     name: str
 
     @property
-    def evaluator(self) -> type[Scope]: ...  # read-only, so that a runtime may name a subclass (Activation)
+    def evaluator(self) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Scope]: ...  # (referential, facts) -> the evaluator
 
     def run(self, book: RuleBook, known: Iterable[str], fire: Fire) -> None: ...
 
