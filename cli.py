@@ -28,7 +28,7 @@ from engine.decision.render import decision_text
 from engine.errors import DecisionFileError, RefereeError, UsageError
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
-from engine.model.dossier import load_dossier
+from engine.model.limits import DEFAULT_LIMITS
 from engine.running.runtimes import REFERENCE_RUNTIME, RUNTIMES
 
 INTERNAL_ERROR = 3
@@ -90,9 +90,14 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
     "--root", type=click.Path(file_okay=False, path_type=Path), envvar="REFEREE_ROOT",
     help="Project tree holding referentials/ and rules/ (default: the current directory if it has referentials/, else the referee installation).",
 )
+@click.option(
+    "--limit", "limits", multiple=True, metavar="NAME=VALUE", callback=lambda c, p, v: _parse_settings(c, p, v),
+    help="Change a bound on what referee reads, e.g. --limit document_bytes=200MiB --limit depth=100 (docs/limits.md).",
+)
+@click.option("--confine-ledgers", is_flag=True, help="Read a dossier's ledger (FEC) only if it lies within the dossier's folder.")
 @click.version_option(package_name="referee")
 @click.pass_context
-def main(ctx: click.Context, root: Path | None) -> None:
+def main(ctx: click.Context, root: Path | None, limits: dict[str, str], confine_ledgers: bool) -> None:
     """referee — decisions of certification schemes from versioned referentials.
 
     \b
@@ -104,7 +109,11 @@ def main(ctx: click.Context, root: Path | None) -> None:
     New releases:      referee import-table TABLE.csv --scheme SCHEME --table NAME --id ID
     """
     if ctx.obj is None:  # a caller may hand over a library already compiled (the tests share one)
-        ctx.obj = Library.open(root or _default_root())
+        try:
+            ctx.obj = Library.open(root or _default_root(), DEFAULT_LIMITS.with_settings(limits), confine_ledgers)
+        except RefereeError as exc:
+            click.echo(exc.render(), err=True)
+            sys.exit(exc.exit_code)
 
 
 @main.command()
@@ -162,15 +171,35 @@ def versions(library: Library, scheme: str, as_of: dt.date | None, output_format
 @click.option("--version", "version_id", metavar="ID", help="Force this referential version for every section (the decision says so).")
 @click.option("--runtime", type=click.Choice(RUNTIMES), default="durable-rules", show_default=True, help="Forward-chaining runtime.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON decision to this file.")
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
 @FORMAT
 @click.pass_obj
 @guarded
-def evaluate(library: Library, dossier: Path, version_id: str | None, runtime: str, output: Path | None, output_format: str) -> None:
+def evaluate(library: Library, dossier: Path, version_id: str | None, runtime: str, output: Path | None, force: bool, output_format: str) -> None:
     """Judge DOSSIER (YAML or JSON) under the version in force for its cycle."""
-    decision = library.evaluate(load_dossier(dossier), version=version_id, runtime=runtime)
     if output is not None:
-        output.write_text(json.dumps(decision.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        writable(output, force)
+    decision = library.evaluate(library.load_dossier(dossier), version=version_id, runtime=runtime)
+    if output is not None:
+        write(output, json.dumps(decision.to_json(), indent=2, ensure_ascii=False) + "\n")
     _emit(decision.to_json(), output_format, lambda _: decision_text(decision))
+
+
+def writable(path: Path, force: bool) -> None:
+    """Refuse, before any work, an output that would overwrite a file unasked or go to a folder that is not there."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists already: give --force to overwrite it")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: name a file")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: there is no folder {path.parent}")
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @main.command()
@@ -254,11 +283,11 @@ def explain(library: Library, decision_file: Path, fact: str, category: str | No
     """
     from engine.decision.explain import derivation_tree, ledger_lines, render_ledger_lines, render_tree
 
-    decision = Decision.from_json(load_document(decision_file, DecisionFileError), str(decision_file))
+    decision = Decision.from_json(load_document(decision_file, DecisionFileError, library.limits), str(decision_file))
     if category is None:
         _emit(derivation_tree(decision, library, fact), output_format, render_tree)
         return
-    _emit(ledger_lines(decision, category, ledger, decision_file.parent), output_format, render_ledger_lines)
+    _emit(ledger_lines(decision, category, ledger, decision_file.parent, library.limits), output_format, render_ledger_lines)
 
 
 @main.command()
@@ -338,18 +367,15 @@ def import_table_command(
         --clause "release 2026.1" --set "factor_release=sample 2026.1" \\
         -o referentials/label-transmission-factors/2026-01-01.yaml
     """
-    if output is not None and output.exists() and not force:
-        raise UsageError(f"{output} exists already: give --force to overwrite it")
+    if output is not None:
+        writable(output, force)
     from engine.authoring.table_import import import_table
 
     text, changes = import_table(library, csv_file, version_id=version_id, template_id=template_id, **options)
     if output is None:
         click.echo(text, nl=False)
     else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        write(output, text)
     click.echo(changes.summary(), err=True)
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.compilation.rules import Rule, RuleBook, build_rulebook, compile_rules
-from engine.errors import Problem, ReferentialError, UsageError
+from engine.errors import DossierError, Problem, ReferentialError, UsageError
+from engine.model.documents import load_document
+from engine.model.limits import DEFAULT_LIMITS, Limits
 from engine.model.locks import Lock, contents_digest, lock_path, read_lock
 from engine.model.referential import ReferentialVersion, RuleFile, load_referential
 from engine.model.rule_files import RuleSource, read_rule_file
@@ -35,8 +37,10 @@ if TYPE_CHECKING:
 class Library:
     """A project tree holding `referentials/` and `rules/`, compiled on demand and once."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, limits: Limits = DEFAULT_LIMITS, confine_ledgers: bool = False):
         self.root = Path(root)
+        self.limits = limits
+        self.confine_ledgers = confine_ledgers  # a dossier's ledger must lie within its folder
         self.referentials_dir = self.root / "referentials"
         self.rules_dir = self.root / "rules"
         self.referential_schema = SchemaFile(self.referentials_dir / REFERENTIAL_SCHEMA)
@@ -50,11 +54,21 @@ class Library:
         self._compiled: dict[tuple[Any, ...], CompiledProcedure] = {}
 
     @classmethod
-    def open(cls, root: Path | str) -> Library:
+    def open(cls, root: Path | str, limits: Limits = DEFAULT_LIMITS, confine_ledgers: bool = False) -> Library:
+        """The tree at `root`; `limits` bound what it reads, its files and the dossiers it judges (docs/limits.md).
+
+        `confine_ledgers`: a FEC a dossier names must lie within the dossier's folder (a server sets it).
+        """
         root = Path(root)
         if not (root / "referentials").is_dir():
             raise UsageError(f"{root} holds no referentials/ folder", [Problem("point --root (or REFEREE_ROOT) at a tree holding referentials/ and rules/")])
-        return cls(root)
+        return cls(root, limits, confine_ledgers)
+
+    def load_dossier(self, path: Path) -> Dossier:
+        """A dossier file, read within the library's limits."""
+        from engine.model.dossier import read_dossier
+
+        return read_dossier(load_document(path, DossierError, self.limits), str(path))
 
     # -- schemes and versions -------------------------------------------------------------------
 
@@ -84,7 +98,7 @@ class Library:
         """
         lock = read_lock(lock_path(path))
         vouched = self._vouched(lock)
-        version = load_referential(path, self.referential_schema, vouched)
+        version = load_referential(path, self.referential_schema, vouched, self.limits)
         if version.framework is not None:
             _data_only(version)
         contents = {self._relative(path): version.digest, self._relative(self.referential_schema.path): self.referential_schema.digest}
@@ -172,13 +186,13 @@ class Library:
 
     def rule_source(self, path: Path, scheme: str, vouched: frozenset[str] = frozenset()) -> RuleSource:
         if path not in self._sources:
-            self._sources[path] = read_rule_file(path, scheme, self.rules_schema, vouched)
+            self._sources[path] = read_rule_file(path, scheme, self.rules_schema, vouched, self.limits)
         return self._sources[path]
 
     def rules(self, path: Path, scheme: str) -> tuple[Rule, ...]:
         """The compiled rules of one file."""
         if path not in self._rules:
-            self._rules[path] = compile_rules(self.rule_source(path, scheme))
+            self._rules[path] = compile_rules(self.rule_source(path, scheme), self.limits)
         return self._rules[path]
 
     def rulebook(self, paths: Sequence[Path], scheme: str) -> RuleBook:

@@ -342,7 +342,7 @@ def test_in_force_before_publication(scratch: Path, cli: Callable[..., Any]) -> 
 
 
 def test_a_repeal_before_coming_into_force(scratch: Path) -> None:
-    break_version(scratch, lambda d: d.update(repealed_on=dt.date(2014, 5, 19)))
+    break_version(scratch, lambda d: d.update(repealed_on=dt.date(2014, 5, 19), repeal_clause="abc-site validity"))
     assert [p.message for p in report_of(scratch).problems] == [
         "repealed on 2014-05-19, not after it came into force on 2014-05-19"
     ]
@@ -375,7 +375,7 @@ def test_a_referential_that_breaks_the_schema(scratch: Path, cli: Callable[..., 
     break_version(scratch, lambda d: d.update(colour="green"))
     assert [p.message for p in report_of(scratch).problems] == [
         "Additional properties are not allowed ('colour' was unexpected); allowed keys: changes, decisions, framework, id, illustrative, "
-        "in_force_from, in_force_until, language, note, published_on, publisher, repealed_on, scheme, sections, sources, supersedes, title"
+        "in_force_from, in_force_until, language, note, published_on, publisher, repeal_clause, repealed_on, scheme, sections, sources, supersedes, title, unavailable"
     ]
     assert cli_validate(cli, scratch).exit_code == 1
 

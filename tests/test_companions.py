@@ -191,7 +191,7 @@ def alpha_document(version_id: str, *, rate: float, threshold: float, beech: flo
         },
     }
     if repealed_on:
-        document["repealed_on"] = repealed_on
+        document.update(repealed_on=repealed_on, repeal_clause="alpha §1")
     return document
 
 
@@ -417,10 +417,11 @@ def test_a_companion_repealed_on_or_before_the_anchor_refuses_the_cycle(tree: Pa
         f"anchored on {anchor}; cycles anchored before the repeal keep it"
     )
     assert decision["outcome"] == REPEALED_OUTCOME
-    assert decision["findings"] == [{"code": "VERSION_REPEALED", "severity": "error", "message": refusal, "clause": None, "rule": None}]
+    assert decision["findings"] == [{"code": "VERSION_REPEALED", "severity": "error", "message": refusal, "clause": "alpha §1", "rule": None}]
     assert decision["values"] == {}
     assert [(v["section"], v["referential"], v["version"], v["mode"]) for v in decision["versions"]] == [(None, ALPHA, A2, "repealed")]
     assert decision["trail"][0]["because"] == refusal
+    assert decision["trail"][0]["clause"] == "alpha §1"
     assert decision["digests"]["rules"] is None
     assert list(decision["digests"]["referentials"]) == [f"{ALPHA} {A2}"]
 

@@ -370,7 +370,7 @@ def test_an_impossible_approval_path_is_an_input_error(library: Library, facts: 
 UNLAWFUL_BUT_VALID = {
     "non-permanence-5": param("method_quantification", "non_permanence_discount", 0.05),
     "no-reference-scenario": drop_element("reference_scenario"),
-    "repealed": lambda d: d.update(repealed_on="2027-06-01"),
+    "repealed": lambda d: d.update(repealed_on="2027-06-01", repeal_clause=d["sources"][0]["provisions"][0]["id"]),
 }
 
 

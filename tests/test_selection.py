@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BC, ROOT, bc_document, bc_example_dossier, write_version
+from conftest import BC, ROOT, bc_document, bc_example_dossier, drafts, write_version
 
 from engine import Library
 from engine.model.documents import load_document
@@ -457,3 +457,72 @@ def test_a_version_retroactive_from_before_its_entry_into_force_reaches_back_to_
     with pytest.raises(DossierError) as raised:
         Library.open(scratch).evaluate(bc_example_dossier(D(2013, 9, 1), D(2013, 12, 31))).to_json()
     assert raised.value.message.startswith(f"dossier.yaml: no version of {BC} governs section 'assessment'")
+
+
+# --- a version recorded but not encoded, a repeal's clause, a forced version's clause ------------------------------
+
+
+def unavailable(version_id: str, in_force_from: dt.date) -> dict[str, Any]:
+    """A later version known to exist whose text is not at hand: no sections, one provision standing for it."""
+    document = successor(version_id, in_force_from)
+    document["sources"] = [{"id": "next", "title": "the next edition", "provisions": [
+        {"id": "next edition", "title": "the whole text", "status": "out_of_scope", "reason": "its text is not available"}]}]
+    document.update(sections={}, decisions=[], changes=[], unavailable={"reason": "its text is not available here", "clause": "next edition"})
+    return document
+
+
+@pytest.mark.parametrize(("anchor", "outcome"), [(D(2024, 3, 31), "compliant"), (D(2024, 4, 1), "version_not_encoded")])
+def test_a_cycle_a_version_not_encoded_would_govern_is_refused_naming_it(scratch: Path, anchor: dt.date, outcome: str) -> None:
+    drafts(scratch)
+    versions_of(scratch, unavailable("2024-04-01", D(2024, 4, 1)))
+    decision = Library.open(scratch).evaluate(bc_example_dossier(anchor, D(2024, 5, 21))).to_json()
+    assert decision["outcome"] == outcome
+    if outcome == "compliant":  # the cycle started before it: pinned to 2014-05-19
+        assert {v["version"] for v in decision["versions"]} == {V1}
+        return
+    [finding] = decision["findings"]
+    assert (finding["code"], finding["clause"]) == ("VERSION_NOT_ENCODED", "next edition")
+    assert "version 2024-04-01 of bilan-carbone-compliance (in force from 2024-04-01) would govern this cycle" in finding["message"]
+    assert "it is not encoded: its text is not available here" in finding["message"]
+    assert decision["trail"] == [{"id": "version:not-encoded", "kind": "version-selection", "section": None, "referential": BC,
+                                  "version": "2024-04-01", "mode": "not_encoded", "clause": "next edition", "because": finding["message"]}]
+
+
+def test_forcing_a_version_not_encoded_is_refused_too(scratch: Path) -> None:
+    drafts(scratch)
+    versions_of(scratch, unavailable("2024-04-01", D(2024, 4, 1)))
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)), version="2024-04-01").to_json()
+    assert decision["outcome"] == "version_not_encoded"
+    assert "forced by the evaluator (--version)" in decision["findings"][0]["message"]
+
+
+def test_validate_accepts_a_version_not_encoded_and_refuses_one_with_sections(scratch: Path, cli: Any) -> None:
+    drafts(scratch)
+    versions_of(scratch, unavailable("2024-04-01", D(2024, 4, 1)))
+    assert cli("validate", scratch / "referentials" / BC / "2024-04-01.yaml", root=scratch).exit_code == 0
+    with_sections = unavailable("2024-04-01", D(2024, 4, 1))
+    with_sections["sections"] = bc_document()["sections"]
+    write_version(scratch, BC, with_sections)
+    result = cli("validate", scratch / "referentials" / BC / "2024-04-01.yaml", root=scratch)
+    assert result.exit_code == 1 and "a version that is not encoded has no sections" in result.stdout
+
+
+def test_a_repealed_version_cites_its_repeal_clause_and_validate_requires_one(scratch: Path, cli: Any) -> None:
+    drafts(scratch)
+    repealed = bc_document()
+    repealed["repealed_on"] = D(2024, 1, 1)
+    write_version(scratch, BC, repealed)
+    result = cli("validate", scratch / "referentials" / BC / f"{V1}.yaml", root=scratch)
+    assert result.exit_code == 1 and "a repealed version names the provision by which it governs no new cycle (repeal_clause)" in result.stdout
+    repealed["repeal_clause"] = "process §8"
+    write_version(scratch, BC, repealed)
+    assert cli("validate", scratch / "referentials" / BC / f"{V1}.yaml", root=scratch).exit_code == 0
+    decision = Library.open(scratch).evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21))).to_json()
+    assert decision["outcome"] == REPEALED_OUTCOME
+    assert decision["trail"][0]["clause"] == decision["findings"][0]["clause"] == "process §8"
+
+
+def test_a_forced_version_cites_the_rule_of_time_it_sets_aside(library: Library) -> None:
+    decision = library.evaluate(bc_example_dossier(D(2024, 3, 4), D(2024, 5, 21)), version=V1).to_json()
+    steps = [e for e in decision["trail"] if e["kind"] == "version-selection"]
+    assert all(step["mode"] == "forced" and step["clause"] for step in steps), steps

@@ -401,4 +401,4 @@ def test_a_missing_csv_is_refused(cli: Callable[..., Any], tmp_path: Path) -> No
 def test_an_output_in_a_missing_folder_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
     result = cli("import-table", SAMPLE, *OPTIONS, "-o", tmp_path / "absent" / "2026-01-01.yaml")
     assert result.exit_code == 2
-    assert f"usage error: cannot write {tmp_path / 'absent' / '2026-01-01.yaml'}: No such file or directory" in result.stderr
+    assert f"usage error: cannot write {tmp_path / 'absent' / '2026-01-01.yaml'}: there is no folder {tmp_path / 'absent'}" in result.stderr

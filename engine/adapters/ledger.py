@@ -23,6 +23,7 @@ from typing import Any
 
 from engine.adapters.fec import FecSummary, Totals, prefix_classifier, summarise_fec
 from engine.errors import DossierError, Problem, ReferentialError
+from engine.model.limits import DEFAULT_LIMITS, Limits, regular_file
 from engine.model.referential import LedgerSpec
 
 LEDGER_PATH = "$.ledger"
@@ -37,10 +38,18 @@ class LedgerInput:
     digest: dict[str, Any]
 
 
-def read_ledger(spec: LedgerSpec, scope: Mapping[str, Any], file: str, source: str) -> LedgerInput:
-    """Read the FEC `file` (a path relative to the dossier `source`) for the rules."""
+def read_ledger(
+    spec: LedgerSpec, scope: Mapping[str, Any], file: str, source: str, limits: Limits = DEFAULT_LIMITS, confined: bool = False
+) -> LedgerInput:
+    """Read the FEC `file` (a path relative to the dossier `source`) for the rules.
+
+    Only a regular file within the size limit is read: not a device that never ends (`/dev/zero`), a
+    pipe or a folder. `confined`: the file must lie within the dossier's folder (a server allows no other).
+    """
     classify, skipped = _classifier(spec, scope)
-    path = Path(source).parent / file
+    folder = Path(source).parent
+    path = folder / file
+    _readable(path, folder, file, source, limits, confined)
     try:
         summary = summarise_fec(path, classify, skip_journals=skipped)
     except OSError as exc:
@@ -63,6 +72,18 @@ def read_ledger(spec: LedgerSpec, scope: Mapping[str, Any], file: str, source: s
         },
         digest={"file": file, "sha256": summary.sha256, "lines": summary.lines, "skip_journals": sorted(skipped)},
     )
+
+
+def _readable(path: Path, folder: Path, file: str, source: str, limits: Limits, confined: bool) -> None:
+    def refused(message: str) -> DossierError:
+        return DossierError(f"{source}: the ledger {file} is not read: {message}", [Problem(message, ("ledger",), source)])
+
+    if confined and not path.resolve().is_relative_to(folder.resolve()):
+        raise refused(f"it lies outside the dossier's folder {folder}, and ledgers are confined to it")
+    try:
+        regular_file(path, limits.ledger_bytes, "ledger_bytes", DossierError)
+    except DossierError as exc:
+        raise refused(exc.message) from None
 
 
 def _classifier(spec: LedgerSpec, scope: Mapping[str, Any]) -> tuple[Any, list[str]]:

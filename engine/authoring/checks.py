@@ -75,6 +75,10 @@ def _cited(version: ReferentialVersion) -> Iterable[tuple[str, tuple, str]]:
     """Every (clause, path, what) the version's own content cites."""
     for decision in version.document.get("decisions") or ():
         yield decision["clause"], ("decisions", decision["id"]), f"decision {decision['id']}"
+    if version.repeal_clause:
+        yield version.repeal_clause, ("repeal_clause",), "the repeal"
+    if version.unavailable:
+        yield version.unavailable["clause"], ("unavailable", "clause"), "the version not encoded"
     for name, section in version.sections.items():
         base = ("sections", name)
         if section.policy.clause:
@@ -120,6 +124,12 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
         cite(clause, path, what)
     if version.framework is not None:
         check_companion(library, version, report)
+    if version.repealed_on is not None and not version.repeal_clause:
+        report.problems.append(Problem("a repealed version names the provision by which it governs no new cycle (repeal_clause): the refusal cites it", ("repeal_clause",), file))
+    if version.unavailable is not None and version.sections:
+        report.problems.append(Problem("a version that is not encoded has no sections: what it says is not known here", ("sections",), file))
+    if version.unavailable is None and not version.sections:
+        report.problems.append(Problem("a version has at least one section, or says why its text is not encoded (unavailable)", ("sections",), file))
     for index, change in enumerate(version.document.get("changes", [])):
         if "section" in change and change["section"] not in version.sections:
             report.problems.append(

@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 import tempfile
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from engine.errors import DossierError, Problem, RefereeError, ReferentialError,
 from engine.library import Library
 from engine.model.canonical import to_plain
 from engine.model.dates import parse_date
+from engine.model.limits import DEFAULT_LIMITS, Limits, regular_file
 from engine.model.referential import ReferentialVersion
 from engine.selection.versions import version_by_id
 
@@ -95,7 +97,10 @@ def _number(text: str) -> int | float:
     if not _NUMBER.match(text):
         raise ValueError(f"{text!r} is not a number (decimal point or comma, no thousands separator)")
     if re.search(r"[.,eE]", text):
-        return float(text.replace(",", "."))
+        number = float(text.replace(",", "."))
+        if not math.isfinite(number):
+            raise ValueError(f"{text!r} is beyond any number a rule can compute with")
+        return number
     return int(text)
 
 
@@ -114,9 +119,10 @@ class CsvRecords:
         return Problem(message, file=self.file, line=line)
 
 
-def read_csv(path: Path) -> CsvRecords:
+def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> CsvRecords:
     """UTF-8 with or without BOM; the separator (`,` or `;`) is the one the header uses most."""
     file = str(path)
+    regular_file(path, limits.csv_bytes, "csv_bytes", TableImportError)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -210,9 +216,9 @@ def read_rows(data: CsvRecords, shape: TableShape) -> tuple[dict[str, dict[str, 
     return rows, problems
 
 
-def csv_rows(path: Path, shape: TableShape, allow_new_columns: bool, what: str) -> dict[str, dict[str, Any]]:
+def csv_rows(path: Path, shape: TableShape, allow_new_columns: bool, what: str, limits: Limits = DEFAULT_LIMITS) -> dict[str, dict[str, Any]]:
     """The CSV's rows, or one error listing every problem of the file."""
-    data = read_csv(path)
+    data = read_csv(path, limits)
     problems = header_problems(data, shape, allow_new_columns)
     if shape.key in data.header and len(set(data.header)) == len(data.header):
         rows, row_problems = read_rows(data, shape)
@@ -541,7 +547,7 @@ def import_table(
     parameters = new_parameters(template, section, settings or {})
     what = f"table {table} of {scheme}"
     old_table = template.document["sections"][section]["tables"][table]
-    rows = csv_rows(Path(csv_path), TableShape.of(old_table, what), allow_new_columns, what)
+    rows = csv_rows(Path(csv_path), TableShape.of(old_table, what), allow_new_columns, what, library.limits)
     changes = TableChanges.between(section, table, old_table["rows"], rows, parameters)
     text = to_yaml(next_document(library, template, section, table, rows, release, changes))
     check_produced(library, template, text, version_id)

@@ -25,15 +25,18 @@ The functions CEL lacks for this domain are registered in one table
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from engine.compilation.cel import CelEvaluationError, CelSyntaxError, translate
+from engine.compilation.cel import CelEvaluationError, CelSyntaxError, Node, parse, translate
+from engine.compilation.cel.nodes import depth
 from engine.compilation.functions import FUNCTIONS, ExpressionError, forget_failures, last_failure, ordered
 from engine.compilation.rust_cel import cel
+from engine.model.limits import DEFAULT_LIMITS, Limits
 
 NAMESPACES = ("facts", "params", "tables", "bands", "criteria", "versions")
 LOCALS = ("item", "value")
@@ -70,9 +73,10 @@ class Expression:
     references: frozenset[tuple[str, str]]
 
     @classmethod
-    def compile(cls, source: str) -> Expression:
+    def compile(cls, source: str, limits: Limits = DEFAULT_LIMITS) -> Expression:
         if not isinstance(source, str) or not source.strip():
             raise ExpressionError("an expression must be a non-empty string")
+        tree = _bounded(source, limits)  # before the Rust runtime sees it: too deep a tree exhausts its stack
         try:
             program = cel.compile(source)
         except Exception as exc:  # the binding raises ValueError with CEL's own message
@@ -94,7 +98,7 @@ class Expression:
                 f"{', '.join(NAMESPACES)} (and item/value where the rule provides them)"
             )
         try:
-            function = translate(source, FUNCTIONS)
+            function = translate(tree, FUNCTIONS)
         except CelSyntaxError as exc:
             raise ExpressionError(f"{source}: {exc}") from None
         refs = set(_REFERENCE.findall(_strip_strings(source)))
@@ -107,6 +111,21 @@ class Expression:
 
     def evaluate(self, scope: Scope) -> Any:
         return scope.evaluate(self)
+
+
+def _bounded(source: str, limits: Limits) -> Node:
+    """The expression's tree, if it is within the limits the evaluators are tested to handle (docs/limits.md)."""
+    if len(source) > limits.expression_chars:
+        raise ExpressionError(f"an expression of {len(source):,} characters, more than the limit expression_chars of {limits.expression_chars:,}: split it into facts")
+    try:
+        tree = parse(source)
+    except RecursionError:
+        tree = None
+    except CelSyntaxError as exc:
+        raise ExpressionError(f"Syntax error: {exc}") from None
+    if tree is None or depth(tree) > limits.expression_depth:
+        raise ExpressionError(f"an expression nested deeper than the limit expression_depth of {limits.expression_depth}: split it into facts")
+    return tree
 
 
 def _failure(source: str, exc: Exception) -> ExpressionError:
@@ -130,12 +149,12 @@ class Template:
     parts: tuple[str | Expression, ...]
 
     @classmethod
-    def compile(cls, source: str) -> Template:
+    def compile(cls, source: str, limits: Limits = DEFAULT_LIMITS) -> Template:
         parts: list[str | Expression] = []
         position = 0
         for match in _PLACEHOLDER.finditer(source):
             parts.append(source[position : match.start()])
-            parts.append(Expression.compile(match.group(1)))
+            parts.append(Expression.compile(match.group(1), limits))
             position = match.end()
         parts.append(source[position:])
         return cls(source=source, parts=tuple(p for p in parts if p != ""))
@@ -162,6 +181,8 @@ def format_value(value: Any) -> str:
     if kind is bool:
         return "yes" if value else "no"
     if isinstance(value, float):
+        if not math.isfinite(value):  # the rule fails on it after the sentence is written (no decision holds it)
+            return repr(value)
         if value == int(value):
             return str(int(value))
         # a number with at most six decimals (a factor per euro, 0.041667) reads as it is; a longer one to three

@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.compilation.expressions import ALL
+from engine.compilation.cel import parse
+from engine.compilation.cel.nodes import Call, Ident, Select, walk
+from engine.compilation.expressions import ALL, Expression, Template
 from engine.compilation.rules import Rule, RuleBook
 from engine.decision.model import ABSENT, Premise
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import to_plain
-from engine.model.referential import Procedure, ReferentialVersion, RuleFile, Section
+from engine.model.referential import BandSet, Procedure, ReferentialVersion, RuleFile, Section
 
 if TYPE_CHECKING:
     from engine.library import Library
@@ -36,6 +38,17 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class Range:
+    """An input a rule places in a band set: it must lie within the set's range, or no band holds it."""
+
+    fact: str
+    bands: str
+    minimum: float
+    maximum: float
+    unit: str
+
+
+@dataclass(frozen=True)
 class CompiledProcedure:
     procedure: Procedure
     scope: dict[str, Any]  # what expressions read: params, tables, bands, criteria, versions
@@ -44,6 +57,7 @@ class CompiledProcedure:
     cited: dict[str, tuple[Premise, ...]]  # rule id -> the referential values and versions it reads, as premises
     validator: FactsValidator
     where: str  # "<scheme> <version>, procedure <name>", for messages
+    ranges: tuple[Range, ...] = ()  # inputs read by band(): refused at validation when out of the set's range
 
     def origin(self, rule: Rule) -> Origin:
         return self.origins[rule.file]
@@ -95,6 +109,7 @@ def compile_procedure(library: Library, selection: Selection, procedure: Procedu
         raise ReferentialError("the sections of this procedure clash", problems)
     rulebook = library.rulebook(rule_paths, home.scheme)
     validator = library.validator(procedure, selection.version_of)
+    band_sets = {b.name: b for choice in selection.choices.values() for b in choice.version.sections[choice.section].bands.values()}
     return CompiledProcedure(
         procedure=procedure,
         scope=scope,
@@ -103,6 +118,7 @@ def compile_procedure(library: Library, selection: Selection, procedure: Procedu
         cited={rule.id: tuple(premises[key] for key in sorted(rule.references) if key[0] != "facts" and key in premises) for rule in rulebook.rules},
         validator=validator,
         where=validator.where,
+        ranges=_ranges(rulebook, band_sets, set(procedure.input)),
     )
 
 
@@ -134,3 +150,34 @@ def _cited(
 def _pointer(parts: tuple[str, ...]) -> str:
     """A JSON Pointer (RFC 6901) into the version's document."""
     return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _ranges(rulebook: RuleBook, band_sets: dict[str, BandSet], inputs: set[str]) -> tuple[Range, ...]:
+    """Each input a rule hands straight to `band(bands.NAME, facts.INPUT)`, with that band set's range."""
+    found: dict[tuple[str, str], Range] = {}
+    for rule in rulebook.rules:
+        for expression in _expressions(rule):
+            if "band(" not in expression.source:
+                continue
+            for node in walk(parse(expression.source)):
+                if not (isinstance(node, Call) and node.function == "band" and node.target is None and len(node.args) == 2):
+                    continue
+                bands, value = (_named(arg) for arg in node.args)
+                if bands and value and bands[0] == "bands" and value[0] == "facts" and value[1] in inputs and bands[1] in band_sets:
+                    band_set = band_sets[bands[1]]
+                    found[(value[1], bands[1])] = Range(value[1], bands[1], band_set.minimum, band_set.maximum, band_set.unit)
+    return tuple(found.values())
+
+
+def _expressions(rule: Rule) -> list[Expression]:
+    parts: list[Expression] = []
+    for part in rule.expressions:
+        parts += [p for p in part.parts if isinstance(p, Expression)] if isinstance(part, Template) else [part]
+    return parts
+
+
+def _named(node: Any) -> tuple[str, str] | None:
+    """(namespace, name) of `namespace.name`."""
+    if isinstance(node, Select) and isinstance(node.operand, Ident):
+        return node.operand.name, node.field
+    return None

@@ -19,6 +19,7 @@ from typing import Any
 from engine.compilation.expressions import Expression, ExpressionError, Template
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest
+from engine.model.limits import DEFAULT_LIMITS, Limits
 from engine.model.rule_files import RuleSource
 
 OUTCOME = "outcome"
@@ -112,12 +113,12 @@ class RuleBook:
         return tuple(order), tuple(rule for rule in self.rules if id(rule) not in placed)
 
 
-def compile_rules(source: RuleSource) -> tuple[Rule, ...]:
+def compile_rules(source: RuleSource, limits: Limits = DEFAULT_LIMITS) -> tuple[Rule, ...]:
     """Compile the rules of one file: every expression and template, all problems at once."""
     rules, problems = [], []
     for index, body in enumerate(source.document["rules"]):
         try:
-            rules.append(_compile_rule(body, source.file, index))
+            rules.append(_compile_rule(body, source.file, index, limits))
         except _RuleProblem as exc:
             problems.append(Problem(exc.message, ("rules", index, *exc.path), source.file))
     if problems:
@@ -130,27 +131,27 @@ class _RuleProblem(Exception):
         self.path, self.message = path, message
 
 
-def _expression(body: Mapping[str, Any], *path: str) -> Expression:
+def _expression(limits: Limits, body: Mapping[str, Any], *path: str) -> Expression:
     source: Any = body
     for key in path:
         source = source[key]
     try:
-        return Expression.compile(source)
+        return Expression.compile(source, limits)
     except ExpressionError as exc:
         raise _RuleProblem(path, str(exc)) from None
 
 
-def _template(source: str, *path: str) -> Template:
+def _template(limits: Limits, source: str, *path: str) -> Template:
     try:
-        return Template.compile(source)
+        return Template.compile(source, limits)
     except ExpressionError as exc:
         raise _RuleProblem(path, f"in a {{placeholder}}: {exc}") from None
 
 
-def _compile_rule(body: Mapping[str, Any], file: str, index: int) -> Rule:
+def _compile_rule(body: Mapping[str, Any], file: str, index: int, limits: Limits) -> Rule:
     then = body["then"]
     if "fact" in then:
-        conclusion = Conclusion("fact", then["fact"], value=_expression(body, "then", "value"))
+        conclusion = Conclusion("fact", then["fact"], value=_expression(limits, body, "then", "value"))
     elif OUTCOME in then:
         conclusion = Conclusion("fact", OUTCOME, constant=then[OUTCOME])
     else:
@@ -159,7 +160,7 @@ def _compile_rule(body: Mapping[str, Any], file: str, index: int) -> Rule:
             "finding",
             finding["code"],
             severity=finding["severity"],
-            message=_template(finding["message"], "then", "finding", "message"),
+            message=_template(limits, finding["message"], "then", "finding", "message"),
         )
     if "for_each" in body and conclusion.constant is not None:
         raise _RuleProblem(("for_each",), "for_each makes a list of values or of findings: an outcome has one value")
@@ -171,10 +172,10 @@ def _compile_rule(body: Mapping[str, Any], file: str, index: int) -> Rule:
         clause=body["clause"],
         file=file,
         index=index,
-        condition=_expression(body, "when") if "when" in body else None,
-        for_each=_expression(body, "for_each") if "for_each" in body else None,
+        condition=_expression(limits, body, "when") if "when" in body else None,
+        for_each=_expression(limits, body, "for_each") if "for_each" in body else None,
         conclusion=conclusion,
-        because=_template(body["because"], "because"),
+        because=_template(limits, body["because"], "because"),
         readings=tuple(body.get("readings") or ()),
     )
 

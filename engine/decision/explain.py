@@ -23,6 +23,7 @@ from engine.compilation.expressions import format_value
 from engine.decision.model import Decision, Premise, RuleStep, VersionStep
 from engine.errors import DecisionFileError, Problem, RefereeError
 from engine.model.canonical import to_plain
+from engine.model.limits import DEFAULT_LIMITS, Limits, regular_file
 
 if TYPE_CHECKING:
     from engine.library import Library
@@ -41,7 +42,7 @@ def derivation_tree(decision: Decision, library: Library | None, fact: str = "ou
     selection = [e.to_json() for e in decision.trail if not isinstance(e, RuleStep)]
     companions = _companions(decision)
     concluded = decision.concluded()
-    refusal = [e for e in selection if e.get("mode") == "repealed"]
+    refusal = [e for e in selection if e.get("mode") in ("repealed", "not_encoded")]
     if fact == "outcome" and fact not in concluded and refusal:
         # no rule ran: the outcome is the version selection's own (a repealed version refuses the cycle)
         entry = {"name": "outcome", "value": decision.outcome, "rule": "version selection", "clause": refusal[0].get("clause"),
@@ -253,13 +254,17 @@ def _ledger_category(decision: Decision, category: str) -> tuple[Mapping[str, An
     return ledger, categories[category]
 
 
-def ledger_lines(decision: Decision, category: str, fec: Path | None, folder: Path) -> dict[str, Any]:
+def ledger_lines(decision: Decision, category: str, fec: Path | None, folder: Path, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """The FEC lines behind one category of a decision, read again from the file the decision cites.
 
     `fec` is that file; by default, the name the decision recorded, in `folder` (the decision file's).
     """
     ledger, given = _ledger_category(decision, category)
     fec = fec or folder / ledger["file"]
+    try:
+        regular_file(fec, limits.ledger_bytes, "ledger_bytes", DecisionFileError)
+    except DecisionFileError as exc:
+        raise DecisionFileError(f"cannot read the ledger {fec}", [Problem(f"{exc.message}; name the file the decision read with --ledger", (), str(fec))]) from None
     try:
         sha256 = file_sha256(fec)
     except OSError as exc:

@@ -25,6 +25,7 @@ from engine.errors import DecisionFileError, PathLike, Problem
 DECISION_FORMAT = "referee.decision/2"
 FORMAT_1 = "referee.decision/1"
 REPEALED_OUTCOME = "version_repealed"
+NOT_ENCODED_OUTCOME = "version_not_encoded"
 
 ABSENT: Any = object()  # a value cited, not written (a premise), or not applicable (a finding's item)
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from engine.errors import DossierError, Problem, RefereeError
+from engine.model.limits import DEFAULT_LIMITS, Limits, check_values, check_yaml_nodes, non_finite, regular_file, too_large
 
 
 class _StrictLoader(yaml.CSafeLoader):
@@ -82,19 +83,56 @@ def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     return seen
 
 
-def parse_text(text: str, name: str, error: type[RefereeError]) -> Any:
-    """Parse YAML or JSON text (JSON is YAML, but its errors read better as JSON)."""
+def parse_text(text: str, name: str, error: type[RefereeError], limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Parse YAML or JSON text (JSON is YAML, but its errors read better as JSON), within the limits.
+
+    The size, the depth and the number of values (YAML aliases expanded, without expanding them) are
+    checked before any value is built; NaN and the infinities are refused wherever they stand.
+    """
+    if len(text) > limits.document_bytes:
+        raise too_large(name, len(text.encode("utf-8")), limits.document_bytes, "document_bytes", error)
     if name.endswith(".json"):
-        try:
-            return json.loads(text, object_pairs_hook=reject_duplicate_keys)
-        except json.JSONDecodeError as exc:
-            raise error(f"{name} is not valid JSON", [Problem(exc.msg, file=name, line=exc.lineno)]) from None
-        except ValueError as exc:  # a duplicate key: the hook knows no position, the YAML reader does
-            raise error(f"{name} is not valid JSON", [Problem(str(exc), file=name, line=_duplicate_line(text))]) from None
+        return checked(_json(text, name, error, limits), name, error, limits)
+    return _no_infinities(_yaml(text, name, error, limits), name, error)
+
+
+def checked(document: Any, name: str, error: type[RefereeError], limits: Limits) -> Any:
+    """A parsed JSON document within the depth and size limits, with no NaN nor infinity."""
+    check_values(document, name, limits, error)
+    return _no_infinities(document, name, error)
+
+
+def _no_infinities(document: Any, name: str, error: type[RefereeError]) -> Any:
+    for path, value in non_finite(document):
+        raise error(f"{name} holds {value!r}, which is not a number a rule can compute with", [Problem("write a finite number", path, name)])
+    return document
+
+
+def _json(text: str, name: str, error: type[RefereeError], limits: Limits) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict subclass of CSafeLoader
+        return json.loads(text, object_pairs_hook=reject_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise error(f"{name} is not valid JSON", [Problem(exc.msg, file=name, line=exc.lineno)]) from None
+    except RecursionError:  # deeper than Python's own stack: beyond any limit
+        raise error(f"{name} nests mappings and lists deeper than the limit depth of {limits.depth}", [Problem("refused", (), name)]) from None
+    except ValueError as exc:  # a duplicate key: the hook knows no position, the YAML reader does
+        raise error(f"{name} is not valid JSON", [Problem(str(exc), file=name, line=_duplicate_line(text))]) from None
+
+
+def _yaml(text: str, name: str, error: type[RefereeError], limits: Limits) -> Any:
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()  # composed by libyaml, which bounds nesting to 1,000 itself
+        if node is None:
+            return None
+        check_yaml_nodes(node, name, limits, error)
+        return loader.construct_document(node)
     except yaml.YAMLError as fast:
         raise _yaml_error(text, name, error, fast) from None
+    except RecursionError:  # composed deeper than Python's own stack: beyond any limit
+        raise error(f"{name} nests mappings and lists deeper than the limit depth of {limits.depth}", [Problem("refused", (), name)]) from None
+    finally:
+        loader.dispose()
 
 
 def _yaml_error(text: str, name: str, error: type[RefereeError], fast: yaml.YAMLError) -> RefereeError:
@@ -103,6 +141,8 @@ def _yaml_error(text: str, name: str, error: type[RefereeError], fast: yaml.YAML
         yaml.load(text, Loader=_WordingLoader)  # noqa: S506 - strict subclass of SafeLoader
     except yaml.YAMLError as worded:
         fast = worded
+    except RecursionError:  # nested too deep for the pure-Python parser: libyaml's words it is
+        pass
     return _problem(fast, name, error)
 
 
@@ -129,8 +169,13 @@ def _duplicate_line(text: str) -> int | None:
     return None
 
 
-def load_document(path: Path, error: type[RefereeError] = DossierError) -> Any:
-    """Read and parse one YAML or JSON file; any failure is `error` with the file named."""
+def load_document(path: Path, error: type[RefereeError] = DossierError, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Read and parse one YAML or JSON file within the limits; any failure is `error` with the file named.
+
+    Only a regular file is read, and only if it is no larger than the limit: not a device that never
+    ends (`/dev/zero`), a pipe or a folder.
+    """
+    regular_file(path, limits.document_bytes, "document_bytes", error)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -141,4 +186,4 @@ def load_document(path: Path, error: type[RefereeError] = DossierError) -> Any:
         raise error(f"{path} is not UTF-8 text", [Problem(str(exc), file=str(path))]) from None
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror}") from None
-    return parse_text(text, str(path), error)
+    return parse_text(text, str(path), error, limits)

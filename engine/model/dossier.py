@@ -26,7 +26,12 @@ from engine.model.referential import Criterion, Procedure
 
 
 class _Validator(cerberus.Validator):
-    """Cerberus with a `date` coercion, so JSON dossiers may write dates as ISO strings."""
+    """Cerberus with a `date` coercion, so JSON dossiers may write dates as ISO strings, and integers that are not booleans.
+
+    Cerberus counts `true` as an integer (a Python bool is an int): `headcount: true` would reach the rules as 1.
+    """
+
+    types_mapping = {**cerberus.Validator.types_mapping, "integer": cerberus.TypeDefinition("integer", (int,), (bool,))}
 
     def _normalize_coerce_date(self, value: Any) -> dt.date:
         return parse_date(value)

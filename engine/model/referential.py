@@ -19,6 +19,7 @@ from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest, to_plain
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
+from engine.model.limits import DEFAULT_LIMITS, Limits
 from engine.model.locks import Lock
 from engine.model.schemas import SchemaFile
 
@@ -191,6 +192,8 @@ class ReferentialVersion:
     repealed_on: dt.date | None
     supersedes: str | None
     framework: Mapping[str, str] | None  # {scheme, role} when this is a companion (e.g. a method of a decree)
+    repeal_clause: str | None  # the provision by which, once repealed, it governs no new cycle
+    unavailable: Mapping[str, str] | None  # {reason, clause} of a version known to exist but not encoded
     provisions: Mapping[str, Provision]
     sections: Mapping[str, Section]
     digest: str  # of the document alone, until the library extends it to everything the version runs
@@ -217,7 +220,7 @@ class ReferentialVersion:
         return {name: p for s in self.sections.values() for name, p in s.procedures.items()}
 
 
-def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = ()) -> ReferentialVersion:
+def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = (), limits: Limits = DEFAULT_LIMITS) -> ReferentialVersion:
     """Load, schema-check and build one version; every problem names the file and the path.
 
     A document whose digest is `vouched` for (by the lock of a published version, made when it was
@@ -225,7 +228,7 @@ def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = 
     here; the library extends it to the rules the version runs.
     """
     file = str(path)
-    document = load_document(path, ReferentialError)
+    document = load_document(path, ReferentialError, limits)
     if not isinstance(document, dict):
         raise ReferentialError(f"{file} must be a mapping", [Problem("not a mapping", (), file)])
     document_digest = digest(document)
@@ -240,7 +243,7 @@ def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = 
             [Problem(f"declares {document['scheme']}/{document['id']}, stored as {expected[0]}/{expected[1]}", ("id",), file)],
         )
     try:
-        return _build(to_plain(document), path, document, document_digest)
+        return _build(to_plain(document), path, document, document_digest, limits)
     except ExpressionError as exc:
         raise ReferentialError(f"{file}: an input check does not compile", [Problem(str(exc), ("sections",), file)]) from None
 
@@ -249,14 +252,14 @@ def _date(value: Any) -> dt.date | None:
     return None if value is None else parse_date(value)
 
 
-def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], document_digest: str) -> ReferentialVersion:
+def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], document_digest: str, limits: Limits) -> ReferentialVersion:
     """The model, from the document with its YAML dates written as ISO texts (an unquoted id is a date in YAML)."""
     provisions = {
         p["id"]: Provision(p["id"], p["title"], p["status"], source["id"], p.get("reason", ""), p.get("text", ""))
         for source in doc["sources"]
         for p in source["provisions"]
     }
-    sections = {name: _section(name, body) for name, body in doc["sections"].items()}
+    sections = {name: _section(name, body, limits) for name, body in doc["sections"].items()}
     return ReferentialVersion(
         scheme=doc["scheme"],
         id=doc["id"],
@@ -269,6 +272,8 @@ def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], docu
         repealed_on=_date(doc.get("repealed_on")),
         supersedes=doc.get("supersedes"),
         framework=doc.get("framework"),
+        repeal_clause=doc.get("repeal_clause"),
+        unavailable=doc.get("unavailable"),
         provisions=provisions,
         sections=sections,
         digest=document_digest,
@@ -277,7 +282,7 @@ def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], docu
     )
 
 
-def _section(name: str, body: Mapping[str, Any]) -> Section:
+def _section(name: str, body: Mapping[str, Any], limits: Limits) -> Section:
     policy_doc = body.get("time_policy") or {}
     policy = TimePolicy(
         mode=policy_doc.get("mode", "pinned"),
@@ -295,7 +300,7 @@ def _section(name: str, body: Mapping[str, Any]) -> Section:
         criteria={k: Criterion(id=k, **v) for k, v in (body.get("criteria") or {}).items()},
         bands={k: _band_set(k, v) for k, v in (body.get("bands") or {}).items()},
         rule_files=_rule_files(body),
-        procedures={k: _procedure(k, name, v) for k, v in (body.get("procedures") or {}).items()},
+        procedures={k: _procedure(k, name, v, limits) for k, v in (body.get("procedures") or {}).items()},
     )
 
 
@@ -321,7 +326,7 @@ def _band_set(name: str, body: Mapping[str, Any]) -> BandSet:
     )
 
 
-def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
+def _procedure(name: str, section: str, body: Mapping[str, Any], limits: Limits) -> Procedure:
     return Procedure(
         name=name,
         title=body["title"],
@@ -333,7 +338,7 @@ def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
         criteria_input=body.get("criteria_input"),
         values=tuple(body.get("values") or ()),
         rule_files=_rule_files(body),
-        input_checks=tuple(_input_check(c) for c in body.get("input_checks") or ()),
+        input_checks=tuple(_input_check(c, limits) for c in body.get("input_checks") or ()),
         companions={role: tuple(sections) for role, sections in (body.get("companions") or {}).items()},
         ledger=_ledger_spec(body.get("ledger")),
     )
@@ -349,5 +354,5 @@ def _ledger_spec(body: Mapping[str, Any] | None) -> LedgerSpec | None:
     return LedgerSpec(body["fact"], body["accounts"], body["in_scope"], body.get("skip_journals"), body["clause"], body.get("companion"))
 
 
-def _input_check(body: Mapping[str, Any]) -> InputCheck:
-    return InputCheck(Expression.compile(body["check"]), body["input"], Template.compile(body["message"]), body["clause"])
+def _input_check(body: Mapping[str, Any], limits: Limits) -> InputCheck:
+    return InputCheck(Expression.compile(body["check"], limits), body["input"], Template.compile(body["message"], limits), body["clause"])

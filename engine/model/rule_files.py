@@ -14,6 +14,7 @@ from typing import Any
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest
 from engine.model.documents import load_document
+from engine.model.limits import DEFAULT_LIMITS, Limits
 from engine.model.schemas import SchemaFile
 
 
@@ -31,13 +32,13 @@ class RuleSource:
         return str(self.path)
 
 
-def read_rule_file(path: Path, scheme: str, schema: SchemaFile, vouched: Collection[str] = ()) -> RuleSource:
+def read_rule_file(path: Path, scheme: str, schema: SchemaFile, vouched: Collection[str] = (), limits: Limits = DEFAULT_LIMITS) -> RuleSource:
     """Read one rule file of `scheme`; any problem is a ReferentialError naming the file and the path.
 
     A file whose digest is `vouched` for (by a lock made when it was checked against this schema) is not checked again.
     """
     file = str(path)
-    document = load_document(path, ReferentialError)
+    document = load_document(path, ReferentialError, limits)
     document_digest = digest(document)
     if document_digest not in vouched:
         problems = schema.problems(document, file)

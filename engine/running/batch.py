@@ -32,8 +32,9 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 from engine.errors import DossierError, Problem, RefereeError, UsageError
 from engine.model.canonical import canonical_json
-from engine.model.documents import load_document, reject_duplicate_keys
+from engine.model.documents import checked, load_document, reject_duplicate_keys
 from engine.model.dossier import Dossier, read_dossier
+from engine.model.limits import Limits, too_large
 from engine.running.runtimes import REFERENCE_RUNTIME
 
 if TYPE_CHECKING:
@@ -58,14 +59,19 @@ class Entry:
     line: int | None = None
     text: bytes | None = None  # the line, for a JSON Lines entry
 
-    def read(self) -> Any:
+    def read(self, limits: Limits) -> Any:
         if self.text is None:
-            return load_document(self.path, DossierError)
+            return load_document(self.path, DossierError, limits)
+        if len(self.text) > limits.document_bytes:
+            raise too_large(self.source, len(self.text), limits.document_bytes, "document_bytes", DossierError)
         try:
-            return json.loads(self.text, object_pairs_hook=reject_duplicate_keys)
+            document = json.loads(self.text, object_pairs_hook=reject_duplicate_keys)
+        except RecursionError:
+            raise DossierError(f"{self.source} nests mappings and lists deeper than the limit depth of {limits.depth}") from None
         except ValueError as exc:  # a syntax error, a duplicate key, bytes that are not UTF-8
             message = f"{exc.msg} (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise DossierError(f"{self.source} is not valid JSON", [Problem(message, file=str(self.path), line=self.line)]) from None
+        return checked(document, self.source, DossierError, limits)
 
 
 def collect(inputs: Sequence[Path]) -> list[Entry]:
@@ -143,7 +149,7 @@ class Judge:
     def _judge(self, entry: Entry) -> DossierResult:
         document = None
         try:
-            document = entry.read()
+            document = entry.read(self.library.limits)
             dossier = read_dossier(document, entry.source)
         except RefereeError as exc:
             return DossierResult(entry.source, *_named(document), invalid=one_line(exc, entry.source))

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.adapters.ledger import LEDGER_PATH, LedgerInput, read_ledger
-from engine.compilation.expressions import ExpressionError
+from engine.compilation.expressions import ExpressionError, format_value
 from engine.compilation.procedure import CompiledProcedure
 from engine.compilation.rules import OUTCOME
-from engine.decision.model import REPEALED_OUTCOME, Decision, Digests, Finding, Premise, RuleStep, VersionStep, VersionUsed
-from engine.errors import DossierError, EvaluationError, Problem, ReferentialError
+from engine.decision.model import NOT_ENCODED_OUTCOME, REPEALED_OUTCOME, Decision, Digests, Finding, Premise, RuleStep, VersionStep, VersionUsed
+from engine.errors import DossierError, EvaluationError, Problem, ReferentialError, format_path
 from engine.model.canonical import to_plain
 from engine.model.dossier import DOSSIER_FACTS, Dossier
+from engine.model.limits import non_finite
 from engine.running.inference import Firing, Inference
 from engine.running.runtimes import Runtime, get_runtime
 from engine.selection.procedures import select_for, with_companions
@@ -53,8 +54,10 @@ def evaluate(library: Library, dossier: Dossier, version: str | None = None, run
     if selection.refusal:
         base = selection.base
         assert base is not None
-        library.validator(procedure, lambda _: base).validate(dossier)
+        if procedure is not None:  # a version that is not encoded has no input to check the facts against
+            library.validator(procedure, lambda _: base).validate(dossier)
         return _refusal(dossier, selection)
+    assert procedure is not None
     try:
         companion = with_companions(library, selection, procedure, dossier)
     except DossierError as exc:
@@ -65,7 +68,8 @@ def evaluate(library: Library, dossier: Dossier, version: str | None = None, run
     selection = companion
     compiled = library.compiled(selection, procedure)
     inputs = compiled.validator.validate(dossier)
-    ledger = _ledger(dossier, compiled)
+    _check_ranges(compiled, inputs, dossier)
+    ledger = _ledger(library, dossier, compiled)
     origins: dict[str, str] = {}
     if ledger is not None:
         assert procedure.ledger is not None
@@ -75,6 +79,7 @@ def evaluate(library: Library, dossier: Dossier, version: str | None = None, run
     inference = Inference(compiled, inputs, engine.evaluator(compiled.scope, inputs))
     _check_inputs(inference, dossier)
     engine.run(compiled.rulebook, list(inputs), inference.fire)
+    _check_finite(inference)
     _check_outcome(inference, dossier)
     return _decision(dossier, selection, inference, origins, ledger)
 
@@ -84,7 +89,7 @@ def _in_dossier(exc: DossierError, dossier: Dossier) -> DossierError:
     return DossierError(f"{dossier.source}: {exc.message}", [replace(p, file=p.file or dossier.source) for p in exc.problems])
 
 
-def _ledger(dossier: Dossier, compiled: CompiledProcedure) -> LedgerInput | None:
+def _ledger(library: Library, dossier: Dossier, compiled: CompiledProcedure) -> LedgerInput | None:
     """The FEC the dossier names, read for a procedure that declares a ledger; None when it names none."""
     spec = compiled.procedure.ledger
     if spec is None:
@@ -101,7 +106,21 @@ def _ledger(dossier: Dossier, compiled: CompiledProcedure) -> LedgerInput | None
         )
     if dossier.ledger is None:
         return None
-    return read_ledger(spec, compiled.scope, dossier.ledger, dossier.source)
+    return read_ledger(spec, compiled.scope, dossier.ledger, dossier.source, library.limits, library.confine_ledgers)
+
+
+def _check_ranges(compiled: CompiledProcedure, inputs: dict[str, Any], dossier: Dossier) -> None:
+    """Inputs a rule places in a band set lie within its range: else no band holds them, and the dossier is at fault."""
+    problems = []
+    for limit in compiled.ranges:
+        value = inputs.get(limit.fact)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not limit.minimum <= value <= limit.maximum:
+            problems.append(Problem(
+                f"{format_value(value)} lies outside the range of band set {limit.bands}: "
+                f"from {format_value(limit.minimum)} to {format_value(limit.maximum)} {limit.unit}",
+                ("facts", limit.fact), dossier.source))
+    if problems:
+        raise DossierError(f"{dossier.source}: the facts do not satisfy the input of procedure {compiled.procedure.name!r} ({compiled.where})", problems)
 
 
 def _check_inputs(inference: Inference, dossier: Dossier) -> None:
@@ -119,6 +138,19 @@ def _check_inputs(inference: Inference, dossier: Dossier) -> None:
             problems.append(Problem(f"{message} ({check.clause})", ("facts", *check.input.split(".")), dossier.source))
     if problems:
         raise DossierError(f"{dossier.source}: the inputs of procedure {procedure.name!r} are inconsistent", problems)
+
+
+def _check_finite(inference: Inference) -> None:
+    """No decision holds NaN or an infinity: a rule that computed one (a division by zero) fails the evaluation."""
+    for firing in inference.firings:
+        for path, value in non_finite(firing.value):
+            rule = firing.rule
+            where = format_path(("value", *path)) if path else "its value"
+            raise EvaluationError(
+                f"rule {rule.id} ({rule.clause}) concluded {firing.name} with {value!r} at {where}, which is not a number: "
+                "no decision is given (a division by zero? guard it in the rule)",
+                [Problem(f"{value!r} is not finite", ("rules", rule.index), rule.file)],
+            )
 
 
 def _check_outcome(inference: Inference, dossier: Dossier) -> None:
@@ -243,19 +275,26 @@ def _digests(dossier: Dossier, selection: Selection, rules: str | None, ledger: 
     return Digests(dossier.digest, rules, referentials, engine_version(), ledger.digest if ledger else None)
 
 
+_REFUSALS = {  # mode -> (outcome, its meaning, the finding's code)
+    "repealed": (REPEALED_OUTCOME, "no version governs a cycle that starts after the repeal of the version in force", "VERSION_REPEALED"),
+    "not_encoded": (NOT_ENCODED_OUTCOME, "the version that governs this cycle is not encoded: no decision can be taken under it", "VERSION_NOT_ENCODED"),
+}
+
+
 def _refusal(dossier: Dossier, selection: Selection) -> Decision:
-    base = selection.base
-    assert base is not None and selection.refusal is not None
+    base, mode, clause, reason = selection.base, selection.refusal_mode, selection.refusal_clause, selection.refusal
+    assert base is not None and reason is not None
+    outcome, meaning, code = _REFUSALS[mode]
     return Decision(
         **_about(dossier),
-        outcome=REPEALED_OUTCOME,
-        outcome_meaning="no version governs a cycle that starts after the repeal of the version in force",
+        outcome=outcome,
+        outcome_meaning=meaning,
         values={},
-        findings=[Finding("VERSION_REPEALED", "error", selection.refusal)],
-        versions=[VersionUsed(None, base.scheme, base.id, base.digest, "repealed", selection.refusal, None)],
+        findings=[Finding(code, "error", reason, clause)],
+        versions=[VersionUsed(None, base.scheme, base.id, base.digest, mode, reason, clause)],
         forced_version=None,
         inputs={},
-        trail=[VersionStep("version:repealed", None, base.id, "repealed", None, selection.refusal, referential=base.scheme)],
+        trail=[VersionStep(f"version:{mode.replace('_', '-')}", None, base.id, mode, clause, reason, referential=base.scheme)],
         digests=_digests(dossier, Selection({}, base), None, None),
     )
 

@@ -38,8 +38,11 @@ def select_for(
     anchor: dt.date,
     event: dt.date,
     forced: str | None,
-) -> tuple[Selection, Procedure]:
+) -> tuple[Selection, Procedure | None]:
     """Select the sections of a procedure; the procedure itself is read from its home section's version.
+
+    A version that would govern the cycle but is not encoded refuses it at once: it has no procedure
+    to read (None then).
 
     A procedure the base version lacks may come from a later version that
     declares its section `event_date` (e.g. a control procedure introduced
@@ -50,7 +53,10 @@ def select_for(
     earlier date than its entry into force).
     """
     if forced:
-        procedure = find_procedure(version_by_id(versions, forced), procedure_name)
+        chosen = version_by_id(versions, forced)
+        if chosen.unavailable is not None:
+            return select(versions, (), anchor, event, forced), None
+        procedure = find_procedure(chosen, procedure_name)
     else:
         try:
             base = in_force_on(versions, anchor)
@@ -61,6 +67,8 @@ def select_for(
             started = any(v.in_force_from <= event for v in versions)
             procedure = find_procedure(in_force_on(versions, event) if started else having[-1], procedure_name)
         else:
+            if base.unavailable is not None and event >= anchor:
+                return select(versions, (), anchor, event), None
             if base.procedure(procedure_name) is not None or event < anchor:
                 procedure = find_procedure(base, procedure_name)
             else:

@@ -44,7 +44,9 @@ class Selection:
     base: ReferentialVersion | None
     forced: str | None = None
     warnings: tuple[str, ...] = ()
-    refusal: str | None = None  # the base version was repealed before the cycle started
+    refusal: str | None = None  # the base version was repealed before the cycle started, or is not encoded
+    refusal_mode: str = "repealed"  # repealed | not_encoded
+    refusal_clause: str | None = None  # the provision the refusal cites
 
     def version_of(self, section: str) -> ReferentialVersion:
         return self.choices[section].version
@@ -95,6 +97,8 @@ def select(
         if not any(_reaches_back(v, sections) for v in versions):
             raise
         return Selection(choices={name: _choose(name, None, versions, anchor, event) for name in sections}, base=None)
+    if base.unavailable is not None:
+        return not_encoded(base, f"it was in force on the cycle anchor {anchor}")
     if base.repealed_on is not None and anchor >= base.repealed_on:
         return Selection(
             choices={},
@@ -104,10 +108,26 @@ def select(
                 f"replaces it: it governs no cycle anchored on {anchor}; cycles anchored before the "
                 f"repeal keep it"
             ),
+            refusal_clause=base.repeal_clause,
         )
     later = [v for v in versions if v.in_force_from > base.in_force_from]
     choices = {name: _choose(name, base, later, anchor, event) for name in sections}
     return Selection(choices=choices, base=base)
+
+
+def not_encoded(version: ReferentialVersion, why: str) -> Selection:
+    """The refusal of a cycle a version would govern whose text is recorded but not encoded."""
+    assert version.unavailable is not None
+    return Selection(
+        choices={},
+        base=version,
+        refusal=(
+            f"version {version.id} of {version.scheme} (in force from {version.in_force_from}) would govern this cycle, {why}, "
+            f"but it is not encoded: {version.unavailable['reason']}; no decision can be taken under it here"
+        ),
+        refusal_mode="not_encoded",
+        refusal_clause=version.unavailable["clause"],
+    )
 
 
 def _reaches_back(version: ReferentialVersion, sections: Sequence[str]) -> bool:
@@ -197,6 +217,8 @@ def _forced(
     forced_by: str,
 ) -> Selection:
     chosen = version_by_id(versions, forced)
+    if chosen.unavailable is not None:
+        return not_encoded(chosen, f"forced by {forced_by}")
     missing = [s for s in sections if s not in chosen.sections]
     if missing:
         raise DossierError(
@@ -217,8 +239,8 @@ def _forced(
                     f"version {forced} was forced for section '{name}', which the rules of time give "
                     f"to version {natural.choices[name].version.id}: {natural.choices[name].reason}"
                 )
-    choices = {
-        name: SectionChoice(name, chosen, "forced", f"version {forced} was forced by {forced_by}")
+    choices = {  # cites the section's rule of time, which the forcing sets aside
+        name: SectionChoice(name, chosen, "forced", f"version {forced} was forced by {forced_by}", chosen.sections[name].policy.clause)
         for name in sections
     }
     return Selection(choices=choices, base=chosen, forced=forced, warnings=tuple(warnings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -108,3 +109,37 @@ Node: TypeAlias = (
     Literal | Ident | Select | Presence | Index | Call | Unary | Binary | Conditional
     | CreateList | CreateMap | Comprehension
 )
+
+NODE_TYPES = (Literal, Ident, Select, Presence, Index, Call, Unary, Binary, Conditional, CreateList, CreateMap, Comprehension)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of a tree, the root first (iteratively: a deep tree does not exhaust the stack)."""
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for name in current.__slots__:
+            value = getattr(current, name)
+            if isinstance(value, NODE_TYPES):
+                stack.append(value)
+            elif isinstance(value, tuple):
+                for item in value:
+                    stack.extend(item if isinstance(item, tuple) else (item,))
+
+
+def depth(node: Node) -> int:
+    """How many nodes deep the tree goes (iteratively)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        for name in current.__slots__:
+            value = getattr(current, name)
+            children = value if isinstance(value, tuple) else (value,)
+            for child in children:
+                for item in child if isinstance(child, tuple) else (child,):
+                    if isinstance(item, NODE_TYPES):
+                        stack.append((item, level + 1))
+    return deepest

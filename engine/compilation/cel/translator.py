@@ -56,14 +56,14 @@ _UNSUPPORTED = frozenset({
 })
 
 
-def translate(source: str, functions: Mapping[str, Callable[..., Any]]) -> Callable[[Mapping[str, Any]], Any]:
-    """The evaluator of a CEL expression: activation in, the value the Rust binding returns out.
+def translate(source: str | Node, functions: Mapping[str, Callable[..., Any]]) -> Callable[[Mapping[str, Any]], Any]:
+    """The evaluator of a CEL expression (its source, or its tree already parsed): activation in, the value the Rust binding returns out.
 
     CelSyntaxError if the expression does not translate; the evaluator raises CelEvaluationError for
     CEL's runtime errors and lets a registered function's own exception through.
     """
     translation = _Translation(functions)
-    root = translation.node(parse(source), {})
+    root = translation.node(parse(source) if isinstance(source, str) else source, {})
     slots = translation.slots
 
     def evaluate(activation: Mapping[str, Any]) -> Any:

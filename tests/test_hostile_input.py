@@ -1,0 +1,217 @@
+"""Hostile and broken input (engine/model/limits.py): exit 1 naming the file and the limit, never exit 3, never a decision on an impossible number.
+
+A tiny scheme written by the fixture keeps these tests apart from the bundled ones: one procedure whose
+rules read an integer, a number in a band set, a list, and divide.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from conftest import ROOT, rule_folder
+
+from engine import DossierError, EvaluationError, Library, read_dossier
+from engine.model.documents import load_document
+from engine.model.limits import DEFAULT_LIMITS, Limits
+
+SCHEME, V1 = "probe", "2024-01-01"
+
+VERSION = {
+    "scheme": SCHEME, "id": V1, "title": "Probe", "publisher": "tests", "language": "en",
+    "published_on": V1, "in_force_from": V1, "supersedes": None, "illustrative": True,
+    "sources": [{"id": "probe", "title": "the probe text", "provisions": [{"id": "§1", "title": "all of it", "status": "encoded"}]}],
+    "changes": [],
+    "sections": {"main": {
+        "title": "Main", "time_policy": {"mode": "pinned", "clause": "§1"},
+        "parameters": {"divisor": {"value": 0.0, "unit": "1", "clause": "§1"}},
+        "bands": {"size": {"unit": "employees", "range": {"min": 0, "max": 1000}, "clause": "§1", "bands": [
+            {"id": "small", "lower": {"value": 0, "inclusive": True}, "upper": {"value": 50, "inclusive": False}},
+            {"id": "large", "lower": {"value": 50, "inclusive": True}, "upper": {"value": 1000, "inclusive": True}}]}},
+        "rules": ["probe.yaml"],
+        "procedures": {"judge": {
+            "title": "Judge", "clause": "§1", "values": ["size"],
+            "input": {
+                "headcount": {"type": "integer", "required": True, "min": 0},
+                "revenue": {"type": "number", "required": True, "min": 0},
+                "divide": {"type": "boolean", "default": False},
+                "items": {"type": "list", "default": [], "schema": {"type": "number"}},
+            },
+            "outcomes": {"done": "judged"},
+        }},
+    }},
+}
+RULES = {"scheme": SCHEME, "title": "probe", "rules": [
+    {"id": "size", "title": "Size", "clause": "§1", "then": {"fact": "size", "value": "band(bands.size, facts.headcount)"}, "because": "Size {value}."},
+    {"id": "ratio", "title": "Ratio", "clause": "§1", "when": "facts.divide",
+     "then": {"fact": "ratio", "value": "facts.revenue / params.divisor"}, "because": "Ratio {value}."},
+    {"id": "done", "title": "Done", "clause": "§1", "then": {"outcome": "done"}, "because": "Judged, {facts.size}."},
+]}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "referentials" / SCHEME).mkdir(parents=True)
+    for schema in ("referentials/referential.schema.json", "rules/rules.schema.json"):
+        (tmp_path / schema).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / schema).write_text((ROOT / schema).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "referentials" / SCHEME / f"{V1}.yaml").write_text(yaml.safe_dump(VERSION, sort_keys=False), encoding="utf-8")
+    folder = rule_folder(tmp_path, SCHEME, V1)
+    folder.mkdir(parents=True)
+    (folder / "probe.yaml").write_text(yaml.safe_dump(RULES, sort_keys=False), encoding="utf-8")
+    return tmp_path
+
+
+def dossier(**facts: Any) -> dict[str, Any]:
+    return {"scheme": SCHEME, "procedure": "judge", "dossier_id": "p-1", "cycle": {"anchor": "2024-02-01"}, "event_date": "2024-03-01",
+            "facts": {"headcount": 10, "revenue": 1000.0, **facts}}
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(cli: Callable[..., Any], *args: Any, root: Path) -> str:
+    result = cli(*args, root=root)
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.output
+    return result.stderr
+
+
+def test_the_probe_scheme_judges(tree: Path) -> None:
+    decision = Library.open(tree).evaluate(read_dossier(dossier(), "d.yaml")).to_json()
+    assert (decision["outcome"], decision["values"]) == ("done", {"size": "small"})
+
+
+# --- numbers ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("revenue: .nan", "$.facts.revenue"), ("revenue: .inf", "$.facts.revenue"), ("revenue: -.inf", "$.facts.revenue"),
+    ("revenue: 1\n  items: [1, .nan]", "$.facts.items[1]"),
+])
+def test_nan_and_infinities_are_refused_in_a_yaml_dossier(tree: Path, cli: Callable[..., Any], text: str, where: str) -> None:
+    body = yaml.safe_dump(dossier(), sort_keys=False).replace("revenue: 1000.0", text)
+    stderr = refused(cli, "evaluate", write(tree, "d.yaml", body), root=tree)
+    assert "which is not a number a rule can compute with" in stderr and where in stderr
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_infinities_are_refused_in_a_json_dossier(tree: Path, cli: Callable[..., Any], literal: str) -> None:
+    body = json.dumps(dossier()).replace("1000.0", literal)
+    stderr = refused(cli, "evaluate", write(tree, "d.json", body), root=tree)
+    assert "$.facts.revenue" in stderr
+
+
+def test_a_boolean_is_not_an_integer(tree: Path, cli: Callable[..., Any]) -> None:
+    stderr = refused(cli, "evaluate", write(tree, "d.yaml", yaml.safe_dump(dossier(headcount=True))), root=tree)
+    assert "$.facts.headcount: must be of integer type" in stderr
+
+
+@pytest.mark.parametrize(("headcount", "refusal"), [(1000, None), (1001, "1001 lies outside the range of band set size: from 0 to 1000 employees")])
+def test_a_value_no_band_holds_is_refused_at_validation_naming_the_fact_and_the_range(tree: Path, headcount: int, refusal: str | None) -> None:
+    library = Library.open(tree)
+    if refusal is None:
+        assert library.evaluate(read_dossier(dossier(headcount=headcount), "d.yaml")).values == {"size": "large"}
+        return
+    with pytest.raises(DossierError) as raised:
+        library.evaluate(read_dossier(dossier(headcount=headcount), "d.yaml"))
+    assert [(p.path, p.message) for p in raised.value.problems] == [(("facts", "headcount"), refusal)]
+
+
+@pytest.mark.parametrize("runtime", ["durable-rules", "python", "compiled"])
+def test_a_division_by_zero_gives_no_decision_under_any_runtime(tree: Path, runtime: str) -> None:
+    with pytest.raises(EvaluationError) as raised:
+        Library.open(tree).evaluate(read_dossier(dossier(divide=True), "d.yaml"), runtime=runtime)
+    assert "rule ratio" in raised.value.message and ("not a number" in raised.value.message or "division by zero" in raised.value.render())
+
+
+# --- size, depth, aliases --------------------------------------------------------------------------------------
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tree: Path, cli: Callable[..., Any]) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8))
+    body = yaml.safe_dump(dossier(), sort_keys=False).replace("facts:\n", "facts:\n  bomb:\n" + "".join("    " + line + "\n" for line in bomb.splitlines()), 1)
+    assert len(body.encode("utf-8")) < 2000
+    start = time.process_time()
+    stderr = refused(cli, "evaluate", write(tree, "d.yaml", body), root=tree)
+    assert time.process_time() - start < 2
+    assert "values once its aliases are expanded (the limit values)" in stderr
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_a_thousand_nested_lists_are_refused_naming_the_limit(tree: Path, cli: Callable[..., Any], suffix: str) -> None:
+    nested = "[" * 1000 + "]" * 1000
+    body = json.dumps(dossier(items=[])).replace('"items": []', f'"items": {nested}')
+    stderr = refused(cli, "evaluate", write(tree, f"d.{suffix}", body), root=tree)
+    assert "deeper than the limit depth of 64" in stderr or "exceeded maximum nesting depth" in stderr
+
+
+def test_a_dossier_larger_than_the_limit_is_refused_before_it_is_read(tree: Path, cli: Callable[..., Any]) -> None:
+    path = tree / "big.yaml"
+    with path.open("wb") as file:
+        file.truncate(200 * 2**20)  # a sparse 200 MB file: its size alone refuses it
+    start = time.process_time()
+    stderr = refused(cli, "evaluate", path, root=tree)
+    assert time.process_time() - start < 2
+    assert "is too large: 209,715,200 bytes, more than the limit document_bytes of 67,108,864" in stderr
+
+
+def test_a_limit_is_changed_by_option(tree: Path, cli: Callable[..., Any]) -> None:
+    path = write(tree, "d.yaml", yaml.safe_dump(dossier(items=[1, 2, 3])))
+    stderr = refused(cli, "--limit", "document_bytes=100", "evaluate", path, root=tree)
+    assert "more than the limit document_bytes of 100" in stderr
+    assert cli("--limit", "document_bytes=1MiB", "evaluate", path, root=tree).exit_code == 0
+    assert cli("--limit", "nope=3", "evaluate", path, root=tree).exit_code == 2
+
+
+def test_limits_parse_counts_and_sizes() -> None:
+    assert DEFAULT_LIMITS.with_settings({"depth": "100", "ledger_bytes": "8GiB", "csv_bytes": "500k"}) == Limits(
+        depth=100, ledger_bytes=8 * 2**30, csv_bytes=500_000)
+    with pytest.raises(Exception, match="is not a positive count or size"):
+        DEFAULT_LIMITS.with_settings({"depth": "-3"})
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this system")
+def test_a_device_is_never_read_as_a_document(tmp_path: Path) -> None:
+    with pytest.raises(DossierError, match="is not a regular file"):
+        load_document(Path("/dev/zero"))
+
+
+@pytest.mark.parametrize(("value", "limit"), [
+    ("facts.revenue" + " + 1" * 70, "nested deeper than the limit expression_depth of 64"),
+    ("facts.revenue + " + " + ".join(["1"] * 1500), "characters, more than the limit expression_chars of 4,000"),
+])
+def test_an_expression_beyond_the_limits_fails_validation_naming_its_path(tree: Path, cli: Callable[..., Any], value: str, limit: str) -> None:
+    rules = yaml.safe_dump({**RULES, "rules": [*RULES["rules"], {"id": "deep", "title": "Deep", "clause": "§1", "then": {"fact": "deep", "value": value}, "because": "{value}"}]})
+    (rule_folder(tree, SCHEME, V1) / "probe.yaml").write_text(rules, encoding="utf-8")
+    result = cli("validate", root=tree)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert limit in result.output and "rules[3].then.value" in result.output
+
+
+# --- paths and outputs -----------------------------------------------------------------------------------------
+
+
+def test_evaluate_refuses_to_overwrite_and_to_write_into_a_missing_folder(tree: Path, cli: Callable[..., Any]) -> None:
+    path = write(tree, "d.yaml", yaml.safe_dump(dossier()))
+    out = write(tree, "out.json", "keep me")
+    result = cli("evaluate", path, "-o", out, root=tree)
+    assert result.exit_code == 2 and "exists already: give --force" in result.stderr and out.read_text() == "keep me"
+    assert cli("evaluate", path, "-o", out, "--force", root=tree).exit_code == 0 and json.loads(out.read_text())["outcome"] == "done"
+    missing = cli("evaluate", path, "-o", tree / "no" / "where.json", root=tree)
+    assert missing.exit_code == 2 and "there is no folder" in missing.stderr
+
+
+def test_the_cli_names_a_root_without_referentials(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    result = cli("versions", "x", root=tmp_path)
+    assert result.exit_code == 2 and "holds no referentials/ folder" in result.stderr
+
