@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from engine import Library
-from engine.decision.model import Decision
+from engine.decision.model import FORMAT_1, Decision
 from engine.decision.render import decision_text
 from engine.errors import DecisionFileError, RefereeError, UsageError
 from engine.model.dates import parse_date
@@ -280,10 +280,18 @@ def explain(library: Library, decision_file: Path, fact: str, category: str | No
     With --lines CATEGORY, read again the FEC a decision was computed from
     and list the lines of that category's accounts, with their total: the
     invoices behind a figure (e.g. a group "FEC other_invoices (93 lines …)").
+
+    A decision is checked against its seal: one changed since it was
+    written is refused ("decision altered", exit 1). A referee.decision/1
+    file, older than seals, is explained with a warning.
     """
     from engine.decision.explain import derivation_tree, ledger_lines, render_ledger_lines, render_tree
 
-    decision = Decision.from_json(load_document(decision_file, DecisionFileError, library.limits), str(decision_file))
+    data = load_document(decision_file, DecisionFileError, library.limits)
+    decision = Decision.from_json(data, str(decision_file))
+    if data["format"] == FORMAT_1:  # from_json read it: a mapping with a known format
+        unsealed = f"{decision_file} is a {FORMAT_1} decision, written before decisions were sealed: referee cannot tell whether it was altered"
+        click.echo(f"warning: {unsealed}", err=True)
     if category is None:
         _emit(derivation_tree(decision, library, fact), output_format, render_tree)
         return

@@ -52,6 +52,7 @@ class Library:
         self._books: dict[tuple[Path, ...], RuleBook] = {}
         self._validators: dict[tuple[int, tuple[Any, ...]], tuple[Procedure, FactsValidator]] = {}
         self._compiled: dict[tuple[Any, ...], CompiledProcedure] = {}
+        self._checked: set[str] = set()
 
     @classmethod
     def open(cls, root: Path | str, limits: Limits = DEFAULT_LIMITS, confine_ledgers: bool = False) -> Library:
@@ -90,6 +91,25 @@ class Library:
             loaded = [self.load_version(p) for p in sorted((self.referentials_dir / scheme).glob("*.yaml"))]
             self._versions[scheme] = sorted(loaded, key=lambda v: (v.in_force_from, v.id))
         return self._versions[scheme]
+
+    def checked(self, scheme: str) -> list[ReferentialVersion]:
+        """The versions of `scheme`, if `referee validate` finds no error in them: no dossier is judged under one it rejects.
+
+        A published version was validated when published and is vouched for by its lock; a draft is
+        checked here, once per library. The chain of versions (dates, `supersedes`) is checked always.
+        """
+        versions = self.versions(scheme)
+        if scheme not in self._checked:
+            from engine.authoring.checks import check_chain, check_version
+
+            problems = check_chain(versions)
+            for version in versions:
+                if version.lock is None:
+                    problems += check_version(self, version).problems
+            if problems:
+                raise ReferentialError(f"{scheme} has versions that `referee validate` rejects: no dossier is judged under them", problems)
+            self._checked.add(scheme)
+        return versions
 
     def load_version(self, path: Path, *, check_lock: bool = True) -> ReferentialVersion:
         """One version file, read with its rule files and checked against its lock when published.

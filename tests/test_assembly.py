@@ -38,6 +38,17 @@ def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> DurableRuntime:
     return fresh
 
 
+@pytest.fixture
+def scratch(scratch: Path) -> Path:
+    """The scratch tree with 2014-05-19 as the only version of Bilan Carbone®: these tests write its successors themselves."""
+    for path in (scratch / "referentials" / BC).glob("*.yaml"):
+        if path.stem != "2014-05-19":
+            path.unlink()
+            path.with_suffix(".lock.json").unlink(missing_ok=True)
+            shutil.rmtree(scratch / "rules" / BC / path.stem)
+    return scratch
+
+
 def write_rules(scratch: Path, version: Any, file: str, rules: list[dict[str, Any]]) -> Path:
     folder = rule_folder(scratch, BC, version)
     if not folder.exists():  # a new version starts from the rules of the one it supersedes
@@ -84,9 +95,10 @@ EDITION_RULE = {
 
 
 def with_edition_rule(scratch: Path, document: dict[str, Any]) -> dict[str, Any]:
-    """List a rule file reading `versions.…` in the assessment section of `document`."""
+    """List a rule file reading `versions.…` in the audit procedure of `document` (the one that reads both sections)."""
     write_rules(scratch, document["id"], "edition.yaml", [EDITION_RULE])
-    document["sections"]["assessment"]["rules"] = [*document["sections"]["assessment"]["rules"], "edition.yaml"]
+    audit = document["sections"]["assessment"]["procedures"]["audit"]
+    audit["rules"] = [*audit["rules"], "edition.yaml"]
     return document
 
 

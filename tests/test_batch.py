@@ -80,7 +80,8 @@ def test_the_examples_folder_gives_the_decisions_of_evaluate_in_order(library: L
     assert judged[EXAMPLE_FILES.index(COMPLIANT)] == json.loads(evaluated.stdout)
     assert f"invalid dossier: {UNUSABLE}: the ledger fec-2025-atelier.txt cannot be used" in result.stderr
     assert "fec-2025-atelier.txt:6: account 658800" in result.stderr
-    assert "116 dossiers in" in result.stderr and "115 decided, 1 invalid" in result.stderr
+    total = len(EXAMPLE_FILES) + 1  # and the unusable one, in a subfolder
+    assert f"{total} dossiers in" in result.stderr and f"{total - 1} decided, 1 invalid" in result.stderr
 
 
 def test_inputs_are_files_folders_and_json_lines_in_order(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
 """Bilan Carbone® tool compliance: the audit and the review of an improvement period.
 
 The cases follow the process text (shared/seeds/bilan-carbone-tool-compliance-process.md)
-and the decisions of referentials/bilan-carbone-compliance/2014-05-19.yaml. A second
-version, built here from the later public statement (DOMAIN.md: compliant at a score
-"greater than or equal to 70/100"), checks that the two readings of 70 live in two
-versions and that a version published mid-cycle only governs the next cycle.
+and the decisions of referentials/bilan-carbone-compliance/2014-05-19.yaml. The second
+bundled version, 2025-12-01, is the later public statement (DOMAIN.md: compliant at a score
+"greater than or equal to 70/100"): the two readings of 70 live in two versions, and a
+version published mid-cycle only governs the next cycle. The items of issue 11 (the fee, the
+self-assessment, the mandatory criteria, the version's identity) are tested in
+test_bilan_carbone_fidelity.py.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Iterable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, bc_document, write_version
+from conftest import BC, ROOT, bc_document
 
-from engine import DossierError, Library, read_dossier
+from engine import DossierError, read_dossier
 
 V1 = "2014-05-19"
 V2 = "2025-12-01"
@@ -77,11 +78,13 @@ def audit(
     anchor: str = "2024-03-04",
     event: str = "2024-05-21",
     version: str | None = None,
+    self_assessment: bool = True,
 ) -> Any:
     """An audit dossier; `score=None` leaves the criteria out."""
     facts: dict[str, Any] = {
         "tool_type": tool_type,
         "resources_provided": list(REQUIRED[tool_type] if provided is None else provided),
+        "self_assessment_done": self_assessment,
     }
     if score is not None:
         facts["criteria"] = criteria_scoring(score, failed)
@@ -123,7 +126,7 @@ def _envelope(procedure: str) -> dict[str, Any]:
 
 
 def _audit_facts() -> dict[str, Any]:
-    return {"tool_type": "internal", "resources_provided": REQUIRED["internal"]}
+    return {"tool_type": "internal", "resources_provided": REQUIRED["internal"], "self_assessment_done": True}
 
 
 def codes(decision: dict[str, Any]) -> list[str]:
@@ -142,45 +145,6 @@ def trail_fact(decision: dict[str, Any], name: str) -> Any:
 def version_of(decision: dict[str, Any], section: str = "assessment") -> dict[str, Any]:
     [entry] = [v for v in decision["versions"] if v["section"] == section]
     return entry
-
-
-# --- the second version: the later public statement (score >= 70 is compliant) ----------------
-
-
-def second_version() -> dict[str, Any]:
-    document = bc_document()
-    document.update(
-        id=V2,
-        title=document["title"] + " — statement of December 2025 (illustrative)",
-        published_on=dt.date(2025, 12, 1),
-        in_force_from=dt.date(2025, 12, 1),
-        supersedes=V1,
-        illustrative=True,
-        note=(
-            "Test fixture built from the later public statement (DOMAIN.md): compliance needs a score "
-            "greater than or equal to 70/100. The date stands for the framework launched in December 2025."
-        ),
-        changes=[
-            {
-                "where": "process §8.compliant",
-                "section": "assessment",
-                "change": "the compliant band now includes 70: [70, 100]; the 6-month band becomes [60, 70[",
-            }
-        ],
-        decisions=[d for d in document["decisions"] if d["id"] != "score-above-70"],
-    )
-    bands = {b["id"]: b for b in document["sections"]["assessment"]["bands"]["score"]["bands"]}
-    bands["improvement_6_months"]["upper"] = {"value": 70, "inclusive": False}
-    bands["improvement_6_months"]["note"] = "the later statement: 70 is compliant"
-    bands["compliant"]["lower"] = {"value": 70, "inclusive": True}
-    return document
-
-
-@pytest.fixture
-def store2(scratch: Path) -> Library:
-    """The project's referentials plus the illustrative version 2025-12-01."""
-    write_version(scratch, BC, second_version())
-    return Library.open(scratch)
 
 
 # --- every outcome of the audit ------------------------------------------------------------------
@@ -217,11 +181,12 @@ def test_six_months_deadline_clamps_to_month_end(library):
     assert decision["values"]["deadline"] == "2025-02-28"
 
 
-def test_between_50_and_60_one_month_and_fee(library):
+def test_between_50_and_60_one_month_and_the_fee_announced(library):
     decision = library.evaluate(audit(55, event="2024-04-15")).to_json()
     assert decision["outcome"] == "improvement_1_month"
     assert decision["values"]["deadline"] == "2024-05-15"
-    assert decision["values"]["fee_eur_excl_vat"] == 1000
+    assert decision["values"]["conditional_fee_eur_excl_vat"] == 1000  # due only if the 6-month band is reached
+    assert "fee_eur_excl_vat" not in decision["values"]
 
 
 @pytest.mark.parametrize(
@@ -243,7 +208,7 @@ def test_below_50_refused_and_may_resubmit(library):
     decision = library.evaluate(audit(42)).to_json()
     assert decision["outcome"] == "refused"
     assert decision["values"]["may_resubmit"] is True
-    for absent in ("deadline", "fee_eur_excl_vat", "valid_until", "grants"):
+    for absent in ("deadline", "fee_eur_excl_vat", "conditional_fee_eur_excl_vat", "valid_until", "grants"):
         assert absent not in decision["values"]
 
 
@@ -293,9 +258,10 @@ def test_score_is_the_sum_of_points_rounded_to_hundredths(library):
 # --- the second version: 70 is compliant, for cycles anchored from 2025-12-01 ----------------------
 
 
-def test_second_version_is_a_valid_referential(cli, store2):
-    result = cli("validate", root=store2.root)
+def test_both_versions_are_valid_referentials(cli):
+    result = cli("validate", ROOT / "referentials" / BC)
     assert result.exit_code == 0, result.output
+    assert f"{BC}/{V1}.yaml: valid" in result.output and f"{BC}/{V2}.yaml: valid" in result.output
 
 
 @pytest.mark.parametrize(
@@ -307,8 +273,8 @@ def test_second_version_is_a_valid_referential(cli, store2):
         pytest.param("2025-12-02", "2026-01-15", V2, "compliant", id="anchored-the-day-after"),
     ],
 )
-def test_exactly_70_depends_on_the_version_of_the_cycle(store2, anchor, event, version, outcome):
-    decision = store2.evaluate(audit(70, anchor=anchor, event=event)).to_json()
+def test_exactly_70_depends_on_the_version_of_the_cycle(library, anchor, event, version, outcome):
+    decision = library.evaluate(audit(70, anchor=anchor, event=event)).to_json()
     assert [v["version"] for v in decision["versions"]] == [version, version]
     assert decision["values"]["score_band"] == outcome
     assert decision["outcome"] == outcome
@@ -325,15 +291,15 @@ def test_exactly_70_depends_on_the_version_of_the_cycle(store2, anchor, event, v
         pytest.param("70", "compliant", id="70-greater-than-or-equal-to-70"),
     ],
 )
-def test_bands_of_the_second_version(store2, score, band):
-    decision = store2.evaluate(audit(score, anchor="2026-01-05", event="2026-03-02")).to_json()
+def test_bands_of_the_second_version(library, score, band):
+    decision = library.evaluate(audit(score, anchor="2026-01-05", event="2026-03-02")).to_json()
     assert version_of(decision)["version"] == V2
     assert decision["values"]["score_band"] == band
     assert decision["outcome"] == band
 
 
-def test_version_published_mid_cycle_waits_for_the_next_cycle(store2):
-    decision = store2.evaluate(audit(70, anchor="2025-11-30", event="2026-01-15")).to_json()
+def test_version_published_mid_cycle_waits_for_the_next_cycle(library):
+    decision = library.evaluate(audit(70, anchor="2025-11-30", event="2026-01-15")).to_json()
     for section in ("assessment", "resources"):
         chosen = version_of(decision, section)
         assert chosen["version"] == V1
@@ -342,23 +308,23 @@ def test_version_published_mid_cycle_waits_for_the_next_cycle(store2):
     assert decision["outcome"] == "improvement_6_months"
 
 
-def test_later_version_not_yet_in_force_on_the_event_is_not_mentioned(store2):
-    decision = store2.evaluate(audit(70, anchor="2025-09-01", event="2025-11-28")).to_json()
+def test_later_version_not_yet_in_force_on_the_event_is_not_mentioned(library):
+    decision = library.evaluate(audit(70, anchor="2025-09-01", event="2025-11-28")).to_json()
     assert version_of(decision)["version"] == V1
     assert "2025-12-01" not in version_of(decision)["reason"]
 
 
-def test_the_next_cycle_of_the_same_tool_takes_the_new_version(store2):
-    running = store2.evaluate(audit(70, anchor="2025-11-30", event="2026-01-15")).to_json()
-    next_cycle = store2.evaluate(audit(70, anchor="2026-06-01", event="2026-07-10")).to_json()
+def test_the_next_cycle_of_the_same_tool_takes_the_new_version(library):
+    running = library.evaluate(audit(70, anchor="2025-11-30", event="2026-01-15")).to_json()
+    next_cycle = library.evaluate(audit(70, anchor="2026-06-01", event="2026-07-10")).to_json()
     assert (version_of(running)["version"], running["outcome"]) == (V1, "improvement_6_months")
     assert (version_of(next_cycle)["version"], next_cycle["outcome"]) == (V2, "compliant")
     assert "pinned to the cycle" in version_of(next_cycle)["reason"]
 
 
-def test_review_stays_under_the_version_of_the_audit(store2):
+def test_review_stays_under_the_version_of_the_audit(library):
     """A six-month review in 2026 of a cycle that started in 2025-11: 70 is still not above 70."""
-    decision = store2.evaluate(review("six_months", 70, started="2026-01-15", event="2026-07-01", anchor="2025-11-30")).to_json()
+    decision = library.evaluate(review("six_months", 70, started="2026-01-15", event="2026-07-01", anchor="2025-11-30")).to_json()
     assert version_of(decision)["version"] == V1
     assert decision["outcome"] == "refused"
 
@@ -366,8 +332,8 @@ def test_review_stays_under_the_version_of_the_audit(store2):
 # --- forcing a version ----------------------------------------------------------------------------------
 
 
-def test_forced_version_applies_its_bands_and_warns(store2):
-    decision = store2.evaluate(audit(70, anchor="2024-03-04", event="2024-05-21"), version=V2).to_json()
+def test_forced_version_applies_its_bands_and_warns(library):
+    decision = library.evaluate(audit(70, anchor="2024-03-04", event="2024-05-21"), version=V2).to_json()
     assert decision["forced_version"] == V2
     assert {v["version"] for v in decision["versions"]} == {V2}
     assert {v["mode"] for v in decision["versions"]} == {"forced"}
@@ -378,15 +344,15 @@ def test_forced_version_applies_its_bands_and_warns(store2):
     assert decision["outcome"] == "compliant"  # under 2025-12-01, 70 is compliant
 
 
-def test_forcing_the_version_the_rules_would_choose_gives_no_warning(store2):
-    decision = store2.evaluate(audit(70, anchor="2024-03-04", event="2024-05-21"), version=V1).to_json()
+def test_forcing_the_version_the_rules_would_choose_gives_no_warning(library):
+    decision = library.evaluate(audit(70, anchor="2024-03-04", event="2024-05-21"), version=V1).to_json()
     assert decision["forced_version"] == V1
     assert "VERSION_FORCED" not in codes(decision)
     assert decision["outcome"] == "improvement_6_months"
 
 
-def test_evaluator_version_overrides_the_dossier_version(store2):
-    decision = store2.evaluate(audit(70, anchor="2024-03-04", version=V1), version=V2).to_json()
+def test_evaluator_version_overrides_the_dossier_version(library):
+    decision = library.evaluate(audit(70, anchor="2024-03-04", version=V1), version=V2).to_json()
     assert decision["forced_version"] == V2
     assert decision["outcome"] == "compliant"
 
@@ -583,7 +549,7 @@ def test_review_on_the_last_day_is_in_time_the_day_after_is_late(library, period
 
 def test_explain_shows_the_chain_down_to_points_and_bands(cli, tmp_path):
     out = tmp_path / "decision.json"
-    evaluated = cli("evaluate", EXAMPLES / "improvement-6-months-mandatory.yaml", "-o", out)
+    evaluated = cli("evaluate", EXAMPLES / "mandatory-missing-improvement-6-months.yaml", "-o", out)
     assert evaluated.exit_code == 0, evaluated.output
     assert json.loads(out.read_text(encoding="utf-8"))["outcome"] == "improvement_6_months"
 
@@ -591,7 +557,7 @@ def test_explain_shows_the_chain_down_to_points_and_bands(cli, tmp_path):
     assert explained.exit_code == 0, explained.output
     text = explained.output
     assert "Versions applied:" in text and "2014-05-19 (pinned)" in text
-    assert "outcome = improvement_6_months   [rule audit.six-months · process §8.six-months" in text
+    assert "outcome = improvement_6_months   [rule audit.six-months-mandatory · abc-site improvement" in text
     assert "failed_mandatory = A.5" in text
     assert "score = 78" in text
     assert "$.facts.criteria" in text
@@ -614,7 +580,7 @@ def test_explain_a_deadline_cites_its_parameter(cli, tmp_path):
 
 def test_explain_of_an_incomplete_audit_names_the_resources(cli, tmp_path):
     out = tmp_path / "decision.json"
-    assert cli("evaluate", EXAMPLES / "incomplete-general-purpose.yaml", "-o", out).exit_code == 0
+    assert cli("evaluate", EXAMPLES / "resources-missing-incomplete.yaml", "-o", out).exit_code == 0
     text = cli("explain", out).output
     assert "outcome = incomplete" in text
     assert "process §5" in text
@@ -624,18 +590,18 @@ def test_explain_of_an_incomplete_audit_names_the_resources(cli, tmp_path):
 
 # --- examples and runtimes ------------------------------------------------------------------------------------------
 
-EXPECTED_OUTCOMES = {
-    "compliant.yaml": "compliant",
-    "incomplete-general-purpose.yaml": "incomplete",
-    "incomplete-sector-specific.yaml": "incomplete",
-    "improvement-6-months-mandatory.yaml": "improvement_6_months",
-    "improvement-6-months-score.yaml": "improvement_6_months",
-    "improvement-1-month.yaml": "improvement_1_month",
-    "refused.yaml": "refused",
-    "review-one-month-reached.yaml": "improvement_6_months",
-    "review-six-months-met.yaml": "compliant",
-    "review-six-months-unmet.yaml": "refused",
-    "review-late.yaml": "refused",
+EXPECTED_OUTCOMES = {  # file -> (outcome, the version that governs it)
+    "compliant.yaml": ("compliant", V1),
+    "improvement-1-month.yaml": ("improvement_1_month", V1),
+    "mandatory-missing-improvement-6-months.yaml": ("improvement_6_months", V1),
+    "resources-missing-incomplete.yaml": ("incomplete", V1),
+    "review-one-month-reached-improvement-6-months.yaml": ("improvement_6_months", V1),
+    "review-six-months-unmet-refused.yaml": ("refused", V1),
+    "score-70-improvement-6-months.yaml": ("improvement_6_months", V1),
+    "score-below-50-refused.yaml": ("refused", V1),
+    "self-assessment-missing-incomplete.yaml": ("incomplete", V1),
+    "statement-2025-review-six-months-compliant.yaml": ("compliant", V2),
+    "statement-2025-score-70-compliant.yaml": ("compliant", V2),
 }
 
 
@@ -643,6 +609,20 @@ def test_every_example_is_listed_with_its_outcome():
     assert sorted(p.name for p in EXAMPLE_FILES) == sorted(EXPECTED_OUTCOMES)
     for path in EXAMPLE_FILES:
         assert path.read_text(encoding="utf-8").startswith("# "), f"{path.name} lacks its comment line"
+        outcome, _ = EXPECTED_OUTCOMES[path.name]
+        assert path.stem.endswith(outcome.replace("_", "-")), f"{path.name} does not end with the outcome it gives"
+
+
+def test_every_outcome_of_every_procedure_of_every_version_has_an_example(library):
+    shown: dict[tuple[str, str], set[str]] = {}
+    for path in EXAMPLE_FILES:
+        decision = library.evaluate(read_dossier(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))).to_json()
+        shown.setdefault((decision["procedure"], decision["versions"][0]["version"]), set()).add(decision["outcome"])
+    for version in library.versions(BC):
+        for name, procedure in version.procedures().items():
+            assert shown.get((name, version.id)), f"no example of {name} under {version.id}"
+            every = set().union(*(o for (n, _), o in shown.items() if n == name))
+            assert every == set(procedure.outcomes), name
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
@@ -650,7 +630,7 @@ def test_example_evaluates_through_the_cli(cli, tmp_path, path):
     result = cli("evaluate", path, "--format", "json")
     assert result.exit_code == 0, result.output
     decision = json.loads(result.stdout)
-    assert decision["outcome"] == EXPECTED_OUTCOMES[path.name]
+    assert (decision["outcome"], version_of(decision)["version"]) == EXPECTED_OUTCOMES[path.name]
     assert cli("evaluate", path).exit_code == 0  # the text view too
 
 
@@ -659,7 +639,7 @@ def test_both_runtimes_give_the_same_decision(library, path):
     dossier = read_dossier(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
     default = library.evaluate(dossier).to_json()
     python = library.evaluate(dossier, runtime="python").to_json()
-    assert default["outcome"] == python["outcome"] == EXPECTED_OUTCOMES[path.name]
+    assert default["outcome"] == python["outcome"] == EXPECTED_OUTCOMES[path.name][0]
     assert python == default
 
 
@@ -676,18 +656,20 @@ def test_failed_mandatory_criteria_come_in_grid_order(library):
 
 
 @pytest.mark.parametrize(
-    ("started", "event", "anchor", "words"),
+    ("started", "event", "anchor", "words", "clause"),
     [
-        pytest.param("2024-12-01", "2024-06-01", "2024-03-04", "after the review on 2024-06-01", id="period-starts-after-review"),
-        pytest.param("2024-02-01", "2024-06-01", "2024-03-04", "before the audit began on 2024-03-04", id="period-starts-before-audit"),
+        pytest.param("2024-12-01", "2024-06-01", "2024-03-04", "after the review on 2024-06-01", "(process §8)", id="period-starts-after-review"),
+        pytest.param("2024-02-01", "2024-06-01", "2024-03-04", "before the process began on 2024-03-04", "(process §4)", id="period-starts-before-audit"),
     ],
 )
-def test_review_with_impossible_dates_is_rejected(library, started, event, anchor, words):
+def test_review_with_impossible_dates_is_rejected(library, started, event, anchor, words, clause):
+    """Process §4: "The compliance process begins with a kick-off meeting" (the cycle's anchor); a period
+    is granted at a decision of that process, and reviewed after it starts."""
     with pytest.raises(DossierError) as raised:
         library.evaluate(review("six_months", 75, started=started, event=event, anchor=anchor)).to_json()
     [problem] = raised.value.problems
     assert problem.path == ("facts", "period_started_on")
-    assert words in problem.message and "process §8" in problem.message
+    assert words in problem.message and problem.message.endswith(clause)
 
 
 def test_review_starting_on_the_audit_and_reviewed_the_same_day_is_accepted(library):

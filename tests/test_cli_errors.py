@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -265,9 +266,20 @@ def test_versions_before_the_first_version_is_in_force(cli: Callable[..., Any]) 
     assert "2014-05-19" in result.stdout and "not yet in force" in result.stdout
 
 
+@pytest.fixture
+def first_version_only(scratch: Path) -> Path:
+    """A scratch tree where 2014-05-19 is the only version of Bilan Carbone®, whatever versions the project bundles after it."""
+    for path in (scratch / "referentials" / BC).glob("*.yaml"):
+        if path.stem != "2014-05-19":
+            path.unlink()
+            path.with_suffix(".lock.json").unlink(missing_ok=True)
+            shutil.rmtree(scratch / "rules" / BC / path.stem)
+    return scratch
+
+
 @pytest.mark.parametrize(("day", "status"), [("2014-05-18", "not yet in force"), ("2014-05-19", "in force"), ("2030-01-01", "in force")])
-def test_versions_status_as_of_a_day(cli: Callable[..., Any], day: str, status: str) -> None:
-    result = cli("versions", BC, "--as-of", day, "--format", "json")
+def test_versions_status_as_of_a_day(cli: Callable[..., Any], first_version_only: Path, day: str, status: str) -> None:
+    result = cli("versions", BC, "--as-of", day, "--format", "json", root=first_version_only)
     assert result.exit_code == 0
     assert [v["status"] for v in json.loads(result.stdout)["versions"]] == [status]
 
@@ -285,8 +297,8 @@ def test_evaluate_json_output_parses(cli: Callable[..., Any], tmp_path: Path) ->
     assert written["outcome"] == decision["outcome"] and written["values"] == decision["values"]
 
 
-def test_versions_json_output_parses(cli: Callable[..., Any]) -> None:
-    result = cli("versions", BC, "--as-of", "2024-01-01", "--format", "json")
+def test_versions_json_output_parses(cli: Callable[..., Any], first_version_only: Path) -> None:
+    result = cli("versions", BC, "--as-of", "2024-01-01", "--format", "json", root=first_version_only)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["scheme"] == BC and data["as_of"] == "2024-01-01"

@@ -27,7 +27,7 @@ from conftest import BC, bc_example_dossier, rule_folder, write_version
 from engine import Library
 from engine.authoring.checks import Report, validate_paths
 from engine.model.dossier import read_dossier
-from engine.errors import DossierError
+from engine.errors import DossierError, ReferentialError
 from engine.decision.model import REPEALED_OUTCOME
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import DurableRuntime
@@ -475,9 +475,10 @@ def test_a_scheme_whose_versions_do_not_all_declare_the_framework_is_no_companio
     lone = alpha_v2()
     del lone["framework"]
     put(tree, lone)
-    with pytest.raises(DossierError) as raised:
+    with pytest.raises(ReferentialError) as raised:  # the framework's rules read values no companion now holds
         judge(tree, dossier("2024-03-01", "2024-06-01"))
-    assert raised.value.message == f"dossier.yaml: '{ALPHA}' is not a companion of {FRAME} in the role method"
+    assert raised.value.message == f"{FRAME} has versions that `referee validate` rejects: no dossier is judged under them"
+    assert "rule credits.amount reads params.sequestration_rate, which procedure quantify of 2024-01-01 does not define" in [p.message for p in raised.value.problems]
     report = report_of(tree, ALPHA, A2)
     assert messages(report) == [f"the versions of a scheme declare the same framework, or none: {A1}: method of {FRAME}; {A2}: none"]
     assert report.problems[0].path == ("framework",)

@@ -43,7 +43,7 @@ def test_to_bytes_is_the_compact_json_of_to_json(decision: Decision) -> None:
 
 def test_facts_appear_once_and_are_cited(decision: Decision) -> None:
     data = decision.to_json()
-    assert set(data["inputs"]) == {"criteria", "event_date", "resources_provided", "tool_type"}
+    assert set(data["inputs"]) == {"criteria", "event_date", "resources_provided", "self_assessment_done", "tool_type"}
     concluded = {e["name"]: e["id"] for e in data["trail"] if e["kind"] == "fact"}
     for entry in data["trail"]:
         for premise in entry.get("premises", ()):
@@ -74,12 +74,13 @@ def test_explain_resolves_cited_values_from_the_library(decision: Decision, libr
 
 
 def test_a_value_whose_version_changed_since_is_not_shown_and_says_why(decision: Decision, library: Library) -> None:
-    altered = copy.deepcopy(decision.to_json())
-    for entry in altered["trail"]:
-        for premise in entry.get("premises", ()):
-            if "digest" in premise:
-                premise["digest"] = "sha256:" + "0" * 64
-    tree = derivation_tree(Decision.from_json(altered, "altered.json"), library, "required_resources")
+    """The decision cites a digest the library's version no longer has (in memory: a file so edited is refused, tests/test_seal.py)."""
+    earlier = Decision.from_json(decision.to_json(), "decision.json")  # a copy (deepcopy would copy ABSENT, the mark of a value not written)
+    for entry in earlier.trail:
+        for premise in getattr(entry, "premises", ()):
+            if premise.digest is not None:
+                premise.digest = "sha256:" + "0" * 64
+    tree = derivation_tree(earlier, library, "required_resources")
     table = next(node["premise"] for node in tree["tree"]["premises"] if "premise" in node and node["premise"]["kind"] == "table")
     assert "value" not in table
     assert "has digest" in table["unresolved"] and "it changed since" in table["unresolved"]
@@ -93,29 +94,72 @@ def test_a_decision_1_file_is_still_explained(cli: Callable[..., Any]) -> None:
     assert "├─ tool_type = internal   [dossier $.facts.tool_type]" in result.stdout
 
 
+def _citing(data: dict[str, Any], i: int, j: int) -> dict[str, Any]:
+    """Trail entry i with one premise, citing entry j."""
+    data["trail"][i] = {**data["trail"][i], "premises": [{"kind": "fact", "name": "x", "trail": data["trail"][j]["id"]}]}
+    return data
+
+
+def _cycle(data: dict[str, Any]) -> dict[str, Any]:
+    """Entries 3 and 5 each cite the other."""
+    return _citing(_citing(data, 3, 5), 5, 3)
+
+
+def _set(key: str, value: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda d: {**d, key: value}
+
+
+def _without(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda d: {k: v for k, v in d.items() if k != key}
+
+
+def _in_entry(i: int, key: str, value: Any = None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Trail entry i with `key` set to `value`, or without it (None)."""
+
+    def change(d: dict[str, Any]) -> dict[str, Any]:
+        entry = {k: v for k, v in d["trail"][i].items() if k != key}
+        d["trail"][i] = entry if value is None else {**entry, key: value}
+        return d
+
+    return change
+
+
 @pytest.mark.parametrize(
-    ("change", "path", "words"),
+    ("change", "where", "words"),
     [
-        (lambda d: d["trail"].__setitem__(3, {**d["trail"][3], "id": d["trail"][3]["id"], "premises": [{"kind": "fact", "name": "x", "trail": d["trail"][3]["id"]}]}),
-         "$.trail[3].premises[0].trail", "which is not an earlier trail entry"),
-        (lambda d: d["trail"][2].pop("id"), "$.trail[2].id", "expected a text"),
-        (lambda d: d.__setitem__("trail", {"not": "a list"}), "$.trail", "expected a list"),
-        (lambda d: d["trail"][4].__setitem__("premises", "none"), "$.trail[4].premises", "expected a list of premises"),
-        (lambda d: d["trail"][0].__setitem__("kind", "guess"), "$.trail[0].kind", "expected version-selection, fact or finding"),
-        (lambda d: d.pop("inputs"), "$.inputs", "missing"),
+        (lambda d: _citing(d, 3, 3), " $.trail[3].premises[0].trail", "which is not an earlier trail entry"),
+        (_cycle, " $.trail[3].premises[0].trail", "cites 'd4', which is not an earlier trail entry"),
+        (_in_entry(2, "id"), " $.trail[2].id", "expected a text"),
+        (_set("trail", {"not": "a list"}), " $.trail", "expected a list"),
+        (_in_entry(4, "premises", "none"), " $.trail[4].premises", "expected a list of premises"),
+        (_in_entry(0, "kind", "guess"), " $.trail[0].kind", "expected version-selection, fact or finding"),
+        (_without("inputs"), " $.inputs", "missing"),
+        (_set("values", [82]), " $.values", "expected an object"),
+        (_set("findings", ["RESOURCE_MISSING"]), " $.findings[0]", "expected an object"),
+        (_set("outcome", 1), " $.outcome", "expected a text"),
+        (_without("digests"), " $.digests", "missing"),
+        (_set("format", "referee.decision/9"), " $.format", "expected format 'referee.decision/2' (or 'referee.decision/1'), got 'referee.decision/9'"),
+        (lambda d: "outcome: compliant, as agreed", ":1", "is not valid JSON"),
+        (lambda d: [d], "", "the document is a list: a decision is an object with format 'referee.decision/2'"),
     ],
-    ids=["cites-itself", "no-id", "trail-not-a-list", "premises-not-a-list", "unknown-kind", "no-inputs"],
+    ids=[
+        "cites-itself", "cites-ahead-cycle", "no-id", "trail-not-a-list", "premises-not-a-list", "unknown-kind", "no-inputs",
+        "values-not-a-mapping", "finding-not-a-mapping", "outcome-not-a-text", "no-digests", "unknown-format", "not-json", "a-list",
+    ],
 )
-def test_a_malformed_decision_is_refused_naming_the_path(decision: Decision, cli: Callable[..., Any], tmp_path: Path, change: Any, path: str, words: str) -> None:
-    data = copy.deepcopy(decision.to_json())
-    change(data)
+def test_a_malformed_decision_is_refused_naming_the_path(
+    decision: Decision, cli: Callable[..., Any], tmp_path: Path, change: Callable[[dict[str, Any]], Any], where: str, words: str
+) -> None:
+    """Malformed is said before altered: the path of what is wrong tells more than a seal that no longer matches."""
+    changed = change(copy.deepcopy(decision.to_json()))
     file = tmp_path / "decision.json"
-    file.write_text(json.dumps(data), encoding="utf-8")
+    file.write_text(changed if isinstance(changed, str) else json.dumps(changed), encoding="utf-8")
     result = cli("explain", file)
-    assert result.exit_code == 1 and "internal error" not in result.stderr
-    assert f"{file} {path}: " in result.stderr and words in result.stderr
-    with pytest.raises(DecisionFileError):
-        Decision.from_json(data, str(file))
+    assert result.exit_code == 1 and "internal error" not in result.stderr and "Traceback" not in result.output
+    assert f"{file}{where}: " in result.stderr and words in result.stderr, result.stderr
+    if not isinstance(changed, str):
+        with pytest.raises(DecisionFileError):
+            Decision.from_json(changed, str(file))
 
 
 def _account_size(library: Library, invoices: int) -> int:

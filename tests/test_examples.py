@@ -20,11 +20,13 @@ import pytest
 from conftest import OCO2, ROOT
 
 from engine import Library, load_dossier
+from engine.decision.model import NOT_ENCODED_OUTCOME, REPEALED_OUTCOME
 from engine.model.canonical import canonical_json
 
 EXAMPLES = sorted((ROOT / "examples").glob("*/*.yaml"))
 NAMED_BY_OUTCOME = (OCO2, "label-bas-carbone", "label-transmission")
 NAMED = [p for p in EXAMPLES if p.parent.name in NAMED_BY_OUTCOME]
+REFUSALS = {REPEALED_OUTCOME, NOT_ENCODED_OUTCOME}  # the engine's own outcomes, for a cycle no encoded version may judge
 
 
 def test_every_scheme_has_examples(library: Library) -> None:
@@ -47,13 +49,13 @@ def test_an_example_is_judged_alike_by_the_three_runtimes(library: Library, path
         for p in v.procedures().values() if p.name == dossier.procedure
         for outcome in p.outcomes
     }
-    assert durable["outcome"] in declared
+    assert durable["outcome"] in declared | REFUSALS
 
 
 def declared_outcomes(library: Library, scheme: str, procedure: str, version: str) -> set[str]:
     [home] = [p for p in library.versions(scheme) if p.id == version]
     found = home.procedure(procedure)
-    return set(found.outcomes) if found else set()
+    return (set(found.outcomes) if found else set()) | REFUSALS
 
 
 def named_outcome(path: Path, outcomes: set[str]) -> str:
@@ -85,6 +87,8 @@ def test_every_outcome_of_every_procedure_has_an_example(library: Library, schem
     shown: dict[tuple[str, str], set[str]] = {}
     for path in (p for p in NAMED if p.parent.name == scheme):
         decision = library.evaluate(load_dossier(path)).to_json()
+        if decision["outcome"] in REFUSALS:
+            continue
         shown.setdefault((decision["procedure"], home_version(decision)), set()).add(decision["outcome"])
     declared: dict[str, set[str]] = {}
     for version in library.versions(scheme):

@@ -1,7 +1,7 @@
 """Hostile and broken input (engine/model/limits.py): exit 1 naming the file and the limit, never exit 3, never a decision on an impossible number.
 
 A tiny scheme written by the fixture keeps these tests apart from the bundled ones: one procedure whose
-rules read an integer, a number in a band set, a list, and divide.
+rules read an integer, a number in a band set, a list, and compute a number too large for a float.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ VERSION = {
     "changes": [],
     "sections": {"main": {
         "title": "Main", "time_policy": {"mode": "pinned", "clause": "§1"},
-        "parameters": {"divisor": {"value": 0.0, "unit": "1", "clause": "§1"}},
+        "parameters": {"scale": {"value": 1.0e308, "unit": "1", "clause": "§1"}},
         "bands": {"size": {"unit": "employees", "range": {"min": 0, "max": 1000}, "clause": "§1", "bands": [
             {"id": "small", "lower": {"value": 0, "inclusive": True}, "upper": {"value": 50, "inclusive": False}},
             {"id": "large", "lower": {"value": 50, "inclusive": True}, "upper": {"value": 1000, "inclusive": True}}]}},
@@ -38,8 +38,9 @@ VERSION = {
             "input": {
                 "headcount": {"type": "integer", "required": True, "min": 0},
                 "revenue": {"type": "number", "required": True, "min": 0},
-                "divide": {"type": "boolean", "default": False},
+                "overflow": {"type": "boolean", "default": False},
                 "items": {"type": "list", "default": [], "schema": {"type": "number"}},
+                "opened_on": {"type": "date", "min": "2000-01-01", "max": "2099-12-31"},
             },
             "outcomes": {"done": "judged"},
         }},
@@ -47,8 +48,8 @@ VERSION = {
 }
 RULES = {"scheme": SCHEME, "title": "probe", "rules": [
     {"id": "size", "title": "Size", "clause": "§1", "then": {"fact": "size", "value": "band(bands.size, facts.headcount)"}, "because": "Size {value}."},
-    {"id": "ratio", "title": "Ratio", "clause": "§1", "when": "facts.divide",
-     "then": {"fact": "ratio", "value": "facts.revenue / params.divisor"}, "because": "Ratio {value}."},
+    {"id": "scaled", "title": "Scaled", "clause": "§1", "when": "facts.overflow",
+     "then": {"fact": "scaled", "value": "facts.revenue * params.scale"}, "because": "Scaled {value}."},
     {"id": "done", "title": "Done", "clause": "§1", "then": {"outcome": "done"}, "because": "Judged, {facts.size}."},
 ]}
 
@@ -126,10 +127,45 @@ def test_a_value_no_band_holds_is_refused_at_validation_naming_the_fact_and_the_
 
 
 @pytest.mark.parametrize("runtime", ["durable-rules", "python", "compiled"])
-def test_a_division_by_zero_gives_no_decision_under_any_runtime(tree: Path, runtime: str) -> None:
+def test_a_number_too_large_for_a_float_gives_no_decision_under_any_runtime(tree: Path, runtime: str) -> None:
     with pytest.raises(EvaluationError) as raised:
-        Library.open(tree).evaluate(read_dossier(dossier(divide=True), "d.yaml"), runtime=runtime)
-    assert "rule ratio" in raised.value.message and ("not a number" in raised.value.message or "division by zero" in raised.value.render())
+        Library.open(tree).evaluate(read_dossier(dossier(overflow=True), "d.yaml"), runtime=runtime)
+    assert "rule scaled" in raised.value.message and "not a number" in raised.value.message
+
+
+def test_a_division_that_may_divide_by_zero_is_refused_by_validate_and_nothing_is_judged_under_it(tree: Path, cli: Callable[..., Any]) -> None:
+    rules = {**RULES, "rules": [*RULES["rules"], {"id": "ratio", "title": "Ratio", "clause": "§1", "when": "facts.headcount >= 0",
+                                                  "then": {"fact": "ratio", "value": "facts.revenue / double(facts.headcount)"}, "because": "Ratio {value}."}]}
+    (rule_folder(tree, SCHEME, V1) / "probe.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    result = cli("validate", root=tree)
+    assert result.exit_code == 1 and "rule ratio divides by facts.headcount, which may be zero" in result.output
+    judged = cli("evaluate", write(tree, "d.yaml", yaml.safe_dump(dossier())), root=tree)
+    assert judged.exit_code == 1 and "Traceback" not in judged.output
+    assert "probe has versions that `referee validate` rejects" in judged.stderr and "rule ratio divides by facts.headcount" in judged.stderr
+
+
+@pytest.mark.parametrize(("opened_on", "refusal"), [
+    ("1999-12-31", "min value is 2000-01-01"), ("2000-01-01", None), ("2099-12-31", None), ("2100-01-01", "max value is 2099-12-31"),
+])
+def test_the_bounds_of_a_date_input_bound_it(tree: Path, opened_on: str, refusal: str | None) -> None:
+    """The version stores its date bounds as texts; they bound the date all the same, under both validators."""
+    library = Library.open(tree)
+    if refusal is None:
+        assert library.evaluate(read_dossier(dossier(opened_on=opened_on), "d.yaml")).outcome == "done"
+        return
+    with pytest.raises(DossierError) as raised:
+        library.evaluate(read_dossier(dossier(opened_on=opened_on), "d.yaml"))
+    assert [(p.path, p.message) for p in raised.value.problems] == [(("facts", "opened_on"), refusal)]
+
+
+@pytest.mark.parametrize(("field", "bound"), [({"type": "date"}, "1 March"), ({"type": "number"}, "ten"), ({"type": "integer"}, True)])
+def test_a_bound_of_the_wrong_type_fails_validation_naming_it(tree: Path, cli: Callable[..., Any], field: dict[str, Any], bound: Any) -> None:
+    version = yaml.safe_load(yaml.safe_dump(VERSION))
+    version["sections"]["main"]["procedures"]["judge"]["input"]["odd"] = {**field, "min": bound}
+    (tree / "referentials" / SCHEME / f"{V1}.yaml").write_text(yaml.safe_dump(version, sort_keys=False), encoding="utf-8")
+    result = cli("validate", root=tree)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "input.odd.min" in result.output and "is not a" in result.output
 
 
 # --- size, depth, aliases --------------------------------------------------------------------------------------

@@ -271,7 +271,8 @@ def test_each_hedge_term_states_the_forecast_character(library, sentence):
 
 
 def test_every_hedge_term_of_the_referential_is_tested():
-    tested = {"estimés à", "potentiels", "conditionnels", "environ", "prévisionnels", "estimation"}
+    """The words of art. 30 are given "à titre d'exemple"; the others are tested in test_lbc_communication_corpus.py."""
+    tested = {"estimés à", "potentiels", "conditionnels", "environ", "prévisionnels", "estimation", "près de", "attendus", "devrait"}
     assert {h["term"] for h in COMMUNICATION["hedge_terms"]["value"]} == tested
 
 
@@ -286,7 +287,7 @@ def test_every_hedge_term_of_the_referential_is_tested():
         "Le projet séquestrera 4 800 tCO₂e en trente ans.",
         "Ces 500 crédits bas-carbone seront générés en 2030.",
         "Le projet générera des crédits carbone estimes a 12 000 tCO2e.",  # no accents: not « estimés à »
-        "Le projet générera 12 000 crédits carbone, estimés par le porteur.",  # « estimés » without « à »
+        "Le projet près de Lyon générera 12 000 crédits carbone.",  # « près de » a place, not a number
     ],
 )
 def test_an_unhedged_quantity_before_verification_is_quoted(library, sentence):
@@ -439,9 +440,9 @@ CLAIMS = [
     ("carbon_neutral", "Une marque carboneutre depuis 2024."),
     ("carbon_neutral", "Un événement carbone neutre."),
     ("carbon_neutral", "Une entreprise climatiquement neutre."),
-    ("own_carbon_neutrality", "Nous avons atteint la neutralité carbone."),
-    ("own_carbon_neutrality", "Notre neutralité carbone est garantie par ces crédits."),
-    ("own_carbon_neutrality", "Nous sommes désormais net zéro."),
+    ("carbon_neutral", "Nous avons atteint la neutralité carbone."),
+    ("carbon_neutral", "Notre neutralité carbone est garantie par ces crédits."),
+    ("carbon_neutral", "Nous sommes désormais net zéro."),
     ("full_offsetting", "Notre entreprise compense intégralement ses émissions."),
     ("full_offsetting", "Nos émissions sont 100 % compensées."),
     ("full_offsetting", "Une compensation totale de nos déplacements."),
@@ -482,12 +483,15 @@ def test_claims_are_found_whatever_the_case(library, claim, sentence):
 
 
 def test_every_claim_pattern_is_tested_and_cites_its_clause():
-    patterns = COMMUNICATION["forbidden_claims"]["value"]
-    assert {p["id"] for p in patterns} == {c for c, _ in CLAIMS}
-    assert {p["id"]: p["clause"] for p in patterns if p["clause"] != "art. 30 claims"} == {
+    claims = COMMUNICATION["forbidden_claims"]["value"]
+    assert {p["id"] for p in claims} == {c for c, _ in CLAIMS}
+    assert {p["id"]: p["clause"] for p in claims if p["clause"] != "art. 30 claims"} == {
         "labelled_product": "art. 30 labelled project", "label_on_product": "art. 30 labelled project",
     }
-    assert all(p["pattern"].startswith("(?i)") for p in patterns)
+    patterns = COMMUNICATION["claim_patterns"]["value"]
+    assert all(p.startswith("(?i)") for p in patterns.values())
+    named = {n for c in claims for f in c["forms"] for n in f["match"] + f["unless"]}
+    assert named == set(patterns)  # every pattern is used, and every name a form uses is a pattern
 
 
 @pytest.mark.parametrize(
@@ -657,7 +661,7 @@ def test_a_collective_project_loses_its_label_as_a_whole(library):
     assert decision["outcome"] == "label_withdrawn"
     assert decision["values"]["withdrawal_scope"] == {"individual_projects": list(members), "whole_collective_project": True}
     [finding] = findings(decision, "COLLECTIVE_PROJECT_WITHDRAWN")
-    assert "all its 3 individual projects (earl-des-landes, gaec-de-la-fontaine, ferme-du-haut-bois)" in finding["message"]
+    assert "all its individual projects (earl-des-landes, gaec-de-la-fontaine, ferme-du-haut-bois)" in finding["message"]
     assert "(gaec-de-la-fontaine)" in finding["message"]
 
 
@@ -733,7 +737,8 @@ def test_only_a_data_refusal_is_set_aside_with_the_retention(library):
         ({"last_verification_on": "2025-11-05"}, "last_verification_on"),
         ({"grounds": [{**FRAUD, "data_only": True}]}, "grounds"),
         ({"grounds": [{**FRAUD, "member": "ferme-x"}]}, "grounds"),
-        ({"project": {"valid_from": "2021-05-10", "valid_until": "2051-05-09", "collective": True, "members": ["seule"]}}, "project.members"),
+        ({"project": {"valid_from": "2021-05-10", "valid_until": "2051-05-09", "collective": True, "members": ["seule", "seule"]}}, "project.members"),
+        ({"project": {"valid_from": "2021-05-10", "valid_until": "2051-05-09", "members": ["seule"]}}, "project.members"),
         ({"project": {"valid_from": "2021-05-10", "valid_until": "2021-05-09"}}, "project.valid_until"),
         ({"adversarial_procedure": {"opened_on": "2025-11-03"}}, "adversarial_procedure"),
         ({"adversarial_procedure": {"opened_on": "2025-12-01", "closed_on": "2026-03-03"}}, "adversarial_procedure"),

@@ -9,13 +9,15 @@ Articles of the arrêté of 5 September 2025 (shared/seeds/label-bas-carbone-arr
 - art. 13 and decision non-permanence-scope — the non-permanence discount bears on sequestration only;
   art. 7.2 and decision discounts-order — discounts applied in the method's order, one after the other
   (multiplicative: Boisement, Haies 2026) or summed (additive: Haies 2021); decision credit-precision —
-  three decimals; art. 12 — ex-ante credits only where the method allows them, reductions always ex-post;
-  art. 7.4 — the verification level is one the method knows;
+  three decimals; art. 12 and decision ex-ante-scope — ex-ante credits where the method allows them, of
+  reductions and sequestration alike; art. 7.4 — the verification level is one the method knows, and its
+  discount is the verification modalities' (decision verification-discount-follows-verification);
 - art. 25 — a complete request (25.1); an auditor competent by the method's list, by its criteria (a
   body of 25.2 whose accreditation covers the sector), or, for a method approved before the arrêté with
   neither, by a proposal sent at least three months before the audit and accepted by the authority,
   whose opinion is due within two months (decisions auditor-proposal, auditor-proposal-scope); an
-  independent auditor (25.2); a decided quantity at most the auditor's, a collective project credited
+  independent auditor (25.2); the checks on site the method requires (25.3); a decided quantity at most the
+  auditor's, a collective project credited
   as a whole (25.5); data kept three years (25.6, decision data-retention);
 - time — art. 16: a labelled project's credits are quantified under the method version of its labelling
   and verified under the version in force on the verification; art. 17: a repealed method labels no new
@@ -97,6 +99,7 @@ def verification(**changes: Any) -> dict[str, Any]:
         "request": dict(REQUEST),
         "project": {"sector": "forestry"},
         "auditor": dict(SYLVA),
+        "auditor_checks": ["on_site"],  # Boisement verifies on site (art. 25.3)
         "audit_on": "2026-04-14",
         "requested_tco2e": 1000,
         "auditor_tco2e": 1000,
@@ -200,8 +203,12 @@ MIXED = [action("plantation", "2024-01-10", gain=1000), action("broyage-local", 
 @pytest.mark.parametrize(
     "method, anchor, level, order, combination, sequestration, reduction",
     [
-        # Boisement 2019: 1000 × 0.90 × 0.95 × 0.90 = 769.5; 200 × 0.95 × 0.90 = 171
+        # Boisement 2019, quantified before the revision: 1000 × 0.90 × 0.95 × 0.90 = 769.5; 200 × 0.95 × 0.90 = 171
         (BOISEMENT, LABELLED, "standard", ["non_permanence", "asymmetric_uncertainty", "verification_level"], "multiplicative", 769.5, 171.0),
+        # Boisement 2019, quantified after the revision: its own non-permanence and asymmetric discounts, but the standard
+        # verification level's discount of the revised method (8 %, art. 7.4 and 16): 1000 × 0.90 × 0.95 × 0.92 = 786.6;
+        # 200 × 0.95 × 0.92 = 174.8
+        (BOISEMENT, LABELLED, "standard", ["non_permanence", "asymmetric_uncertainty", "verification_level"], "multiplicative", 786.6, 174.8),
         # Boisement 2026: 1000 × 0.85 × 0.95 × 0.92 = 742.9; 200 × 0.95 × 0.92 = 174.8
         (BOISEMENT, "2026-02-02", "standard", ["non_permanence", "asymmetric_uncertainty", "verification_level"], "multiplicative", 742.9, 174.8),
         # Haies 2021, additive in its own order: 1000 × (1 − 0.10 − 0.20 − 0.10) = 600; 200 × (1 − 0.10 − 0.10) = 160
@@ -211,13 +218,16 @@ MIXED = [action("plantation", "2024-01-10", gain=1000), action("broyage-local", 
         # Haies 2021 on-site checks of every hedge: 1000 × (1 − 0.10 − 0.20 − 0) = 700; 200 × (1 − 0.10) = 180
         (HAIES, "2024-03-01", "on_site_all", ["asymmetric_uncertainty", "non_permanence", "verification_level"], "additive", 700.0, 180.0),
     ],
-    ids=["boisement-2019", "boisement-2026", "haies-2021-additive", "haies-2026-multiplicative", "haies-2021-on-site-all"],
+    ids=["boisement-2019", "boisement-2019-after-revision", "boisement-2026", "haies-2021-additive", "haies-2026-multiplicative",
+         "haies-2021-on-site-all"],
 )
 def test_the_discounts_apply_in_the_method_s_order_and_way(
-    library: Library, method: str, anchor: str, level: str, order: list[str], combination: str, sequestration: float, reduction: float
+    request: pytest.FixtureRequest, library: Library, method: str, anchor: str, level: str, order: list[str], combination: str,
+    sequestration: float, reduction: float
 ) -> None:
     facts = credits(MIXED, notified="2023-11-15", level=level)
-    decision = lbc(library, "project_credits", facts, anchor, "2026-04-01", method=method)
+    event = "2025-12-01" if request.node.callspec.id == "boisement-2019" else "2026-04-01"  # before Boisement's revision of 2026-01-15
+    decision = lbc(library, "project_credits", facts, anchor, event, method=method)
     assert decision["outcome"] == "quantified"
     values = decision["values"]
     assert values["gains_tco2e"] == {"sequestration": 1000.0, "emission_reduction": 200.0}
@@ -231,10 +241,11 @@ def test_the_discounts_apply_in_the_method_s_order_and_way(
 
 
 def test_credits_are_computed_to_the_kilogram(library: Library) -> None:
-    """2800.5 × 0.90 × 0.95 × 0.90 = 2154.98475 → 2154.985 (decision credit-precision)."""
+    """2800.5 × 0.90 × 0.95 × 0.92 = 2202.87330 → 2202.873 (decision credit-precision): the 8 % of the revised
+    method's standard verification level (art. 16, decision verification-discount-follows-verification)."""
     decision = library.evaluate(load_dossier(EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml")).to_json()
-    assert decision["values"]["credits_tco2e"] == {"sequestration": 2154.985, "emission_reduction": 0.0}
-    assert decision["values"]["total_credits_tco2e"] == 2154.985
+    assert decision["values"]["credits_tco2e"] == {"sequestration": 2202.873, "emission_reduction": 0.0}
+    assert decision["values"]["total_credits_tco2e"] == 2202.873
 
 
 def test_a_nil_verification_discount_is_a_step_like_any_other(library: Library) -> None:
@@ -247,13 +258,12 @@ def test_a_nil_verification_discount_is_a_step_like_any_other(library: Library) 
 # --- project_credits: credit types (art. 12) and inputs ------------------------------------------------------------
 
 
-def test_ex_ante_credits_for_sequestration_where_the_method_allows_them(library: Library) -> None:
+def test_ex_ante_credits_of_reductions_and_sequestration_where_the_method_allows_them(library: Library) -> None:
+    """Art. 12: "Les projets qui génèrent les crédits carbone ex-ante peuvent être des projets de séquestration" — an
+    example, not a restriction (decision ex-ante-scope): the emission reductions are ex-ante too."""
     decision = lbc(library, "project_credits", credits(MIXED, credit_type="ex_ante"), LABELLED, "2026-02-10")
-    assert decision["values"]["credit_types"] == {"sequestration": "ex_ante", "emission_reduction": "ex_post"}
-    assert finding_codes(decision) == ["REDUCTIONS_ARE_EX_POST"]
-    assert messages(decision, "REDUCTIONS_ARE_EX_POST") == [
-        "The emission reductions (200 tCO₂e) give ex-post credits; only sequestration may be credited ex-ante."
-    ]
+    assert decision["values"]["credit_types"] == {"sequestration": "ex_ante", "emission_reduction": "ex_ante"}
+    assert finding_codes(decision) == []
 
 
 def test_ex_ante_credits_refused_by_a_method_that_does_not_allow_them(library: Library) -> None:
@@ -266,13 +276,15 @@ def test_ex_ante_credits_refused_by_a_method_that_does_not_allow_them(library: L
 
 
 def test_an_unknown_verification_level_is_an_input_error(cli: Callable[..., Any], tmp_path: Path) -> None:
-    """Boisement knows `standard` and `reinforced`; `on_site_all` is a level of Haies."""
+    """Boisement knows `standard` and `reinforced`; `on_site_all` is a level of Haies. The levels are those of the version
+    governing the verification modalities on the event date (art. 16, decision verification-discount-follows-verification)."""
     path = write_lbc(tmp_path / "credits.yaml", lbc_document("project_credits", credits(MIXED, level="on_site_all"), LABELLED, "2026-02-10"))
     result = cli("evaluate", path)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "the inputs of procedure 'project_credits' are inconsistent" in result.stderr
-    assert f"{path} $.facts.verification_level: the method knows no verification level 'on_site_all' (art. 7.4)" in result.stderr
+    assert (f"{path} $.facts.verification_level: the method version 2026-01-15, which governs the verification modalities, "
+            "knows no verification level 'on_site_all' (art. 7.4 verification discount)") in result.stderr
 
 
 def test_a_project_cannot_be_labelled_before_its_notification(library: Library) -> None:
@@ -364,23 +376,34 @@ def test_competence_by_the_method_s_criteria(library: Library, body_type: str, s
     assert decision["values"]["verification_method_version"] == ("2021-06-01" if event < "2026-03-01" else "2026-03-01")
     assert decision["outcome"] == ("verified" if competent else "auditor_not_competent")
     assert decision["values"]["competence_basis"] == ("method_criteria" if competent else "none")
-    assert finding_codes(decision) == ([] if competent else ["AUDITOR_NOT_MEETING_CRITERIA"])
+    # Haies 2021 was approved before the arrêté without a list: an auditor outside its criteria may still be proposed
+    # (art. 25.2, decision auditor-proposal-scope); Haies 2026, approved under the arrêté, applies its criteria only
+    pre_decree = event < "2026-03-01"
+    assert finding_codes(decision) == ([] if competent else ["AUDITOR_NOT_MEETING_CRITERIA"] + (["AUDITOR_PROPOSAL_MISSING"] if pre_decree else []))
 
 
-def test_a_pre_decree_method_with_criteria_is_applied_by_them_not_by_a_proposal(library: Library) -> None:
-    """Haies 2021 has no list but has criteria: an accepted proposal does not stand in for them (decision auditor-proposal-scope)."""
+@pytest.mark.parametrize("sent_on, outcome", [("2025-08-03", "verified"), ("2025-08-04", "auditor_not_competent")])
+def test_a_pre_decree_method_with_criteria_but_no_list_opens_the_proposal(library: Library, sent_on: str, outcome: str) -> None:
+    """Art. 25.2: "Dans le cas où une méthode approuvée avant l'entrée en vigueur du présent arrêté ne comporte pas de
+    liste d'auditeurs, le demandeur peut proposer [...] l'auditeur chargé de la vérification de son choix" — the only
+    condition is the absence of a list. Haies 2021 has criteria but no list: an auditor outside the criteria, proposed at
+    least three months before the audit and accepted, is competent (decision auditor-proposal-scope); a day later, not."""
     facts = haies_verification(
         auditor={**AGROCERT, "accredited_sectors": ["viticulture"]}, audit_on="2025-11-03",
-        auditor_proposal=proposal("2025-08-01", "2025-09-15", True),
+        auditor_proposal=proposal(sent_on, "2025-09-15", True),
     )
     decision = verify(library, facts, event="2025-11-20", anchor="2022-04-01", method=HAIES)
     assert decision["values"]["verification_method_version"] == "2021-06-01"
-    assert decision["outcome"] == "auditor_not_competent"
-    assert finding_codes(decision) == ["AUDITOR_NOT_MEETING_CRITERIA"]
-    assert messages(decision, "AUDITOR_NOT_MEETING_CRITERIA") == [
-        ("Agrocert Ouest (agri_food_quality_certifier) does not meet the criteria of method version 2021-06-01 "
-        "or its accreditation does not cover the sector agriculture.")
-    ]
+    assert decision["outcome"] == outcome
+    if outcome == "verified":
+        assert decision["values"]["competence_basis"] == "proposal_accepted"
+        assert finding_codes(decision) == []
+    else:
+        assert finding_codes(decision) == ["AUDITOR_NOT_MEETING_CRITERIA", "PROPOSAL_TOO_LATE"]
+        assert messages(decision, "AUDITOR_NOT_MEETING_CRITERIA") == [
+            ("Agrocert Ouest (agri_food_quality_certifier) does not meet the criteria of method version 2021-06-01 "
+            "or its accreditation does not cover the sector agriculture.")
+        ]
 
 
 # the proposal path: Boisement 2019 has neither list nor criteria; a verification before 2026-01-15 follows it
@@ -432,7 +455,7 @@ def test_a_pending_opinion_awaits_the_authority(library: Library) -> None:
     assert decision["values"]["opinion_due_by"] == "2025-10-04"
     assert "verified_tco2e" not in decision["values"]
     assert messages(decision, "AUTHORITY_OPINION_OVERDUE") == [
-        "The authority's opinion was due by 2025-10-04; the text gives its silence no meaning (decision auditor-proposal)."
+        "The authority's opinion was due by 2025-10-04; the text gives its silence no meaning."
     ]
 
 
@@ -526,17 +549,20 @@ def test_the_decided_quantity_is_at_most_the_auditor_s(library: Library, decided
 def test_a_collective_project_is_credited_as_a_whole(library: Library) -> None:
     decision = library.evaluate(load_dossier(EXAMPLES / "verification-haies-collective-criteria-verified.yaml")).to_json()
     assert decision["outcome"] == "verified"
-    assert decision["values"]["credited_to"] == "the collective project as a whole (4 individual projects)"
+    assert decision["values"]["credited_to"] == (
+        "the collective project as a whole (GAEC de la Haute Lande, EARL Rocher, Ferme du Vieux Chêne, GAEC des Landelles)"
+    )
     assert decision["values"]["verified_tco2e"] == 815.4
 
 
-def test_a_collective_project_groups_two_projects_at_least(library: Library) -> None:
+def test_no_number_of_members_is_invented_for_a_collective_project(library: Library) -> None:
+    """"Dans le cas d'un projet collectif, les crédits carbone sont attribués pour l'ensemble du projet" (art. 25.5) —
+    neither art. 25.5 nor art. 31 says how many individual projects a collective project groups (that is art. 23, not
+    among the sources: decision collective-elements): a collective project listing one member is judged, not refused."""
     facts = haies_verification(project={"sector": "agriculture", "collective": True, "members": ["GAEC de la Haute Lande"]})
-    with pytest.raises(DossierError) as caught:
-        verify(library, facts, event="2026-04-20", anchor="2022-04-01", method=HAIES)
-    assert [p.render() for p in caught.value.problems] == [
-        "test dossier (verification) $.facts.project.members: a collective project groups at least two individual projects (art. 25.5)"
-    ]
+    decision = verify(library, facts, event="2026-04-20", anchor="2022-04-01", method=HAIES)
+    assert decision["outcome"] == "verified"
+    assert decision["values"]["credited_to"] == "the collective project as a whole (GAEC de la Haute Lande)"
 
 
 @pytest.mark.parametrize("event, kept_until", [("2026-05-18", "2029-05-18"), ("2028-02-29", "2031-02-28")])
@@ -550,7 +576,10 @@ def test_the_data_are_kept_three_years_from_the_verification(library: Library, e
 
 def test_a_project_labelled_under_boisement_2019_keeps_its_quantification_after_the_revision(library: Library) -> None:
     decision = library.evaluate(load_dossier(EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml")).to_json()
-    assert versions_of(decision) == {"credits": ("2025-09-05", "retroactive"), "method_quantification": ("2019-04-01", "pinned")}
+    assert versions_of(decision) == {
+        "credits": ("2025-09-05", "retroactive"), "method_quantification": ("2019-04-01", "pinned"),
+        "method_verification": ("2026-01-15", "event_date"),
+    }
     assert reason(decision, "method_quantification") == PINNED_TO_2019
     assert decision["values"]["method_version"] == "2019-04-01"
     assert decision["values"]["discount_steps"]["sequestration"][0] == {"discount": "non_permanence", "rate": 0.1}  # not 2026's 15 %
@@ -630,6 +659,9 @@ def repealed(scratch: Path) -> Library:
     """A scratch tree where Haies 2026-03-01 is repealed on 2026-09-01."""
     document = load_document(scratch / "referentials" / HAIES / "2026-03-01.yaml")
     document["repealed_on"] = REPEALED_ON
+    document["repeal_clause"] = "art. 17"  # "Après l'abrogation, plus aucun projet ne peut être labellisé" (art. 17)
+    [arrete] = [s for s in document["sources"] if s["id"] == "arrete-2025"]
+    arrete["provisions"].append({"id": "art. 17", "title": "A repealed method labels no new project", "status": "encoded"})
     write_version(scratch, HAIES, document)
     return Library.open(scratch)
 
@@ -643,7 +675,7 @@ def test_a_project_labelled_on_or_after_the_repeal_is_refused(repealed: Library,
     decision = lbc(repealed, "project_credits", HEDGES, anchor, "2026-11-02", method=HAIES)
     assert decision["outcome"] == "version_repealed"
     assert decision["findings"] == [
-        {"code": "VERSION_REPEALED", "severity": "error", "message": REFUSAL.format(anchor=anchor), "clause": None, "rule": None}
+        {"code": "VERSION_REPEALED", "severity": "error", "message": REFUSAL.format(anchor=anchor), "clause": "art. 17", "rule": None}
     ]
     assert decision["values"] == {}
 
@@ -718,7 +750,8 @@ def test_forcing_another_method_version_is_warned(library: Library) -> None:
     """A project labelled in February 2026 falls under Boisement 2026; forcing 2019 is possible but warned."""
     decision = lbc(library, "project_credits", credits(MIXED), "2026-02-02", "2026-04-01", version="2019-04-01")
     assert versions_of(decision)["method_quantification"] == ("2019-04-01", "forced")
-    [warning] = messages(decision, "VERSION_FORCED")
+    [warning, verification_warning] = messages(decision, "VERSION_FORCED")
+    assert "version 2019-04-01 was forced for section 'method_verification', which the rules of time give to version 2026-01-15" in verification_warning
     assert warning.endswith(
         "version 2019-04-01 was forced for section 'method_quantification', which the rules of time give to version 2026-01-15: "
         "version 2026-01-15 was in force on the cycle anchor 2026-02-02 (from 2026-01-15); section 'method_quantification' is pinned to the cycle"
@@ -727,7 +760,7 @@ def test_forcing_another_method_version_is_warned(library: Library) -> None:
 
 
 def test_forcing_the_natural_method_version_is_not_warned(library: Library) -> None:
-    decision = lbc(library, "project_credits", credits(MIXED), LABELLED, "2026-04-01", version="2019-04-01")
+    decision = lbc(library, "project_credits", credits(MIXED), LABELLED, "2025-12-01", version="2019-04-01")
     assert "VERSION_FORCED" not in finding_codes(decision)
     assert decision["values"]["credits_tco2e"] == {"sequestration": 769.5, "emission_reduction": 171.0}
 
@@ -781,4 +814,4 @@ def test_explain_shows_why_a_repealed_method_refuses(repealed: Library, cli: Cal
     explained = cli("explain", decision, root=repealed.root)
     assert explained.exit_code == 0, explained.output
     assert f"(all): label-bas-carbone-haies 2026-03-01 (repealed) — {REFUSAL.format(anchor='2026-09-01')}" in explained.stdout
-    assert "outcome = version_repealed   [rule version selection · version 2026-03-01]" in explained.stdout
+    assert "outcome = version_repealed   [rule version selection · art. 17 · version 2026-03-01]" in explained.stdout

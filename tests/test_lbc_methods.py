@@ -64,6 +64,14 @@ def param(section: str, name: str, value: Any) -> Callable[[dict[str, Any]], Non
     return change
 
 
+def unset(section: str, name: str) -> Callable[[dict[str, Any]], None]:
+    """A parameter left null, its unit saying it may be (validate checks a value against its unit)."""
+    def change(document: dict[str, Any]) -> None:
+        parameter = document["sections"][section]["parameters"][name]
+        parameter.update(value=None, unit=parameter["unit"].removesuffix(", or null") + ", or null")
+    return change
+
+
 def drop_element(*elements: str) -> Callable[[dict[str, Any]], None]:
     def change(document: dict[str, Any]) -> None:
         for element in elements:
@@ -145,10 +153,14 @@ def test_every_element_the_arrete_requires_is_an_element_a_title_and_a_clause(li
     """A title with a comma in a YAML flow mapping would split into stray keys (it did for `forms`)."""
     [arrete] = [v for v in library.versions(LBC) if v.id == "2025-09-05"]
     parameters = arrete.sections["methods"].parameters
-    elements = [e for name in ("required_elements", "collective_elements") for e in parameters[name].value]
-    assert len(elements) == 17
+    names = ("required_elements", "collective_elements", "staggered_notification_elements", "ex_ante_elements")
+    elements = [e for name in names for e in parameters[name].value]
+    assert len(elements) == 23
     assert all(set(e) == {"element", "title", "clause"} for e in elements), elements
-    assert {e["clause"] for e in elements} == {"art. 7.1", "art. 7.2", "art. 7.3", "art. 7.4", "art. 7.5", "art. 7.6"}
+    assert {e["clause"] for e in elements} == {
+        "art. 7", "art. 7.1", "art. 7.2", "art. 7.3", "art. 7.4", "art. 7.4 guarantees", "art. 7.5", "art. 7.6", "art. 12 guarantee",
+        "art. 25.4 template",
+    }
 
 
 @pytest.mark.parametrize(
@@ -160,6 +172,11 @@ def test_every_element_the_arrete_requires_is_an_element_a_title_and_a_clause(li
         ("max_validity", "maximum validity of a project", "art. 7.3"),
         ("verification", "verification modalities", "art. 7.4"),
         ("forms", "application form (FDD), calculator or input spreadsheet, monitoring report template", "art. 7.6"),
+        # "La notice explicite également l'articulation avec les méthodes existantes déjà approuvées" (art. 7)
+        ("articulation_with_approved_methods",
+         "in its notice, how it articulates with the approved methods of the same or a neighbouring scope", "art. 7"),
+        # "Ce rapport de vérification doit être fourni, sous forme de modèle, par la méthode." (art. 25.4)
+        ("verification_report_template", "the template of the verification report", "art. 25.4 template"),
     ],
 )
 def test_a_missing_element_refuses_the_method_naming_it_and_its_article(scratch: Path, element: str, title: str, clause: str) -> None:
@@ -180,7 +197,8 @@ def test_the_collective_elements_are_required_when_collective_projects_are_allow
 
 
 def test_the_collective_elements_are_not_required_when_collective_projects_are_not_allowed(scratch: Path) -> None:
-    elements = ["collective_validity", "collective_audit_date", "collective_credit_calculation", "collective_verification_dates"]
+    elements = ["collective_validity", "collective_audit_date", "collective_credit_calculation", "collective_pooled_verification",
+                "collective_verification_dates", "collective_notification_intervals"]
     decision = review_variant(scratch, both(drop_element(*elements), param("method", "collective_projects_allowed", False)))
     assert decision["outcome"] == "approvable"
     assert decision["values"]["missing_elements"] == []
@@ -193,7 +211,7 @@ def test_the_collective_elements_are_not_required_when_collective_projects_are_n
 def test_a_validity_of_30_years_at_most(scratch: Path, years: int, lawful: bool) -> None:
     decision = review_variant(scratch, param("method", "max_validity_years", years))
     assert decision["outcome"] == ("approvable" if lawful else "refused")
-    assert findings(decision, "VALIDITY_ABOVE_30_YEARS") == (
+    assert findings(decision, "VALIDITY_ABOVE_MAXIMUM") == (
         [] if lawful else [(f"The method sets a maximum validity of {years} years; at most 30 (art. 7.3).", "art. 7.3")]
     )
     assert decision["values"]["unlawful_values"] == ([] if lawful else ["max_validity_years"])
@@ -203,8 +221,8 @@ def test_a_validity_of_30_years_at_most(scratch: Path, years: int, lawful: bool)
 def test_a_non_permanence_discount_of_at_least_10_percent(scratch: Path, discount: float, percent: str, lawful: bool) -> None:
     decision = review_variant(scratch, param("method_quantification", "non_permanence_discount", discount))
     assert decision["outcome"] == ("approvable" if lawful else "refused")
-    assert findings(decision, "NON_PERMANENCE_DISCOUNT_BELOW_10") == (
-        [] if lawful else [(f"The method's non-permanence discount is {percent} %; it must be at least 10 % (art. 13).", "art. 13")]
+    assert findings(decision, "NON_PERMANENCE_DISCOUNT_TOO_LOW") == (
+        [] if lawful else [(f"The method credits sequestration with a non-permanence discount of {percent} %; it must be at least 10 % (art. 13).", "art. 13")]
     )
     assert decision["values"]["unlawful_values"] == ([] if lawful else ["non_permanence_discount"])
 
@@ -225,9 +243,9 @@ def sources(*shares: float, underestimating: tuple[float, ...] = ()) -> Callable
     [
         (sources(0.05, 0.05), [], []),  # exactly 5 % each and 10 % together
         (sources(0.05, 0.03, 0.02), [], []),
-        (sources(0.0501), ["MINOR_SOURCE_ABOVE_5"], ["minor_source_share"]),
-        (sources(0.04, 0.04, 0.0201), ["MINOR_SOURCES_ABOVE_10"], ["minor_sources_total"]),
-        (sources(0.05, 0.0501), ["MINOR_SOURCE_ABOVE_5", "MINOR_SOURCES_ABOVE_10"], ["minor_source_share", "minor_sources_total"]),
+        (sources(0.0501), ["MINOR_SOURCE_TOO_LARGE"], ["minor_source_share"]),
+        (sources(0.04, 0.04, 0.0201), ["MINOR_SOURCES_TOO_LARGE_TOGETHER"], ["minor_sources_total"]),
+        (sources(0.05, 0.0501), ["MINOR_SOURCE_TOO_LARGE", "MINOR_SOURCES_TOO_LARGE_TOGETHER"], ["minor_source_share", "minor_sources_total"]),
         (sources(0.05, 0.05, underestimating=(0.30,)), [], []),  # under-estimating sources are not counted
     ],
     ids=["5-and-10", "10-in-three", "5.01", "10.01", "both", "under-estimating-30"],
@@ -242,10 +260,10 @@ def test_minor_sources_within_5_percent_each_and_10_percent_together(scratch: Pa
 
 def test_the_minor_source_findings_name_the_source_and_the_total(scratch: Path) -> None:
     decision = review_variant(scratch, sources(0.05, 0.0501))
-    assert findings(decision, "MINOR_SOURCE_ABOVE_5") == [
+    assert findings(decision, "MINOR_SOURCE_TOO_LARGE") == [
         ("The excluded source source 2 is 5.01 % of the expected reductions; each may be at most 5 % (art. 10).", "art. 10 minor sources")
     ]
-    assert findings(decision, "MINOR_SOURCES_ABOVE_10") == [
+    assert findings(decision, "MINOR_SOURCES_TOO_LARGE_TOGETHER") == [
         ("The excluded sources represent 10.01 % of the expected reductions together; at most 10 % (art. 10).", "art. 10 minor sources")
     ]
 
@@ -296,7 +314,7 @@ def test_the_discounts_are_each_ordered_once_and_combined_in_a_known_way(scratch
         ({"rapporteur": None}, "independent_rapporteur", "an independent rapporteur designated among the group's members", "art. 18"),
         ({"rapporteur": {"name": "Marc Le Goff (Afac-Agroforesteries)", "independent": False}}, "independent_rapporteur",
          "an independent rapporteur designated among the group's members", "art. 18"),
-        ({"public_consultations": []}, "public_consultation", "at least one public consultation", "art. 15"),
+        ({"public_consultations": []}, "public_consultation", "the public consultation of the method project", "art. 15"),
     ],
     ids=["concept-note", "project-approval", "scientific-group", "no-rapporteur", "rapporteur-not-independent", "no-consultation"],
 )
@@ -341,12 +359,12 @@ def test_every_reason_is_listed_at_once(scratch: Path) -> None:
         "refusal_reasons": ["biodiversity_degradation"],
     }
     assert sorted(finding_codes(decision)) == [
-        "APPROVAL_STEP_MISSING", "METHOD_ELEMENT_MISSING", "NON_PERMANENCE_DISCOUNT_BELOW_10", "REFUSED_BY_DGEC", "VALIDITY_ABOVE_30_YEARS",
+        "APPROVAL_STEP_MISSING", "METHOD_ELEMENT_MISSING", "NON_PERMANENCE_DISCOUNT_TOO_LOW", "REFUSED_BY_DGEC", "VALIDITY_ABOVE_MAXIMUM",
     ]
     outcome = next(e for e in decision["trail"] if e.get("name") == "outcome")
     assert outcome["because"] == (
-        "Missing elements reference_scenario; unlawful values max_validity_years, non_permanence_discount; missing steps "
-        "public_consultation; DGEC grounds biodiversity_degradation. The refusal is motivated by these reasons and notified to the promoter."
+        "Missing elements: reference_scenario; unlawful values: max_validity_years, non_permanence_discount; missing steps: "
+        "public_consultation; DGEC grounds: biodiversity_degradation. The refusal is motivated by these reasons and notified to the promoter."
     )
 
 
@@ -367,10 +385,18 @@ def test_an_impossible_approval_path_is_an_input_error(library: Library, facts: 
 # --- referee validate on method versions ------------------------------------------------------------------
 
 
+def repeal(document: dict[str, Any], day: str) -> None:
+    """A repealed method version names art. 17, by which it labels no new project, among its provisions."""
+    document["repealed_on"] = day
+    document["repeal_clause"] = "art. 17"
+    [arrete] = [s for s in document["sources"] if s["id"] == "arrete-2025"]
+    arrete["provisions"].append({"id": "art. 17", "title": "A repealed method labels no new project", "status": "encoded"})
+
+
 UNLAWFUL_BUT_VALID = {
     "non-permanence-5": param("method_quantification", "non_permanence_discount", 0.05),
     "no-reference-scenario": drop_element("reference_scenario"),
-    "repealed": lambda d: d.update(repealed_on="2027-06-01", repeal_clause=d["sources"][0]["provisions"][0]["id"]),
+    "repealed": lambda d: repeal(d, "2027-06-01"),
 }
 
 
@@ -387,7 +413,7 @@ def test_validate_accepts_a_lawful_yaml_method_version_the_review_may_refuse(scr
 def test_the_review_refuses_the_5_percent_version_validate_accepted(scratch: Path) -> None:
     decision = review_variant(scratch, UNLAWFUL_BUT_VALID["non-permanence-5"])
     assert decision["outcome"] == "refused"
-    assert finding_codes(decision) == ["NON_PERMANENCE_DISCOUNT_BELOW_10"]
+    assert finding_codes(decision) == ["NON_PERMANENCE_DISCOUNT_TOO_LOW"]
 
 
 def test_validate_rejects_a_method_version_lacking_a_parameter_the_rules_read(scratch: Path, cli: Callable[..., Any]) -> None:
@@ -398,6 +424,7 @@ def test_validate_rejects_a_method_version_lacking_a_parameter_the_rules_read(sc
     assert [p.render() for p in report.problems] == [
         f"{where} method.non-permanence of procedure method_review of label-bas-carbone 2025-09-05 reads",
         f"{where} method.non-permanence-finding of procedure method_review of label-bas-carbone 2025-09-05 reads",
+        f"{where} method.discount-order of procedure method_review of label-bas-carbone 2025-09-05 reads",
         f"{where} credits.rates of procedure project_credits of label-bas-carbone 2025-09-05 reads",
     ]
     result = cli("validate", path, root=scratch)

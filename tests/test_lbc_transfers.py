@@ -9,7 +9,8 @@ referentials/label-bas-carbone/2025-09-05.yaml:
   sequestration credits and the emission-reduction credits (art. 26 contract); the project holder is
   beneficiary no. 0 and each transferee takes the transferor's rank + 1 (art. 26 chain);
 - art. 29 — a contract signed before the first verification shares the risk of fewer credits (a
-  contract signed on the day of the verification does not need to); the transfer is declared within
+  contract signed on the day of the verification does not need to); the arrêté attaches no sanction to
+  it, so its absence is reported, never a refusal (decision risk-sharing); the transfer is declared within
   three months (decision three-months: the same calendar day, clamped to the month's end; decision
   forward-transfer-contract: from the first verification for a contract signed before it) with an
   attestation signed by both parties and naming them, the intended use (contribution by default) and
@@ -172,6 +173,7 @@ def test_a_transfer_by_the_holder_declared_in_time_is_valid(library: Library) ->
             {"kind": "emission_reduction", "held_tco2e": 85, "transferred_tco2e": 85},
         ],
         "financed_before_verification": False,
+        "risk_sharing": "not_required",
         "beneficiary_ranks": [
             {"beneficiary": HOLDER, "role": "transferor", "rank": 0},
             {"beneficiary": DAIRY, "role": "transferee", "rank": 1},
@@ -180,6 +182,7 @@ def test_a_transfer_by_the_holder_declared_in_time_is_valid(library: Library) ->
         "intended_uses": [{"beneficiary": DAIRY, "use": "voluntary_offsetting"}, {"beneficiary": ARCHITECTS, "use": "contribution"}],
         "published_beneficiaries": [DAIRY, "anonymous (on request to the DGEC)"],
         "declaration_gaps": [],
+        "declaration_starts_on": "2027-04-02",
         "transition_applies": False,
         "declaration_due_by": "2027-07-02",
         "unit_prices_disclosure": DISCLOSURE,
@@ -314,21 +317,30 @@ def test_impossible_transfers_are_input_errors(library: Library, kwargs, problem
 
 
 @pytest.mark.parametrize(
-    "signed, risk_sharing, financed, outcome, due",
+    "signed, risk_sharing, financed, state, codes",
     [
-        pytest.param("2027-03-09", None, True, "transfer_refused", "2027-06-10", id="day-before-verification-silent"),
-        pytest.param("2027-03-09", False, True, "transfer_refused", "2027-06-10", id="day-before-verification-no-sharing"),
-        pytest.param("2027-03-09", True, True, "transfer_valid", "2027-06-10", id="day-before-verification-sharing"),
-        pytest.param("2027-03-10", None, False, "transfer_valid", "2027-06-10", id="on-the-verification-day"),
-        pytest.param("2026-01-20", True, True, "transfer_valid", "2027-06-10", id="a-year-before-three-months-from-verification"),
+        pytest.param("2027-03-09", None, True, "not_known", ["RISK_SHARING_NOT_KNOWN"], id="day-before-verification-silent"),
+        pytest.param("2027-03-09", False, True, "not_provided", ["RISK_SHARING_NOT_PROVIDED"], id="day-before-verification-no-sharing"),
+        pytest.param("2027-03-09", True, True, "provided", [], id="day-before-verification-sharing"),
+        pytest.param("2027-03-10", None, False, "not_required", [], id="on-the-verification-day"),
+        pytest.param("2027-03-10", False, False, "not_required", [], id="on-the-verification-day-no-sharing"),
+        pytest.param("2026-01-20", True, True, "provided", [], id="a-year-before-three-months-from-verification"),
     ],
 )
-def test_a_contract_before_the_first_verification_shares_the_risk(library: Library, signed, risk_sharing, financed, outcome, due) -> None:
+def test_a_contract_before_the_first_verification_shares_the_risk(library: Library, signed, risk_sharing, financed, state, codes) -> None:
+    """Art. 29: "les contractants doivent prévoir explicitement les modalités de partage du risque de diminution du
+    nombre de crédits carbone" — the arrêté attaches no sanction to it (decision risk-sharing): the transfer stands
+    and the omission is reported, a warning when the contract does not share the risk, an information when the dossier
+    does not say; a contract signed on the day of the first verification owes nothing."""
     decision = transfer(library, "2027-06-10", signed=signed, risk_sharing=risk_sharing)
-    assert decision["outcome"] == outcome
+    assert decision["outcome"] == "transfer_valid"
     assert decision["values"]["financed_before_verification"] is financed
-    assert decision["values"]["declaration_due_by"] == due
-    assert decision["values"]["refusal_reasons"] == ([] if outcome == "transfer_valid" else ["risk_sharing_not_provided"])
+    assert decision["values"]["risk_sharing"] == state
+    assert decision["values"]["declaration_due_by"] == "2027-06-10"
+    assert decision["values"]["refusal_reasons"] == []
+    assert finding_codes(decision) == codes
+    assert {f["severity"] for f in decision["findings"]} <= {"warning", "info"}
+    assert [f["clause"] for f in decision["findings"]] == ["art. 29 risk"] * len(codes)
 
 
 def test_a_forward_contract_is_declared_within_three_months_of_the_verification(library: Library) -> None:
@@ -454,9 +466,16 @@ def test_the_transition_cites_article_32_and_its_decision(library: Library) -> N
     decision = transfer(library, "2026-09-08", anchor=OLD_ANCHOR, registered="2023-03-20", verified="2025-05-27", signed="2025-07-15")
     [entry] = [e for e in decision["trail"] if e.get("name") == "declaration_due_by"]
     assert entry["clause"] == "art. 32 transition"
-    assert "(decision articles-28-29-transition): due by 2026-09-08" in entry["because"]
+    assert entry["because"] == (
+        "The 3 months end on 2025-10-15; registered before the arrêté: yes, so article 29 reaches the project within the "
+        "transition of article 32, ending on 2026-09-08: due by 2026-09-08."
+    )
+    assert entry["readings"] == ["articles-28-29-transition"]
     params = {p["name"]: (p["value"], p["clause"]) for p in entry["premises"] if p["kind"] == "parameter"}
-    assert params == {"entry_into_force": ("2025-09-08", "code civil art. 1"), "transition_years": (1, "art. 32 transition")}
+    assert params == {
+        "entry_into_force": ("2025-09-08", "code civil art. 1"), "transition_years": (1, "art. 32 transition"),
+        "transfer_declaration_months": (3, "art. 29 declaration"),
+    }
     assert {(v["section"], v["mode"]) for v in decision["versions"]} == {("transfer", "retroactive"), ("registry_transition", "retroactive")}
 
 
@@ -649,6 +668,7 @@ def test_participants_declared_within_three_months(library: Library) -> None:
     assert decision["findings"] == []
     assert decision["values"] == {
         "project_unverified_at_signature": True,
+        "risk_sharing": "provided",
         "transition_applies": False,
         "declaration_due_by": "2026-04-20",
         "missing_rates": [],
@@ -749,12 +769,14 @@ def test_article_28_concerns_a_project_not_yet_verified_at_the_contract(library:
     decision = finance(library, "2026-03-02", verified=verified)
     assert decision["outcome"] == outcome
     if outcome == "not_applicable":
-        assert decision["values"] == {"project_unverified_at_signature": False}
+        assert decision["values"] == {"project_unverified_at_signature": False, "risk_sharing": "not_required"}
         assert finding_codes(decision) == ["PROJECT_ALREADY_VERIFIED"]
 
 
-@pytest.mark.parametrize("risk_sharing, codes", [(True, []), (None, []), (False, ["RISK_SHARING_NOT_PROVIDED"])])
+@pytest.mark.parametrize("risk_sharing, codes", [(True, []), (None, ["RISK_SHARING_NOT_KNOWN"]), (False, ["RISK_SHARING_NOT_PROVIDED"])])
 def test_a_financing_without_risk_sharing_is_reported(library: Library, risk_sharing, codes) -> None:
+    """The same reading as for a transfer (decision risk-sharing): reported, never refused — "les contractants doivent
+    prévoir explicitement les modalités de partage du risque" carries no sanction in the arrêté."""
     decision = finance(library, "2026-03-02", risk_sharing=risk_sharing)
     assert decision["outcome"] == "declared_in_time"
     assert finding_codes(decision) == codes

@@ -11,13 +11,17 @@ referentials/objectif-co2/2017-05-24.yaml:
 - annex 1: unlabelled road subcontracting strictly below 35 % (decision subcontracting-strict),
   labelled and cascade subcontracting, the excluded rental activity combined with the
   unlabelled subcontracting (decision rental-combined), the cross-labelling and the refusal of
-  every linked company (decision cross-labelling-linked);
+  the companies linked to a refused one by the required rate, from member to member (decision
+  cross-labelling-linked, outcome partly_admissible);
+- the group whose eligibility « dans son ensemble est remise en cause », read as not admissible
+  (decision group-in-question);
 - the input checks that reject impossible dossiers (exit 1 through the CLI);
 - the 2016 version reconstructed from annex 4: only the référentiel's subcontracting criterion,
   one company per application (decision subcontracting-2016), and a cycle anchored in 2016
   that keeps this version after 24 May 2017;
 - §II.2 and §III.1 version change: the renewal opens a new cycle judged under the version in
-  force on its anchor, P3 becomes the new P0 (decision renewal-p3); no renewal in 2016;
+  force on its anchor, at the end of the ending cycle and not before (decisions renewal-timing,
+  cycle-period), P3 becomes the new P0 (decision renewal-p3); no renewal in 2016;
 - every bundled example of these two procedures, through the CLI; parity of the two runtimes.
 """
 
@@ -140,9 +144,24 @@ def test_a_group_with_one_failing_subsidiary_is_not_admissible_as_a_whole(librar
     assert f["clause"] == "§II.1 step 2 group"
     assert f["message"] == (
         "GROUPE-V: subsidiary V-EST does not comply with road-transport regulation; "
-        "the eligibility of the group as a whole is in question."
+        "the eligibility of the group as a whole is in question, and its application as made is not admissible."
     )
     assert decision["values"]["not_admissible_companies"] == ["GROUPE-V"]  # the parent itself complies
+
+
+def test_a_group_in_question_is_read_as_not_admissible_with_the_decision_cited(library):
+    """« Si un retour est défavorable pour une des filiales, l'éligibilité du groupe dans son ensemble est
+    remise en cause » — read as: the group's application as made is not admissible (decision
+    group-in-question), since the manager « s'assure que la maison mère et ses filiales respectent chacune
+    la réglementation du transport routier ». The rules that apply the reading cite it."""
+    group = company("GROUPE-V", subsidiaries=[{"id": "V-EST", "regulation_compliant": False}])
+    decision = admit(library, group)
+    assert decision["outcome"] == "not_admissible"
+    assert decision["values"]["notice"] == NOTICE
+    cited = {e["rule"]: e.get("readings", []) for e in decision["trail"] if e.get("rule")}
+    assert "group-in-question" in cited["admissibility.group-breaches"]
+    assert "group-in-question" in cited["admissibility.group-finding"]
+    assert "group-in-question" in cited["admissibility.not-admissible"]
 
 
 def test_a_group_whose_subsidiaries_all_comply_is_admissible(library):
@@ -174,7 +193,7 @@ def test_several_grounds_are_all_listed(library):
         company("TRANSPORTS-A", 1_000_000, sub("X", 400_000), regulation_compliant=False, conduct_harms_programme=True),
     )
     assert decision["outcome"] == "not_admissible"
-    assert sorted(finding_codes(decision)) == ["CONDUCT_HARMS_PROGRAMME", "REGULATION_NOT_COMPLIED", "SUBCONTRACTING_NOT_BELOW_35"]
+    assert sorted(finding_codes(decision)) == ["CONDUCT_HARMS_PROGRAMME", "REGULATION_NOT_COMPLIED", "UNLABELLED_SUBCONTRACTING_TOO_HIGH"]
     assert decision["values"]["not_admissible_companies"] == ["TRANSPORTS-A"]
 
 
@@ -253,7 +272,7 @@ def test_unlabelled_subcontracting_must_be_below_35_percent(library, unlabelled,
         assert decision["findings"] == []
     else:
         [f] = decision["findings"]
-        assert (f["code"], f["severity"], f["clause"]) == ("SUBCONTRACTING_NOT_BELOW_35", "error", "annex 1 subcontracting")
+        assert (f["code"], f["severity"], f["clause"]) == ("UNLABELLED_SUBCONTRACTING_TOO_HIGH", "error", "annex 1 subcontracting")
 
 
 def test_exactly_35_percent_states_the_65_percent_labelled_share(library):
@@ -263,7 +282,7 @@ def test_exactly_35_percent_states_the_65_percent_labelled_share(library):
     assert f["message"] == (
         "MESSAGERIES-G: unlabelled road subcontracting is 35 % of transport revenue; it must be below 35 % "
         "(labelled fleet 65 %, above 65 % required)."
-    )
+    )  # 35 and 65 are rendered from params.max_unlabelled_subcontracting_rate
 
 
 def test_labelled_subcontractors_count_as_labelled(library):
@@ -288,7 +307,7 @@ def test_cascade_a_labelled_subcontractor_stays_labelled(library):
 def test_cascade_does_not_make_an_unlabelled_subcontractor_labelled(library):
     decision = admit(library, company("TRANSPORTS-A", 1_000_000, sub("UNLAB", 600_000, False, onward=True)))
     assert decision["outcome"] == "not_admissible"
-    assert finding_codes(decision) == ["SUBCONTRACTING_NOT_BELOW_35"]
+    assert finding_codes(decision) == ["UNLABELLED_SUBCONTRACTING_TOO_HIGH"]
 
 
 # --- the excluded rental activity (annex 1, decision rental-combined) ----------------------------
@@ -326,7 +345,7 @@ def test_a_refused_rental_exclusion_does_not_save_a_subcontracting_failure(libra
     c = company("BERAUD", 1_000_000, sub("X", 360_000), rental={"revenue_eur": 100_000, "excluded": True})
     decision = admit(library, c)
     assert decision["outcome"] == "not_admissible"
-    assert sorted(finding_codes(decision)) == ["RENTAL_EXCLUSION_NOT_ALLOWED", "SUBCONTRACTING_NOT_BELOW_35"]
+    assert sorted(finding_codes(decision)) == ["RENTAL_EXCLUSION_NOT_ALLOWED", "UNLABELLED_SUBCONTRACTING_TOO_HIGH"]
 
 
 def test_a_rental_activity_not_excluded_is_not_counted(library):
@@ -341,12 +360,20 @@ def test_a_rental_activity_not_excluded_is_not_counted(library):
 
 
 def test_labelled_subcontracting_is_not_combined_with_the_rental(library):
-    # rental 20 % + labelled subcontracting 50 %: only the rental counts (decision rental-combined)
-    c = company("BERAUD", 1_000_000, sub("LAB", 500_000, True), rental={"revenue_eur": 200_000, "excluded": True})
-    decision = admit(library, c)
-    assert decision["outcome"] == "admissible"
-    assert decision["values"]["rental_exclusions"][0]["combined_rate_percent"] == 20.0
-    assert decision["values"]["rental_exclusions"][0]["allowed"] is True
+    """Annex 1: « elle pourra l'exclure de la démarche, sous réserve que cette activité combinée à la sous-traitance
+    représente moins de 35% de son activité transport » — the bare « sous-traitance » is read as the unlabelled part,
+    the 35 % being the ceiling of « sous-traitance routière « non labellisée » » and labelled subcontractors counting
+    with the own fleet (decision rental-combined). Rental 20 % + unlabelled 14.99 % + labelled 50 %: the exclusion is
+    allowed (34.99 %), where the literal reading (84.99 %) would refuse it; 15 % unlabelled reaches 35 %: refused."""
+    for unlabelled, percent, allowed in ((149_900, 34.99, True), (150_000, 35.0, False)):
+        c = company("BERAUD", 1_000_000, sub("LAB", 500_000, True), sub("X", unlabelled), rental={"revenue_eur": 200_000, "excluded": True})
+        decision = admit(library, c)
+        assert decision["outcome"] == "admissible"
+        assert decision["values"]["rental_exclusions"] == [
+            {"company": "BERAUD", "rental_eur": 200_000, "combined_rate_percent": percent, "allowed": allowed}
+        ]
+        step = next(e for e in decision["trail"] if e.get("name") == "rental_exclusions")
+        assert step["readings"] == ["rental-combined", "rental-exclusion-refused"]
 
 
 # --- cross-labelling (annex 1, decision cross-labelling-linked) ----------------------------------
@@ -376,19 +403,93 @@ def test_cross_labelling_pair_admissible_together(library):
     assert decision["findings"] == []
 
 
-def test_cross_labelling_refusal_of_one_refuses_every_linked_company(library):
+def test_cross_labelling_refusal_reaches_only_the_companies_linked_by_the_required_rate(library):
+    """Annex 1: « En cas de refus du label à une des entreprises concernées par la labellisation croisée, toute
+    entreprise liée par le taux de sous-traitance requis ne peut pas être labellisée. » KERNE is refused; ARMOR
+    and IROISE subcontract 10 % and 5 % to it: counted as unlabelled, their rates are 20 % and 10 %, below 35 %:
+    they are not linked by the required rate and stay admissible (decision cross-labelling-linked)."""
     armor, iroise = _pair()
     third = company("KERNE", 2_000_000, sub("ARMOR", 100_000), conduct_harms_programme=True)
     decision = admit(library, armor, iroise, third, cross=True)
+    assert decision["outcome"] == "partly_admissible"
+    values = decision["values"]
+    assert values["not_admissible_companies"] == ["KERNE"]
+    assert values["linked_refusals"] == []
+    assert values["admissible_companies"] == ["ARMOR", "IROISE"]
+    assert finding_codes(decision) == ["CONDUCT_HARMS_PROGRAMME"]
+    assert values["notice"] == NOTICE
+    assert [e["company"] for e in values["earliest_new_reference_period"]] == ["KERNE"]
+
+
+def test_a_company_subcontracting_1_percent_to_the_refused_member_is_not_refused(library):
+    """The case of the issue: 1 % subcontracted to the failed member does not link a company by the rate."""
+    failing = company("RHONE", 4_000_000, sub("ALPES", 1_600_000), regulation_compliant=False)
+    alpes = company("ALPES", 5_000_000, sub("RHONE", 50_000), sub("OUTSIDER", 1_000_000))  # 1 % to RHONE, 20 % unlabelled
+    decision = admit(library, failing, alpes, cross=True)
+    assert decision["outcome"] == "partly_admissible"
+    assert decision["values"]["admissible_companies"] == ["ALPES"]
+    assert decision["values"]["linked_refusals"] == []
+
+
+@pytest.mark.parametrize(
+    "to_refused, linked",
+    [
+        pytest.param(499_500, False, id="34.99%-with-the-refused-member-not-linked"),
+        pytest.param(500_000, True, id="exactly-35%-linked"),
+        pytest.param(500_500, True, id="35.01%-linked"),
+    ],
+)
+def test_linked_at_exactly_the_ceiling(library, to_refused, linked):
+    """Linked when the rate, the refused member's share counted as unlabelled, is not « inférieur à 35% »
+    (decisions cross-labelling-linked and subcontracting-strict): 25 % elsewhere plus about 10 % to the refused one."""
+    failing = company("RHONE", 4_000_000, sub("ALPES", 1_600_000), regulation_compliant=False)
+    alpes = company("ALPES", 5_000_000, sub("RHONE", to_refused), sub("OUTSIDER", 1_250_000))
+    decision = admit(library, failing, alpes, cross=True)
+    assert decision["values"]["linked_refusals"] == (["ALPES"] if linked else [])
+    assert decision["outcome"] == ("not_admissible" if linked else "partly_admissible")
+    if linked:
+        [f] = findings(decision, "CROSS_LABELLING_LINKED_REFUSAL")
+        assert (f["severity"], f["clause"], f["item"]["company"]) == ("error", "annex 1 cross-labelling", "ALPES")
+        assert f["message"].startswith("ALPES: its subcontracting to RHONE, refused, no longer counts as labelled; its unlabelled subcontracting is then 3")
+        assert f["message"].endswith("not below 35 %: linked by the required rate, it cannot be labelled.")
+
+
+def test_a_refusal_is_followed_from_member_to_member(library):
+    """A company refused because it is linked is itself refused (« en cas de refus du label à une des
+    entreprises »): the refusal of A reaches B, which relies on A, then C, which relies on B only, then D."""
+    a = company("A", 1_000_000, regulation_compliant=False)
+    b = company("B", 1_000_000, sub("A", 300_000), sub("X", 100_000))  # 40 % once A is refused
+    c = company("C", 1_000_000, sub("B", 300_000), sub("X", 100_000))  # 40 % once B is refused
+    d = company("D", 1_000_000, sub("C", 300_000), sub("X", 100_000))  # 40 % once C is refused
+    e = company("E", 1_000_000, sub("D", 100_000), sub("X", 100_000))  # 20 % even with D refused
+    decision = admit(library, a, b, c, d, e, cross=True)
+    assert decision["values"]["not_admissible_companies"] == ["A"]
+    assert decision["values"]["linked_refusals"] == ["B", "C", "D"]
+    assert decision["values"]["admissible_companies"] == ["E"]
+    assert decision["outcome"] == "partly_admissible"
+    rounds = {e["name"]: e["value"] for e in decision["trail"] if e.get("name", "").startswith("refused_")}
+    assert rounds == {
+        "refused_after_round_1": ["A", "B"], "refused_after_round_2": ["A", "B", "C"],
+        "refused_after_round_3": ["A", "B", "C", "D"], "refused_companies": ["A", "B", "C", "D"],
+    }
+
+
+def test_every_member_refused_is_not_admissible(library):
+    armor, iroise = _pair()
+    iroise["regulation_compliant"] = False
+    decision = admit(library, armor, iroise, cross=True)
     assert decision["outcome"] == "not_admissible"
-    assert decision["values"]["not_admissible_companies"] == ["KERNE"]
-    assert decision["values"]["linked_refusals"] == ["ARMOR", "IROISE"]
-    linked = findings(decision, "CROSS_LABELLING_LINKED_REFUSAL")
-    assert [f["item"] for f in linked] == ["ARMOR", "IROISE"]
-    assert linked[0]["message"] == "ARMOR: linked by cross-labelling to KERNE, which is not admissible; it cannot be labelled."
-    assert all(f["severity"] == "error" and f["clause"] == "annex 1 cross-labelling" for f in linked)
-    assert finding_codes(decision).count("CONDUCT_HARMS_PROGRAMME") == 1
-    assert [e["company"] for e in decision["values"]["earliest_new_reference_period"]] == ["ARMOR", "IROISE", "KERNE"]
+    assert decision["values"]["linked_refusals"] == ["ARMOR"]  # 30 % to IROISE + 10 % outside = 40 %
+    assert decision["values"]["admissible_companies"] == []
+
+
+def test_a_cross_labelling_of_more_than_five_companies_cannot_be_judged(library):
+    """The encoding follows a refusal over four rounds (decision cross-labelling-linked): a sixth company is refused as input."""
+    six = [company(f"C{i}") for i in range(6)]
+    with pytest.raises(DossierError) as raised:
+        admit(library, *six, cross=True)
+    assert any("a cross-labelling of 6 companies cannot be judged here" in p for p in _problems(raised.value))
+    assert admit(library, *six[:5], cross=True)["outcome"] == "admissible"
 
 
 def test_cross_labelling_still_needs_each_member_below_35_percent(library):
@@ -398,7 +499,7 @@ def test_cross_labelling_still_needs_each_member_below_35_percent(library):
     assert decision["outcome"] == "not_admissible"
     assert decision["values"]["not_admissible_companies"] == ["IROISE"]
     assert decision["values"]["linked_refusals"] == ["ARMOR"]
-    assert sorted(finding_codes(decision)) == ["CROSS_LABELLING_LINKED_REFUSAL", "SUBCONTRACTING_NOT_BELOW_35"]
+    assert sorted(finding_codes(decision)) == ["CROSS_LABELLING_LINKED_REFUSAL", "UNLABELLED_SUBCONTRACTING_TOO_HIGH"]
 
 
 # --- input checks ----------------------------------------------------------------------------------
@@ -510,7 +611,7 @@ def test_2016_only_the_subcontracting_criterion(library, unlabelled, outcome, ra
     assert decision["values"]["subcontracting_rates"] == [{"company": "MIGNOT", "rate": rate, "rate_percent": percent}]
     if outcome == "not_admissible":
         [f] = decision["findings"]
-        assert (f["code"], f["clause"]) == ("SUBCONTRACTING_NOT_BELOW_35", "référentiel subcontracting")
+        assert (f["code"], f["clause"]) == ("UNLABELLED_SUBCONTRACTING_TOO_HIGH", "référentiel subcontracting")
         assert f["message"] == "MIGNOT: unlabelled road subcontracting is 35 % of transport revenue; the référentiel requires below 35 %."
         # no notice and no date for a new application: their 2016 form is not recoverable
         assert set(decision["values"]) == {"subcontracting_rates", "not_admissible_companies"}
@@ -582,15 +683,16 @@ def test_a_cycle_anchored_on_24_may_2017_takes_the_2017_criteria(library):
 
 # --- renewal (§II.2, §III.1 version change) ---------------------------------------------------------------
 
-RENEWAL_ANCHOR = "2019-10-01"
-RENEWAL_EVENT = "2019-10-24"
+# A 2016 cycle ends in the summer of 2019: its renewal, anchored before 1 September 2019, is judged under 2017.
+RENEWAL_ANCHOR = "2019-07-01"
+RENEWAL_EVENT = "2019-07-24"
 
 
-def renewal_facts(*companies: dict[str, Any], labelled_on: str = "2016-10-01", version: str = V2016, p3: Any = "default", cross: bool = False) -> dict[str, Any]:
-    facts = admissibility(*(companies or (company("FABRE", 1_000_000, sub("X", 200_000), start="2018-07-01"),)), cross=cross)
+def renewal_facts(*companies: dict[str, Any], labelled_on: str = "2016-07-01", version: str = V2016, p3: Any = "default", cross: bool = False) -> dict[str, Any]:
+    facts = admissibility(*(companies or (company("FABRE", 1_000_000, sub("X", 200_000), start="2018-01-01"),)), cross=cross)
     facts["previous_cycle"] = {"labelled_on": labelled_on, "version": version}
     if p3 == "default":
-        p3 = {"entered_on": "2019-08-30", "intensity": 74.2}
+        p3 = {"entered_on": "2019-05-28", "intensity": 74.2}
     if p3 is not None:
         facts["p3"] = p3
     return facts
@@ -604,26 +706,74 @@ def test_renewal_admissible_p3_becomes_the_new_p0(library):
     decision = renew(library, renewal_facts())
     assert decision["outcome"] == "renewal_admissible"
     values = decision["values"]
-    assert values["new_reference_period"] == {"period": "P0", "taken_from": "P3 of the ending cycle", "intensity": 74.2, "entered_on": "2019-08-30"}
-    assert values["previous_cycle_ended_on"] == "2019-10-01"
+    assert values["new_reference_period"] == {"period": "P0", "taken_from": "P3 of the ending cycle", "intensity": 74.2, "entered_on": "2019-05-28"}
+    assert values["previous_cycle_ended_on"] == "2019-06-30"
+    assert values["earliest_renewal"] == "2019-07-01"
     assert values["not_admissible_companies"] == [] and values["linked_refusals"] == []
     assert "notice" not in values
     assert finding_codes(decision) == ["RENEWAL_OPENS_NEW_CYCLE"]
     [f] = decision["findings"]
     assert (f["severity"], f["clause"]) == ("info", "§III.1 version change")
     assert f["message"] == (
-        "The renewal opens a new cycle on 2019-10-01, judged under version 2017-05-24; the ending cycle ran under "
+        "The renewal opens a new cycle on 2019-07-01, judged under version 2017-05-24; the ending cycle ran under "
         "version 2016-06-10. New criteria apply at renewal."
     )
     assert [(v["section"], v["version"], v["mode"]) for v in decision["versions"]] == [
-        ("renewal", V2017, "pinned"), ("admissibility", V2017, "pinned"),
+        ("renewal", V2017, "pinned"), ("admissibility", V2017, "pinned"), ("subcontracting", V2017, "pinned"),
     ]
+
+
+@pytest.mark.parametrize(
+    "anchor, admissible",
+    [
+        pytest.param("2017-07-01", False, id="one-year-into-the-cycle"),
+        pytest.param("2019-06-30", False, id="last-day-of-the-cycle"),
+        pytest.param("2019-07-01", True, id="third-anniversary-end-of-the-cycle"),
+        pytest.param("2019-07-02", True, id="day-after"),
+    ],
+)
+def test_renewal_at_the_end_of_the_cycle_not_before(library, anchor, admissible):
+    """§II.2: « L'entreprise peut renouveler son label à la fin de son cycle de labellisation de 3 ans. » A cycle
+    labelled on 1 July 2016 runs, as its attestation, until 30 June 2019 (decision cycle-period); the renewal cycle
+    may start on 1 July 2019 at the earliest (decision renewal-timing)."""
+    p3 = {"entered_on": min("2019-05-28", anchor), "intensity": 74.2}
+    decision = renew(library, renewal_facts(p3=p3), anchor=anchor, event=anchor)
+    assert decision["values"]["previous_cycle_ended_on"] == "2019-06-30"
+    assert decision["values"]["earliest_renewal"] == "2019-07-01"
+    if admissible:
+        assert decision["outcome"] == "renewal_admissible"
+        assert "RENEWAL_BEFORE_END_OF_CYCLE" not in finding_codes(decision)
+    else:
+        assert decision["outcome"] == "renewal_not_admissible"
+        [f] = findings(decision, "RENEWAL_BEFORE_END_OF_CYCLE")
+        assert (f["severity"], f["clause"]) == ("error", "§II.2")
+        assert f["message"] == (
+            f"The renewal cycle would start on {anchor}, before the end of the cycle labelled on 2016-07-01, which runs "
+            "until 2019-06-30: a renewal may start on 2019-07-01 at the earliest."
+        )
+        assert "notice" not in decision["values"]  # the criteria are not in question: nothing to notify
+
+
+def test_the_cycle_and_its_attestation_are_one_period(library):
+    """§II.1 step 5 « délivrée pour une durée de 3 ans » and §II.2 « cycle de labellisation de 3 ans »: one period
+    (decision cycle-period). An attestation issued on 1 July 2016 is valid until 30 June 2019, the ending cycle's
+    last day, and its renewal may start on 1 July 2019."""
+    granted = judge(library, "labelling", {
+        "company": {"name": "Transports Fabre SAS", "address": "Nîmes"}, "reference_period_start": "2015-01-01",
+        "referentiel_version": "2016-03-18", "audit": {"auditor": "A", "report_on": "2016-06-10"},
+        "scope": {"sites": ["Nîmes"], "vehicle_groups": ["Tractors 44 t"]}, "committee_decision": "grant",
+    }, "2016-06-10", "2016-07-01")
+    renewed = renew(library, renewal_facts(labelled_on="2016-07-01"))
+    assert granted["values"]["attestation"]["valid_until"] == renewed["values"]["previous_cycle_ended_on"] == "2019-06-30"
+    assert renewed["values"]["earliest_renewal"] == "2019-07-01"
 
 
 def test_renewal_of_a_cycle_labelled_on_29_february(library):
     facts = renewal_facts(labelled_on="2016-02-29", p3={"entered_on": "2019-02-20", "intensity": 74.2})
     decision = renew(library, facts, anchor="2019-03-01", event="2019-03-15")
-    assert decision["values"]["previous_cycle_ended_on"] == "2019-02-28"
+    assert decision["values"]["previous_cycle_ended_on"] == "2019-02-27"
+    assert decision["values"]["earliest_renewal"] == "2019-02-28"
+    assert decision["outcome"] == "renewal_admissible"
 
 
 def test_renewal_without_p3_is_not_admissible(library):
@@ -635,12 +785,12 @@ def test_renewal_without_p3_is_not_admissible(library):
     values = decision["values"]
     assert "new_reference_period" not in values
     assert "notice" not in values  # the criteria are maintained: nothing to notify
-    assert values["previous_cycle_ended_on"] == "2019-10-01"
+    assert values["previous_cycle_ended_on"] == "2019-06-30"
 
 
 def test_renewal_with_a_criterion_no_longer_met_is_not_admissible_with_notice(library):
     # a group criterion of 2017, unknown to the 2016 cycle, applies at its renewal
-    group = company("FABRE", subsidiaries=[{"id": "FABRE-SUD", "regulation_compliant": False}], start="2018-07-01")
+    group = company("FABRE", subsidiaries=[{"id": "FABRE-SUD", "regulation_compliant": False}], start="2018-01-01")
     decision = renew(library, renewal_facts(group))
     assert decision["outcome"] == "renewal_not_admissible"
     assert finding_codes(decision) == ["RENEWAL_OPENS_NEW_CYCLE", "GROUP_SUBSIDIARY_NOT_COMPLIANT"]
@@ -652,7 +802,7 @@ def test_renewal_with_a_criterion_no_longer_met_is_not_admissible_with_notice(li
 def test_renewal_subcontracting_exactly_35_percent(library):
     decision = renew(library, renewal_facts(company("FABRE", 1_000_000, sub("X", 350_000))))
     assert decision["outcome"] == "renewal_not_admissible"
-    assert "SUBCONTRACTING_NOT_BELOW_35" in finding_codes(decision)
+    assert "UNLABELLED_SUBCONTRACTING_TOO_HIGH" in finding_codes(decision)
 
 
 def test_renewal_cross_labelling(library):
@@ -664,12 +814,23 @@ def test_renewal_cross_labelling(library):
     assert decision["values"]["linked_refusals"] == ["ARMOR"]
 
 
-@pytest.mark.parametrize("labelled_on", ["2019-10-01", "2019-10-02"], ids=["same-day", "after"])
+def test_renewal_cross_labelling_partly_admissible(library):
+    """At renewal too, only the members linked by the required rate fall with a refused one."""
+    armor, iroise = _pair()
+    kerne = company("KERNE", 2_000_000, sub("ARMOR", 100_000), regulation_compliant=False)
+    decision = renew(library, renewal_facts(armor, iroise, kerne, cross=True))
+    assert decision["outcome"] == "renewal_partly_admissible"
+    assert decision["values"]["admissible_companies"] == ["ARMOR", "IROISE"]
+    assert decision["values"]["not_admissible_companies"] == ["KERNE"]
+    assert decision["values"]["notice"] == NOTICE
+
+
+@pytest.mark.parametrize("labelled_on", ["2019-07-01", "2019-07-02"], ids=["same-day", "after"])
 def test_renewal_previous_cycle_must_precede_the_anchor(library, labelled_on):
     with pytest.raises(DossierError) as raised:
         renew(library, renewal_facts(labelled_on=labelled_on))
     [problem] = _problems(raised.value)
-    assert f"the ending cycle (labelled on {labelled_on}) must start before the renewal cycle (2019-10-01) (§II.2)" in problem
+    assert f"the ending cycle (labelled on {labelled_on}) must start before the renewal cycle (2019-07-01) (§II.2)" in problem
 
 
 def test_renewal_several_companies_need_a_cross_labelling(library):
@@ -690,7 +851,7 @@ def test_renewal_several_companies_need_a_cross_labelling(library):
         pytest.param(
             "2016-11-15",
             "version 2016-06-10 of objectif-co2 has no procedure 'renewal'",
-            "$.procedure: known procedures: admissibility, annual_update, audit_cost, auditor_assignment, labelling",
+            "$.procedure: known procedures: admissibility, annual_update, audit_cost, auditor_assignment, labelling, random_audit",
             id="decided-in-2016",
         ),
     ],

@@ -273,6 +273,27 @@ def test_amounts_basis_by_version(library, anchor, event, version, basis):
     assert finding_codes(decision) == ["COST_NOT_COVERED"]
 
 
+@pytest.mark.parametrize(
+    "anchor, event, basis, other",
+    [
+        pytest.param(ANCHOR, EVENT, "excluding VAT", "not stated", id="2017"),
+        pytest.param(ANCHOR_2016, EVENT_2016, "not stated (the 2016 text does not say whether VAT is included)", "excl", id="2016"),
+    ],
+)
+def test_every_sentence_giving_an_amount_names_the_basis_of_its_version(library, anchor, event, basis, other):
+    """Annex 3 of 2017: « Les montants sont indiqués en Hors Taxes (H.T.) », a precision annex 4 records as new in
+    2017: the 2016 reconstruction's sentences must not say « excl. VAT » (decision amounts-vat), nor the 2017 ones
+    say « not stated »."""
+    decision = cost(library, 47, 30_000_000, 2450, anchor=anchor, event=event)
+    amounts = [e for e in decision["trail"] if e.get("name") in ("company_contribution", "max_aid", "max_cost", "company_invoice", "manager_invoice")]
+    assert len(amounts) == 5
+    for entry in amounts:
+        assert entry["because"].endswith(f" €, tax basis: {basis}."), entry["because"]
+        assert other not in entry["because"].lower()
+        assert "amounts-vat" in entry["readings"]
+    assert all("excl. VAT" not in e.get("because", "") for e in decision["trail"]) or anchor == ANCHOR
+
+
 @pytest.mark.parametrize("headcount, revenue", [(9, 2_000_000), (10, 2_000_000.01), (250, 50_000_000), (49, 50_000_000.01)])
 def test_2016_scale_has_the_same_boundaries(library, headcount, revenue):
     new = cost(library, headcount, revenue)

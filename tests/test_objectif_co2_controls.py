@@ -3,11 +3,12 @@
 The cases follow the labelling procedure of 24 May 2017
 (shared/seeds/objectif-co2-labelling-procedure-2017-05-24.txt, §II.1 step 6, §III.2, §III.3,
 annex 2) and the decisions of referentials/objectif-co2/2017-05-24.yaml: random-audit-count,
-random-audit-notice, habilitation-year, assignment-ranking and version-change-pinned, by which
-both sections follow the version in force on the day of the act (time_policy event_date).
-Random audits exist only from 2017 (annex 4 lists them as added; the 2016 version has no such
-section), so a cycle labelled in 2016 meets them through the 2017 section; the assignment of
-auditors is in both versions.
+random-audit-notice, habilitation-year, assignment-ranking, auditor-selection, tripartite-agreement
+and version-change-pinned, by which both sections follow the version in force on the day of the act
+(time_policy event_date). In 2016 random audits have the conditions annex 4 elides (P1 or P2, one per
+cycle, another auditor, free — decision annex4-elisions); the steering committee's validation and
+the month's notice, made precise in 2017, are not recoverable for 2016. A cycle labelled in 2016
+meets the 2017 conditions from 24 May 2017; the assignment of auditors is in both versions.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ def auditor(name: str, **changes: Any) -> dict[str, Any]:
         "region": "Bretagne",
         "habilitated_on": "2017-06-01",
         "training_days": 2,
+        "experience_years": 8,
+        "audit_competence": True,
+        "schemes_knowledge": True,
+        "tripartite_agreement": "signed",
         "available": True,
         "audits_assigned": 0,
     }
@@ -214,13 +219,13 @@ def test_two_broken_conditions_give_two_findings(library):
     [
         pytest.param("2018-01-15", "2018-02-15", id="mid-month"),
         pytest.param("2018-01-31", "2018-02-28", id="31-jan-2018+1-month=28-feb"),
-        pytest.param("2020-01-31", "2020-02-29", id="31-jan-2020+1-month=29-feb-leap-year"),
+        # no leap year falls under 2017: 2016 has no notice, and from 1 September 2019 the version is not encoded
         pytest.param("2018-03-31", "2018-04-30", id="31-mar+1-month=30-apr"),
         pytest.param("2018-12-14", "2019-01-14", id="over-the-year-end"),
     ],
 )
 def test_audit_exactly_one_month_after_notice_is_accepted_one_day_earlier_rejected(library, notified, earliest):
-    anchor = "2019-09-16" if notified.startswith("2020") else ANCHOR_2017
+    anchor = ANCHOR_2017
     on_time = random_audit(library, anchor=anchor, event=notified, notified_on=notified, audit_on=earliest)
     assert on_time["outcome"] == "plan_accepted"
     assert on_time["values"]["earliest_audit_date"] == earliest
@@ -276,25 +281,50 @@ def test_2016_cycle_random_audit_on_the_day_2017_comes_into_force(library):
     assert [(v["version"], v["mode"]) for v in decision["versions"]] == [(V2017, "event_date")]
 
 
-def test_2016_cycle_random_audit_before_2017_is_refused(library, cli, tmp_path):
-    facts = plan(notified_on="2017-04-03", audit_on="2017-05-10")
+def plan_2016(**changes: Any) -> dict[str, Any]:
+    """A 2016 random audit plan: the 2016 input has no notice and no steering committee's validation."""
+    facts = {k: v for k, v in plan(**changes).items() if k not in ("notified_on", "steering_committee_validated")}
+    facts.setdefault("audit_on", "2017-05-10")
+    if "audit_on" not in changes:
+        facts["audit_on"] = "2017-05-10"
+    return facts
+
+
+def test_2016_cycle_random_audit_before_2017_is_judged_on_the_conditions_annex_4_elides(library):
+    """Annex 4 quotes as made precise in 2017 « Le gestionnaire de programme organise également des audits
+    aléatoires [...] après validation du comité de pilotage. [...] Toute entreprise concernée par un audit
+    aléatoire est prévenue au minimum un mois à l'avance »: the elided conditions (« Les périodes P1 et P2
+    peuvent être auditées avec un maximum d'un audit aléatoire sur le même cycle de labellisation », another
+    auditor, free) stood in 2016 (decision annex4-elisions); the two quoted sentences are not recoverable."""
+    decision = judge(library, "random_audit", plan_2016(), ANCHOR_2016, "2017-05-23")
+    assert [(v["version"], v["mode"]) for v in decision["versions"]] == [(V2016, "event_date")]
+    assert decision["outcome"] == "plan_accepted"
+    assert decision["values"] == {"plan_problems": []}
+    for changes, problem in (({"period": "P3"}, "period_not_auditable"), ({"random_audits_already_in_cycle": 1}, "cycle_already_audited"),
+                             ({"auditor": "yann-le-bihan"}, "initial_auditor"), ({"charged_to_company_eur": 500}, "charged_to_company")):
+        rejected = judge(library, "random_audit", plan_2016(**changes), ANCHOR_2016, "2017-05-23")
+        assert (rejected["outcome"], rejected["values"]["plan_problems"]) == ("plan_rejected", [problem])
+
+
+def test_2016_random_audit_input_knows_no_notice_nor_validation(library):
+    """The notice and the steering committee's validation were made precise in 2017: not inputs of 2016."""
     with pytest.raises(DossierError) as raised:
-        judge(library, "random_audit", facts, ANCHOR_2016, "2017-05-23")
-    assert "version 2016-06-10 of objectif-co2 has no procedure 'random_audit'" in raised.value.message
-
-    path = write_dossier(tmp_path, "random_audit", facts, ANCHOR_2016, "2017-05-23")
-    output = refused(cli("evaluate", path))
-    assert f"invalid dossier: {path}: version 2016-06-10 of objectif-co2 has no procedure 'random_audit'" in output
-    assert (
-        f"{path} $.procedure: known procedures: admissibility, annual_update, audit_cost, auditor_assignment, labelling"
-        in output
-    )
+        judge(library, "random_audit", plan(notified_on="2017-04-03", audit_on="2017-05-10"), ANCHOR_2016, "2017-05-23")
+    problems = sorted(p.render().split(" ", 3)[-1] for p in raised.value.problems)
+    assert problems == ["$.facts.notified_on: unknown field", "$.facts.steering_committee_validated: unknown field"]
 
 
-def test_random_audit_forced_to_2016_is_refused(library):
-    with pytest.raises(DossierError) as raised:
-        judge(library, "random_audit", plan(), ANCHOR_2016, "2018-01-15", version=V2016)
-    assert "version 2016-06-10 of objectif-co2 has no procedure 'random_audit'" in raised.value.message
+def test_random_audit_the_day_the_2017_version_comes_into_force(library):
+    """Event date 23 May 2017: the 2016 conditions; 24 May 2017: the 2017 ones, notice and validation included."""
+    assert judge(library, "random_audit", plan_2016(), ANCHOR_2016, "2017-05-23")["versions"][0]["version"] == V2016
+    decision = random_audit(library, anchor=ANCHOR_2016, event="2017-05-24", notified_on="2017-05-24", audit_on="2017-06-26")
+    assert decision["versions"][0]["version"] == V2017
+
+
+def test_random_audit_forced_to_2016_takes_the_2016_input(library):
+    decision = judge(library, "random_audit", plan_2016(), ANCHOR_2016, "2018-01-15", version=V2016)
+    assert decision["outcome"] == "plan_accepted"
+    assert finding_codes(decision) == ["VERSION_FORCED"]
 
 
 def test_cycle_labelled_under_2017_follows_the_event_date_too(library):
@@ -438,6 +468,23 @@ def test_no_auditor_available_when_every_auditor_is_barred(library):
             {"available": False}, "not_available", "AUDITOR_NOT_ASSIGNABLE", "§III.2 assignment",
             "barred cannot be assigned: not_available.", id="not-available",
         ),
+        pytest.param(
+            {"experience_years": 2.9}, "experience_too_short", "AUDITOR_SELECTION_CRITERION_NOT_MET", "annex 2 selection",
+            "barred does not meet the selection criteria of a habilitated auditor: experience_too_short.", id="experience-2.9-years",
+        ),
+        pytest.param(
+            {"audit_competence": False}, "no_audit_competence", "AUDITOR_SELECTION_CRITERION_NOT_MET", "annex 2 selection",
+            "barred does not meet the selection criteria of a habilitated auditor: no_audit_competence.", id="no-audit-competence",
+        ),
+        pytest.param(
+            {"schemes_knowledge": False}, "no_knowledge_of_the_schemes", "AUDITOR_SELECTION_CRITERION_NOT_MET", "annex 2 selection",
+            "barred does not meet the selection criteria of a habilitated auditor: no_knowledge_of_the_schemes.", id="no-knowledge-of-the-schemes",
+        ),
+        pytest.param(
+            {"tripartite_agreement": "refused"}, "tripartite_agreement_refused", "TRIPARTITE_AGREEMENT_REFUSED", "§III.2 tripartite agreement",
+            "barred refused to sign the tripartite agreement with company TRANSPORTS-LE-GOFF and the programme manager: it cannot audit the company.",
+            id="tripartite-agreement-refused",
+        ),
     ],
 )
 def test_each_ground_excludes_the_auditor(library, changes, ground, code, clause, message):
@@ -461,6 +508,50 @@ def test_two_days_of_training_are_required(library, days, eligible):
     decision = assignment(library, [auditor("claire-morvan", training_days=days)])
     assert decision["outcome"] == ("assigned" if eligible else "no_auditor_available")
     assert finding_codes(decision) == ([] if eligible else ["AUDITOR_REQUIREMENT_NOT_MET"])
+
+
+@pytest.mark.parametrize(
+    ("years", "eligible"),
+    [pytest.param(2.99, False, id="2.99-years"), pytest.param(3, True, id="exactly-3-years"), pytest.param(3.5, True, id="3.5-years")],
+)
+def test_three_years_of_recent_experience_are_required(library, years, eligible):
+    """Annex 2: « Avoir une expérience professionnelle significative récente de 3 ans minimum » — a selection
+    criterion, checked at assignment (decision auditor-selection); exactly 3 years is enough (« minimum »)."""
+    decision = assignment(library, [auditor("claire-morvan", experience_years=years)])
+    assert decision["outcome"] == ("assigned" if eligible else "no_auditor_available")
+    assert finding_codes(decision) == ([] if eligible else ["AUDITOR_SELECTION_CRITERION_NOT_MET"])
+    checks = next(e for e in decision["trail"] if e.get("name") == "auditor_checks")
+    assert "auditor-selection" in checks["readings"]
+    [param] = [p for p in checks["premises"] if p["kind"] == "parameter" and p["name"] == "min_experience_years"]
+    assert (param["value"], param["clause"]) == (3, "annex 2 selection")
+
+
+@pytest.mark.parametrize(
+    ("agreement", "codes"),
+    [
+        pytest.param("signed", [], id="signed"),
+        pytest.param("to_sign", ["TRIPARTITE_AGREEMENT_TO_SIGN"], id="to-sign"),
+    ],
+)
+def test_the_tripartite_agreement_is_to_sign_before_the_audit(library, agreement, codes):
+    """§III.2: « Un document d'engagement tripartite est signé par l'entreprise, l'auditeur et le gestionnaire de
+    programme. » Not yet signed, it does not bar the assignment: the assigned auditor is told to sign it
+    (decision tripartite-agreement); refused, it bars the auditor (test_each_ground_excludes_the_auditor)."""
+    decision = assignment(library, [auditor("claire-morvan", tripartite_agreement=agreement)])
+    assert decision["outcome"] == "assigned"
+    assert finding_codes(decision) == codes
+    if codes:
+        [f] = decision["findings"]
+        assert (f["severity"], f["clause"]) == ("info", "§III.2 tripartite agreement")
+        assert f["message"].startswith(
+            "The tripartite agreement of the audit is to be signed by company TRANSPORTS-LE-GOFF, claire-morvan and the programme manager before the audit"
+        )
+
+
+def test_the_tripartite_agreement_defaults_to_be_signed(library):
+    entry = auditor("claire-morvan")
+    del entry["tripartite_agreement"]
+    assert finding_codes(assignment(library, [entry])) == ["TRIPARTITE_AGREEMENT_TO_SIGN"]
 
 
 def test_having_accompanied_or_audited_other_companies_does_not_bar(library):
@@ -527,8 +618,7 @@ def test_several_grounds_on_one_auditor_are_all_listed(library):
         pytest.param("2018-03-02", "2018-01-08", "2018-03-01", False, id="habilitated-after-the-assignment"),
         pytest.param("2016-02-29", ANCHOR_2016, "2017-02-27", True, id="29-feb-2016-valid-27-feb-2017"),
         pytest.param("2016-02-29", ANCHOR_2016, "2017-02-28", False, id="29-feb-2016-lapsed-28-feb-2017"),
-        pytest.param("2020-02-29", "2020-09-14", "2021-02-27", True, id="29-feb-2020-valid-27-feb-2021"),
-        pytest.param("2020-02-29", "2020-09-14", "2021-02-28", False, id="29-feb-2020-lapsed-28-feb-2021"),
+        # an assignment in 2021 follows the version of 1 September 2019, not encoded: no 2020 case
     ],
 )
 def test_habilitation_lasts_until_the_day_before_its_anniversary(library, habilitated, anchor, event, valid):

@@ -202,19 +202,20 @@ def test_a_rule_dividing_by_zero_gives_an_evaluation_error(tmp_path: Path, runti
     assert "outcome" not in inference.facts
 
 
-def test_an_evaluation_whose_rule_divides_by_zero_gives_no_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
+def test_an_evaluation_whose_rule_fails_gives_no_decision(scratch: Path, fresh_shared: DurableRuntime) -> None:
+    """A rule that fails while the Rete runs (an index past the list's end: validate proves divisions, not indices)."""
     draft(scratch, BC, "2014-05-19")
     resources = rule_folder(scratch, BC, "2014-05-19") / "resources.yaml"
     document = load_document(resources)
     document["rules"].append(
-        rule("resources.ratio", fact("ratio", "size(facts.resources_provided) / (size(facts.resources_provided) - size(facts.resources_provided))"))
+        rule("resources.ratio", fact("ratio", "facts.resources_provided[size(facts.resources_provided)]"))
         | {"clause": "process §5"}
     )
     resources.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     with pytest.raises(EvaluationError) as raised:
         Library.open(scratch).evaluate(read_dossier(example(), str(EXAMPLE)), runtime="durable-rules").to_json()
     assert "rule resources.ratio (process §5) failed; no decision is given" in raised.value.message
-    assert any("division by zero" in p.message and p.file == str(resources) for p in raised.value.problems)
+    assert any("index out of bounds" in p.message and p.file == str(resources) for p in raised.value.problems)
     assert fresh_shared._sessions == {}
 
 

@@ -7,6 +7,7 @@ written to a scratch library beside it.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,17 @@ def versions_of(scratch: Path, *documents: dict[str, Any]) -> list[ReferentialVe
 
 def modes(selection: Selection) -> dict[str, tuple[str, str]]:
     return {name: (choice.version.id, choice.mode) for name, choice in selection.choices.items()}
+
+
+@pytest.fixture
+def scratch(scratch: Path) -> Path:
+    """The scratch tree with 2014-05-19 as the only version of Bilan Carbone®: these tests write its successors themselves."""
+    for path in (scratch / "referentials" / BC).glob("*.yaml"):
+        if path.stem != "2014-05-19":
+            path.unlink()
+            path.with_suffix(".lock.json").unlink(missing_ok=True)
+            shutil.rmtree(scratch / "rules" / BC / path.stem)
+    return scratch
 
 
 @pytest.fixture
@@ -240,7 +252,7 @@ def test_retroactive_from_a_month_end_uses_calendar_months(scratch: Path) -> Non
 
 def repealed_store(scratch: Path) -> Library:
     document = bc_document()
-    document["repealed_on"] = D(2020, 1, 1)
+    document.update(repealed_on=D(2020, 1, 1), repeal_clause="abc-site validity")
     write_version(scratch, BC, document)
     return Library.open(scratch)
 
@@ -266,7 +278,7 @@ def test_evaluating_a_cycle_after_the_repeal_gives_the_version_repealed_outcome(
     library = repealed_store(scratch)
     decision = library.evaluate(bc_example_dossier(D(2020, 1, 1), D(2020, 2, 1))).to_json()
     assert decision["outcome"] == REPEALED_OUTCOME == "version_repealed"
-    assert [(f["code"], f["severity"]) for f in decision["findings"]] == [("VERSION_REPEALED", "error")]
+    assert [(f["code"], f["severity"], f["clause"]) for f in decision["findings"]] == [("VERSION_REPEALED", "error", "abc-site validity")]
     assert "was repealed on 2020-01-01" in decision["findings"][0]["message"]
     assert decision["values"] == {}
     assert decision["versions"][0]["mode"] == "repealed"

@@ -74,7 +74,7 @@ def test_a_600_euro_invoice_carries_25_kilograms(library: Library) -> None:
     decision = example(library, "invoice-600-eur-content-computed.yaml")
     assert decision["values"]["carbon_content_kgco2e"] == 25.0
     assert decision["values"]["factor_g_per_eur"] == 41.7
-    assert decision["values"]["mention"].startswith("Contenu carbone : 25,000 kgCO2e (41,7 g/€, compte carbone de l'exercice clos le 31/12/2024). ")
+    assert decision["values"]["mention"].startswith("Contenu carbone : 25,000 kgCO2e (41,7 g/€, compte carbone de l’exercice clos le 31/12/2024). ")
     assert "label Transmission" in decision["values"]["mention"]
 
 
@@ -166,32 +166,41 @@ def test_a_first_account_transmitted_nothing_and_carries_nothing_over(library: L
 
 
 def test_the_second_year_transmits_with_the_first_years_factor_and_carries_the_gap(library: Library) -> None:
+    """§B: « Somme des Contenus Carbone Produit transmis sur les factures de vente de l’exercice » — the
+    January invoice was issued before the 2024 account was closed (15 February 2025) and carried nothing."""
     values = example(library, "account-2025-second-year-carry-over-closed.yaml")["values"]
     # A: 12,000 € × 0.11 × 1.2 + 6,000 kWh × 0.045 × 1.2 + 500 € × 0.40 × 1.2 + 700 (supplier) = 2,848
     assert values["production_carbon"]["total_kgco2e"] == 2848.0
-    assert values["sales_carbon_kgco2e"] == 3000.024  # 72,000 € × 0.041667
-    assert values["gap_kgco2e"] == values["carry_over_to_next_kgco2e"] == -152.024  # over-transmitted
+    assert values["sales_carbon_kgco2e"] == 2750.022  # 6,000 € × nothing + 11 × (6,000 € × 0.041667 = 250.002)
+    assert values["gap_kgco2e"] == values["carry_over_to_next_kgco2e"] == 97.978  # under-transmitted
     assert values["factor"]["kgco2e_per_eur"] == 0.039556  # 2,848 / 72,000
 
 
 def test_the_gap_of_year_n_enters_the_production_carbon_of_year_n_plus_1(library: Library) -> None:
     values = example(library, "account-2026-third-year-carried-gap-closed.yaml")["values"]
-    assert values["production_carbon"]["carried_over_kgco2e"] == -152.024
-    # 12,000 × 0.11 × 1.2 + 6,000 kWh × 0.042 (release 2026.1) × 1.2 + 500 × 0.40 × 1.2 + 4,000 km × 0.010 × 1.2 + 700 − 152.024
-    assert values["production_carbon"]["total_kgco2e"] == 2722.376
-    assert values["sales_carbon_kgco2e"] == 2768.92  # 70,000 × 0.039556
+    assert values["production_carbon"]["carried_over_kgco2e"] == 97.978
+    # 12,000 × 0.11 × 1.2 + 6,000 kWh × 0.042 (release 2026.1) × 1.2 + 500 × 0.40 × 1.2 + 4,000 km × 0.010 × 1.2 + 700 + 97.978
+    assert values["production_carbon"]["total_kgco2e"] == 2972.378
+    # January (5,000 €) still carried the 2024 factor: 208.335; then 10 × 6,000 € and 5,000 € at 0.039556: 2,571.14
+    assert values["sales_carbon_kgco2e"] == 2779.475
+    assert values["factor"]["kgco2e_per_eur"] == 0.042463  # 2,972.378 / 70,000
 
 
 def test_each_examples_previous_account_is_the_account_of_the_year_before(library: Library) -> None:
-    """The chain of the bundled years: what a year reads of its predecessor is what the predecessor decided."""
+    """The chain of the bundled years: what a year reads of its predecessors is what they decided, and when."""
     chain = ["account-2024-first-year-closed.yaml", "account-2025-second-year-carry-over-closed.yaml",
              "account-2026-third-year-carried-gap-closed.yaml"]
+    accounts = []  # each year's account as a later dossier names it
     for before, after in zip(chain, chain[1:]):
         decided = example(library, before)
-        previous = yaml.safe_load((EXAMPLES / after).read_text(encoding="utf-8"))["facts"]["previous_account"]
+        facts = yaml.safe_load((EXAMPLES / after).read_text(encoding="utf-8"))["facts"]
+        previous = facts["previous_account"]
         assert previous["factor_kgco2e_per_eur"] == decided["values"]["factor"]["kgco2e_per_eur"]
         assert previous["carry_over_kgco2e"] == decided["values"]["carry_over_to_next_kgco2e"]
+        assert str(previous["closed_on"]) == decided["values"]["factor"]["applies_from"] == decided["event_date"]
         assert previous["financial_year_end"] == yaml.safe_load((EXAMPLES / before).read_text(encoding="utf-8"))["facts"]["financial_year_end"]
+        assert facts.get("earlier_accounts", []) == [{k: v for k, v in a.items() if k != "carry_over_kgco2e"} for a in accounts]
+        accounts.append(previous)
 
 
 def test_an_estimated_factor_is_transmitted_with_its_justification(library: Library) -> None:
@@ -280,7 +289,7 @@ def test_the_mention_is_the_one_in_force_on_the_invoice_date(library: Library, s
     document["sections"]["invoice"]["parameters"]["invoice_mention"]["value"] = "Nouvelle mention."
     write_version(scratch, LT, document)
     revised = Library.open(scratch)
-    assert invoice(revised, "2025-05-31")["values"]["mention"].endswith("piloter sa propre émission.")
+    assert invoice(revised, "2025-05-31")["values"]["mention"].endswith("Vous pouvez participer aussi.")
     after = invoice(revised, "2025-06-01")
     assert after["values"]["mention"].endswith("). Nouvelle mention.")
     assert {v["section"]: (v["version"], v["mode"]) for v in after["versions"]} == {"invoice": ("2025-06-01", "event_date")}
@@ -308,6 +317,8 @@ def test_a_release_published_mid_year_waits_for_the_next_year(library: Library, 
     document["sections"]["factors"]["parameters"]["factor_release"]["value"] = "sample 2025.2"
     document["sections"]["factors"]["tables"]["emission_factors"]["rows"]["business_services_eur"]["value"] = 0.2
     write_version(scratch, "label-transmission-factors", document)
+    following = load_document(ROOT / "referentials" / "label-transmission-factors" / "2026-01-01.yaml")
+    write_version(scratch, "label-transmission-factors", {**following, "supersedes": "2025-07-01"})  # one chain of releases
     purchases = [{"ref": "F1", "category": "other_invoices", "amount_eur": 10000}]
     mid = Library.open(scratch)
     under_way = account(mid, anchor="2025-01-01", end="2025-12-31", event="2026-02-01", purchases=purchases)
@@ -367,8 +378,9 @@ def test_a_factor_is_usable_when_its_validity_overlaps_the_year(library, anchor,
         ({"direct_emissions": {"kgco2e": 10}}, ("facts", "direct_emissions", "estimated_by"), "need the expert who estimated them"),
         ({"financial_year_end": "2023-12-31"}, ("facts", "financial_year_end"), "must end after it starts"),
         ({"financial_year_end": "2026-01-01", "event": "2026-02-01"}, ("facts", "financial_year_end"), "last at most 24 months"),
-        ({"previous_account": {"financial_year_end": "2024-01-01", "factor_kgco2e_per_eur": 0.04, "carry_over_kgco2e": 0}},
-         ("facts", "previous_account", "financial_year_end"), "not before this year starts"),
+        ({"previous_account": {"financial_year_end": "2023-06-30", "closed_on": "2023-08-01", "factor_kgco2e_per_eur": 0.04, "carry_over_kgco2e": 0},
+          "sales": [{"ref": "V1", "date": "2024-06-30", "amount_eur": 10000}]},
+         ("facts", "previous_account", "financial_year_end"), "the previous account is that of the year before, which ends on 2023-12-31"),
         ({"sales": [{"ref": "V1", "amount_eur": 100, "cost_of_goods_eur": 50}]}, ("facts", "sales"), "only a resale account gives the cost of goods"),
         ({"activity": {"name": "Cave", "nace": "G47", "kind": "resale"}}, ("facts", "sales"), "needs the cost of the goods resold"),
     ],

@@ -290,11 +290,17 @@ def test_validate_finds_a_rule_reading_what_only_the_ledger_role_gives(scratch: 
     ]
 
 
-def test_a_ledger_beside_sales_invoices_is_refused(library: Library, tmp_path: Path) -> None:
-    name = fec(tmp_path, *sale("100,00"))
-    with pytest.raises(DossierError) as raised:
-        judge(library, dossier(tmp_path, name, sales=[{"ref": "V1", "amount_eur": 100}]))
-    assert "the ledger gives the sales of the year" in raised.value.problems[0].message
+@pytest.mark.parametrize(("listed", "outcome"), [(100.00, "closed"), (99.99, "incomplete")])
+def test_sales_invoices_beside_a_ledger_detail_its_sales_to_the_cent(library, tmp_path, listed, outcome):
+    """Decision quantities-from-a-ledger: a sales invoice listed beside a FEC details its sales, never adds to them."""
+    name = fec(tmp_path, *purchase("601000", "10,00"), *sale("100,00"))
+    decision = judge(library, dossier(tmp_path, name, sales=[{"ref": "V1", "date": "2025-06-30", "amount_eur": listed}]))
+    assert decision["outcome"] == outcome
+    assert decision["values"]["sales_eur"] == 100.0  # the ledger's, whatever is listed
+    if outcome == "incomplete":
+        assert decision["values"]["blocking"] == [
+            "the sales invoices listed add up to 99.99 €, the sales accounts of the ledger to 100 €: listed sales detail the ledger and add up to it to the cent"
+        ]
 
 
 # --- the auditor's second look -----------------------------------------------------------------------------
@@ -350,13 +356,13 @@ def _method(scratch: Path, change: Any) -> list[str]:
 
 
 def _mapping(scratch: Path, change: Any) -> dict[str, list[str]]:
-    """The problems validate finds, per file, once `change` edited the PCG mapping in the scratch tree."""
+    """The problems validate finds, per file of this scheme and its companions, once `change` edited the PCG mapping in the scratch tree."""
     path = scratch / "referentials" / "label-transmission-pcg" / "2024-01-01.yaml"
     document = load_document(path)
     change(document["sections"]["mapping"])
     write_version(scratch, "label-transmission-pcg", document)
     reports = validate_paths(Library.open(scratch), [scratch / "referentials"])
-    return {Path(r.file).parent.name: [p.message for p in r.problems] for r in reports if r.problems}
+    return {Path(r.file).parent.name: [p.message for p in r.problems] for r in reports if r.problems and Path(r.file).parent.name.startswith(LT)}
 
 
 def test_validate_finds_a_ledger_block_naming_what_does_not_exist(scratch: Path) -> None:
@@ -376,6 +382,9 @@ def test_validate_finds_a_mapping_that_is_not_one(scratch: Path) -> None:
         section["parameters"]["opening_journals"]["value"] = "AN"
     problems = _mapping(scratch, spoil)
     assert list(problems) == ["label-transmission-pcg"]  # reported on the file that holds the values
-    [table, parameter] = problems["label-transmission-pcg"]
+    messages = problems["label-transmission-pcg"]
+    assert "column category holds a number here and a text in the other rows" in messages  # validate's own checks of values
+    assert "'AN' is not a list, as its unit 'journal codes' says" in messages
+    [table, parameter] = [m for m in messages if m.startswith("the ledger of ")]
     assert table.startswith("the ledger of procedure carbon_account of label-transmission 2024-01-01: table 'account_categories' is not an account mapping: the category of prefix '601'")
     assert parameter == "the ledger of procedure carbon_account of label-transmission 2024-01-01: parameter 'opening_journals' must be a list of texts"

@@ -21,13 +21,16 @@ run reports everything wrong at once. Coverage is reported per version.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.adapters.fec import prefix_classifier
 from engine.adapters.ledger import account_mapping
+from engine.authoring.proofs import conflicting_conclusions, cycles, prover_for, unguarded_divisions
+from engine.authoring.sentences import literal_problems, rendered_problems
+from engine.authoring.units import column_problems, value_problems
 from engine.compilation.expressions import ALL
 from engine.compilation.rules import OUTCOME, Rule
 from engine.errors import Problem, RefereeError
@@ -139,6 +142,7 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
         for band_set in section.bands.values():
             path = ("sections", name, "bands", band_set.name)
             report.problems += [Problem(p.message, p.path, file) for p in band_problems(band_set, path)]
+        report.problems += _typed_value_problems(name, section, file)
     readings = {d["id"] for d in version.document.get("decisions") or ()}
     applied: set[str] = set()
     unrecorded: set[tuple[str, str]] = set()
@@ -150,7 +154,9 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
                 Problem(f"procedure {procedure.name} uses unknown section(s) {', '.join(missing)}", ("sections", procedure.section, "procedures", procedure.name, "uses"), file)
             )
             continue
-        for rule in _procedure_rules(library, version, procedure, report):
+        rules = _procedure_rules(library, version, procedure, report)
+        report.problems += [p for p in literal_problems(library, version, procedure, rules) if p not in report.problems]  # a file several procedures run
+        for rule in rules:
             for reading in rule.readings:  # a shared rule file applies readings each version that runs it records
                 if reading not in readings and (rule.id, reading) not in unrecorded:
                     unrecorded.add((rule.id, reading))
@@ -177,6 +183,20 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
         "readings_applied_by_rules": len(applied),
     }
     return report
+
+
+def _typed_value_problems(name: str, section: Section, file: str) -> list[Problem]:
+    """Parameters and table cells of the kind their unit names; a table's columns of one type each."""
+    problems = [
+        Problem(message, ("sections", name, "parameters", parameter.name, "value"), file)
+        for parameter in section.parameters.values() for message in value_problems(parameter.value, parameter.unit)
+    ]
+    for table in section.tables.values():
+        path = ("sections", name, "tables", table.name, "rows")
+        if table.unit and not any(isinstance(row, (Mapping, list)) for row in table.rows.values()):
+            problems += [Problem(m, (*path, key), file) for key, cell in table.rows.items() for m in value_problems(cell, table.unit)]
+        problems += [Problem(message, (*path, key, column), file) for key, column, message in column_problems(table.rows)]
+    return problems
 
 
 def _procedure_rules(library: Library, version: ReferentialVersion, procedure: Any, report: Report) -> list[Rule]:
@@ -219,6 +239,16 @@ def _procedure_rules(library: Library, version: ReferentialVersion, procedure: A
                 report.problems.append(Problem(
                     f"{who} reads {namespace}.{name}, which only the ledger's companion role {ledger_role!r} defines: a dossier without ledger lacks it",
                     path, file))
+    prover = prover_for(book.rules)
+    values: dict[str, list[Any]] = {}
+    for section in every:
+        for name, parameter in section.parameters.items():
+            values.setdefault(name, []).append(parameter.value)
+    proven = [*conflicting_conclusions(book.rules, prover), *cycles(book)]
+    proven += [p for rule in book.rules for p in unguarded_divisions(rule, values, schema, prover)]
+    for problem in proven:
+        if problem not in report.problems:  # a rule file several procedures run, a divisor written twice
+            report.problems.append(problem)
     if procedure.ledger is not None:
         report.problems += _ledger_problems(procedure, schema, own, _sections(by_role), str(version.path))
     own_files = {str(library.rule_path(version, f)) for f in procedure.rule_files}
@@ -427,4 +457,19 @@ def validate_paths(library: Library, paths: Iterable[Path]) -> list[Report]:
         report.coverage = checked.coverage
         siblings = [v for v in map(load, sorted(path.parent.glob("*.yaml"))) if isinstance(v, ReferentialVersion)]
         report.problems += [p for p in check_chain(siblings) if p.file == str(path)]
+    _audit_sentences(library, reports, loaded)
     return reports
+
+
+def _audit_sentences(library: Library, reports: list[Report], loaded: dict[Path, ReferentialVersion | RefereeError]) -> None:
+    """The sentences the tree's own examples render, each fault reported on the version whose rule folder holds the rule."""
+    examples = library.root / "examples"
+    read = {Path(r.file).resolve(): r for r in reports if isinstance(loaded.get(Path(r.file)), ReferentialVersion)}
+    schemes = {v.scheme for p, v in loaded.items() if p.resolve() in read and isinstance(v, ReferentialVersion)}
+    if not examples.is_dir() or not schemes:
+        return
+    for problem in rendered_problems(library, examples, schemes):
+        folder = Path(problem.file or "").parent
+        owner = (library.referentials_dir / folder.parent.name / f"{folder.name}.yaml").resolve()
+        if owner in read:
+            read[owner].problems.append(problem)

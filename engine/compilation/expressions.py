@@ -24,6 +24,7 @@ The functions CEL lacks for this domain are registered in one table
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import re
@@ -33,7 +34,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.compilation.cel import CelEvaluationError, CelSyntaxError, Node, parse, translate
-from engine.compilation.cel.nodes import depth
+from engine.compilation.cel.nodes import Call, depth, walk
 from engine.compilation.functions import FUNCTIONS, ExpressionError, forget_failures, last_failure, ordered
 from engine.compilation.rust_cel import cel
 from engine.model.limits import DEFAULT_LIMITS, Limits
@@ -71,6 +72,7 @@ class Expression:
     program: Any = field(compare=False, repr=False)  # the Rust CEL program
     function: Callable[[Mapping[str, Any]], Any] = field(compare=False, repr=False)  # the translation
     references: frozenset[tuple[str, str]]
+    tree: Node = field(compare=False, repr=False)  # what the translation and validate's proofs read
 
     @classmethod
     def compile(cls, source: str, limits: Limits = DEFAULT_LIMITS) -> Expression:
@@ -91,6 +93,7 @@ class Expression:
         )
         if functions:
             raise ExpressionError(f"unknown function(s) {', '.join(functions)}; see docs/expressions.md")
+        _check_arity(tree)
         unknown = sorted(set(program.variables()) - set(NAMESPACES) - set(LOCALS) - _bound_names(source))
         if unknown:
             raise ExpressionError(
@@ -104,7 +107,7 @@ class Expression:
         refs = set(_REFERENCE.findall(_strip_strings(source)))
         if "criteria" in program.variables():
             refs.add(("criteria", ALL))
-        return cls(source=source, program=program, function=function, references=frozenset(refs))
+        return cls(source=source, program=program, function=function, references=frozenset(refs), tree=tree)
 
     def names(self, namespace: str) -> set[str]:
         return {name for ns, name in self.references if ns == namespace}
@@ -126,6 +129,44 @@ def _bounded(source: str, limits: Limits) -> Node:
     if tree is None or depth(tree) > limits.expression_depth:
         raise ExpressionError(f"an expression nested deeper than the limit expression_depth of {limits.expression_depth}: split it into facts")
     return tree
+
+
+# CEL's own functions: the numbers of arguments they take, called as `f(x)` and as `x.f()`
+_CEL_ARITY: dict[str, tuple[frozenset[int], frozenset[int]]] = {
+    **{name: (frozenset({1}), frozenset()) for name in ("int", "uint", "double", "string", "bool", "bytes", "type", "dyn", "timestamp", "duration")},
+    "size": (frozenset({1}), frozenset({0})),
+    "matches": (frozenset({2}), frozenset({1})),
+    **{name: (frozenset(), frozenset({1})) for name in ("startsWith", "endsWith", "contains")},
+    **{name: (frozenset(), frozenset({0, 1})) for name in (
+        "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "getFullYear", "getHours",
+        "getMilliseconds", "getMinutes", "getMonth", "getSeconds")},
+}
+
+
+def _check_arity(tree: Node) -> None:
+    """Every call gives its function a number of arguments it takes: CEL would say so only when evaluating."""
+    for node in walk(tree):
+        if not isinstance(node, Call):
+            continue
+        count, receiver = len(node.args), node.target is not None
+        if node.function in FUNCTIONS and not receiver:
+            if not _accepts(FUNCTIONS[node.function], count):
+                raise ExpressionError(f"{node.function}() does not take {count} argument(s); see docs/expressions.md")
+        elif node.function in _CEL_ARITY:
+            plain, method = _CEL_ARITY[node.function]
+            if count not in (method if receiver else plain):
+                form = f"x.{node.function}()" if receiver else f"{node.function}()"
+                raise ExpressionError(f"{form} does not take {count} argument(s)")
+        elif node.function in FUNCTIONS:
+            raise ExpressionError(f"call {node.function}(...) as a function: x.{node.function}() is not defined")
+
+
+def _accepts(function: Callable[..., Any], count: int) -> bool:
+    try:
+        inspect.signature(inspect.unwrap(function)).bind(*range(count))
+    except TypeError:
+        return False
+    return True
 
 
 def _failure(source: str, exc: Exception) -> ExpressionError:

@@ -96,11 +96,12 @@ class Dossier:
 
 def _messages(errors: Mapping[Any, Any], path: tuple = ()) -> Iterator[tuple[tuple, str]]:
     for key, entries in errors.items():
+        part = key if isinstance(key, (str, int)) else str(key)  # a YAML key may be a number, a date or null: not a path's part
         for entry in entries:
             if isinstance(entry, Mapping):
-                yield from _messages(entry, (*path, key))
+                yield from _messages(entry, (*path, part))
             else:
-                yield (*path, key), entry
+                yield (*path, part), entry
 
 
 def _problems(validator: cerberus.Validator, prefix: tuple, file: str) -> list[Problem]:
@@ -139,16 +140,32 @@ def load_dossier(path: Path) -> Dossier:
     return read_dossier(load_document(path, DossierError), str(path))
 
 
-def _with_date_coercion(schema: Any) -> Any:
-    """Add the `date` coercion wherever the author declared `type: date`."""
-    if isinstance(schema, Mapping):
-        out = {k: _with_date_coercion(v) for k, v in schema.items()}
-        if out.get("type") == "date" and "coerce" not in out:
-            out["coerce"] = "date"
-        return out
+def _typed_schema(schema: Any, path: tuple[str | int, ...] = ()) -> Any:
+    """The input schema with `type: date` coerced, and the bounds of dates and numbers of the type they bound.
+
+    A stored version holds dates as ISO texts: a date's `min` left a text would compare with no date, and
+    Cerberus lets an incomparable comparison pass, so the bound would silently bound nothing.
+    """
     if isinstance(schema, list):
-        return [_with_date_coercion(v) for v in schema]
-    return schema
+        return [_typed_schema(v, (*path, i)) for i, v in enumerate(schema)]
+    if not isinstance(schema, Mapping):
+        return schema
+    out = {k: _typed_schema(v, (*path, k)) for k, v in schema.items()}
+    kind = out.get("type")
+    for bound in ("min", "max"):
+        if bound not in out or kind not in ("date", "integer", "number"):
+            continue
+        value = out[bound]
+        if kind == "date" and not isinstance(value, dt.date):
+            try:
+                out[bound] = parse_date(value)
+            except ValueError:
+                raise ReferentialError("the input schema bounds a date with what is not one", [Problem(f"{value!r} is not a date (YYYY-MM-DD)", (*path, bound))]) from None
+        elif kind != "date" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ReferentialError("the input schema bounds a number with what is not one", [Problem(f"{value!r} is not a number", (*path, bound))])
+    if kind == "date" and "coerce" not in out:
+        out["coerce"] = "date"
+    return out
 
 
 def criteria_schema(criteria: Mapping[str, Criterion]) -> dict[str, Any]:
@@ -177,7 +194,7 @@ DOSSIER_FACTS = {"event_date": "$.event_date", "cycle_anchor": "$.cycle.anchor"}
 
 
 def facts_schema(procedure: Procedure, criteria: Mapping[str, Criterion]) -> dict[str, Any]:
-    schema = dict(_with_date_coercion(procedure.input))
+    schema = dict(_typed_schema(procedure.input, ("input",)))
     clash = [name for name in DOSSIER_FACTS if name in schema]
     if clash:
         raise ReferentialError(

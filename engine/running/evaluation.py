@@ -9,6 +9,7 @@ runtimes, or two runs, give byte-identical decisions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from engine.errors import DossierError, EvaluationError, Problem, ReferentialErr
 from engine.model.canonical import to_plain
 from engine.model.dossier import DOSSIER_FACTS, Dossier
 from engine.model.limits import non_finite
+from engine.model.referential import ReferentialVersion
 from engine.running.inference import Firing, Inference
 from engine.running.runtimes import Runtime, get_runtime
 from engine.selection.procedures import select_for, with_companions
@@ -46,7 +48,7 @@ def evaluate(library: Library, dossier: Dossier, version: str | None = None, run
             [Problem(f"known schemes: {', '.join(library.schemes()) or 'none'}", ("scheme",), dossier.source)],
         )
     forced = version or dossier.version
-    versions = library.versions(dossier.scheme)
+    versions = library.checked(dossier.scheme)
     try:
         selection, procedure = select_for(versions, dossier.procedure, dossier.anchor, dossier.event_date, forced)
     except DossierError as exc:
@@ -55,7 +57,7 @@ def evaluate(library: Library, dossier: Dossier, version: str | None = None, run
         base = selection.base
         assert base is not None
         if procedure is not None:  # a version that is not encoded has no input to check the facts against
-            library.validator(procedure, lambda _: base).validate(dossier)
+            library.validator(procedure, lambda section: _defining(versions, base, section)).validate(dossier)
         return _refusal(dossier, selection)
     assert procedure is not None
     try:
@@ -273,6 +275,14 @@ def _digests(dossier: Dossier, selection: Selection, rules: str | None, ledger: 
         referentials = {selection.base.label: selection.base.digest}
     # the FEC is cited by its digest: the dossier's own digest covers only its name
     return Digests(dossier.digest, rules, referentials, engine_version(), ledger.digest if ledger else None)
+
+
+def _defining(versions: Sequence[ReferentialVersion], refusing: ReferentialVersion, section: str) -> ReferentialVersion:
+    """The version whose input checks a refused dossier's facts: the refusing one, or the last before it that defines the section.
+
+    A version not encoded that refuses a section following the event date does not define it.
+    """
+    return max((v for v in versions if section in v.sections and v.in_force_from <= refusing.in_force_from), key=lambda v: v.in_force_from)
 
 
 _REFUSALS = {  # mode -> (outcome, its meaning, the finding's code)

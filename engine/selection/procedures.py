@@ -119,7 +119,7 @@ def with_companions(library: Library, selection: Selection, procedure: Procedure
             )
         try:
             chosen = select(
-                library.versions(companion_scheme), sections, dossier.anchor, dossier.event_date, version_id,
+                library.checked(companion_scheme), sections, dossier.anchor, dossier.event_date, version_id,
                 forced_by=f"the dossier (companions.{role}.version)",
             )
         except DossierError as exc:  # the version the dossier names is under companions.<role>, not $.version

@@ -111,8 +111,28 @@ def select(
             refusal_clause=base.repeal_clause,
         )
     later = [v for v in versions if v.in_force_from > base.in_force_from]
+    unknown = _unencoded_on_event(base, later, sections, event)
+    if unknown is not None:
+        return unknown
     choices = {name: _choose(name, base, later, anchor, event) for name in sections}
     return Selection(choices=choices, base=base)
+
+
+def _unencoded_on_event(base: ReferentialVersion, later: Sequence[ReferentialVersion], sections: Sequence[str], event: dt.date) -> Selection | None:
+    """The refusal of a section that follows the event date when a version not encoded is in force on it.
+
+    That version may have changed the section: what it says is not known, so judging by an earlier one
+    would apply a text no longer in force.
+    """
+    unencoded = [v for v in later if v.unavailable is not None and v.in_force_from <= event]
+    if not unencoded:
+        return None
+    newest = max(unencoded, key=lambda v: v.in_force_from)
+    for name in sections:
+        encoded = [v for v in (base, *later) if name in v.sections and v.in_force_from <= event and v.in_force_from < newest.in_force_from]
+        if encoded and encoded[-1].sections[name].policy.mode == "event_date":
+            return not_encoded(newest, f"as it was in force on the event date {event} and section '{name}' follows the event date")
+    return None
 
 
 def not_encoded(version: ReferentialVersion, why: str) -> Selection:
