@@ -51,6 +51,16 @@ def drafts(root: Path) -> None:
         lock.unlink()
 
 
+def only_version(root: Path, scheme: str, version: str) -> Path:
+    """Leave `version` the only version of `scheme` in the tree: for tests that write its successors themselves."""
+    for path in (root / "referentials" / scheme).glob("*.yaml"):
+        if path.stem != version:
+            path.unlink()
+            path.with_suffix(".lock.json").unlink(missing_ok=True)
+            shutil.rmtree(root / "rules" / scheme / path.stem, ignore_errors=True)
+    return root
+
+
 def rule_folder(root: Path, scheme: str, version: Any) -> Path:
     """Where a version's own rule files live."""
     return root / "rules" / scheme / str(version)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, bc_document, bc_example_dossier, rule_folder, write_version
+from conftest import BC, ROOT, bc_document, bc_example_dossier, only_version, rule_folder, write_version
 
 from engine import Library
 from engine.selection.procedures import select_for
@@ -41,12 +41,7 @@ def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> DurableRuntime:
 @pytest.fixture
 def scratch(scratch: Path) -> Path:
     """The scratch tree with 2014-05-19 as the only version of Bilan Carbone®: these tests write its successors themselves."""
-    for path in (scratch / "referentials" / BC).glob("*.yaml"):
-        if path.stem != "2014-05-19":
-            path.unlink()
-            path.with_suffix(".lock.json").unlink(missing_ok=True)
-            shutil.rmtree(scratch / "rules" / BC / path.stem)
-    return scratch
+    return only_version(scratch, BC, "2014-05-19")
 
 
 def write_rules(scratch: Path, version: Any, file: str, rules: list[dict[str, Any]]) -> Path:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, BC_V1, ROOT, bc_document, draft, rule_folder, write_version
+from conftest import BC, BC_V1, ROOT, bc_document, draft, only_version, rule_folder, write_version
 
 from engine import Library
 from engine.authoring.checks import Report, validate_paths
@@ -69,12 +68,7 @@ def cli_validate(cli: Callable[..., Any], scratch: Path, *args: str) -> Any:
 @pytest.fixture
 def scratch(scratch: Path) -> Path:
     """The scratch tree with 2014-05-19 as the only version of Bilan Carbone®: these tests write its successors themselves."""
-    for path in (scratch / "referentials" / BC).glob("*.yaml"):
-        if path.stem != "2014-05-19":
-            path.unlink()
-            path.with_suffix(".lock.json").unlink(missing_ok=True)
-            shutil.rmtree(scratch / "rules" / BC / path.stem)
-    return scratch
+    return only_version(scratch, BC, "2014-05-19")
 
 
 # --- the real referentials ---------------------------------------------------------------------------------

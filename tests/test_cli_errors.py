@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, BC_V1, ROOT
+from conftest import BC, BC_V1, ROOT, only_version
 
 from engine.model.canonical import to_plain
 from engine.model.documents import load_document
@@ -269,12 +268,7 @@ def test_versions_before_the_first_version_is_in_force(cli: Callable[..., Any]) 
 @pytest.fixture
 def first_version_only(scratch: Path) -> Path:
     """A scratch tree where 2014-05-19 is the only version of Bilan Carbone®, whatever versions the project bundles after it."""
-    for path in (scratch / "referentials" / BC).glob("*.yaml"):
-        if path.stem != "2014-05-19":
-            path.unlink()
-            path.with_suffix(".lock.json").unlink(missing_ok=True)
-            shutil.rmtree(scratch / "rules" / BC / path.stem)
-    return scratch
+    return only_version(scratch, BC, "2014-05-19")
 
 
 @pytest.mark.parametrize(("day", "status"), [("2014-05-18", "not yet in force"), ("2014-05-19", "in force"), ("2030-01-01", "in force")])

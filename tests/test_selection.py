@@ -7,12 +7,11 @@ written to a scratch library beside it.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BC, ROOT, bc_document, bc_example_dossier, drafts, write_version
+from conftest import BC, ROOT, bc_document, bc_example_dossier, drafts, only_version, write_version
 
 from engine import Library
 from engine.model.documents import load_document
@@ -59,12 +58,7 @@ def modes(selection: Selection) -> dict[str, tuple[str, str]]:
 @pytest.fixture
 def scratch(scratch: Path) -> Path:
     """The scratch tree with 2014-05-19 as the only version of Bilan Carbone®: these tests write its successors themselves."""
-    for path in (scratch / "referentials" / BC).glob("*.yaml"):
-        if path.stem != "2014-05-19":
-            path.unlink()
-            path.with_suffix(".lock.json").unlink(missing_ok=True)
-            shutil.rmtree(scratch / "rules" / BC / path.stem)
-    return scratch
+    return only_version(scratch, BC, "2014-05-19")
 
 
 @pytest.fixture
