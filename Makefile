@@ -2,6 +2,7 @@
 #   make demo   validates the bundled referentials and judges every example in one batch (decisions in build/)
 #   make lint   runs ruff and mypy on engine/ and cli.py (their settings are in pyproject.toml)
 #   make test   runs the test suite
+#   make fuzz   judges 10,000 mutated example dossiers under the three runtimes (FUZZ_SEED, FUZZ_CASES; docs/fuzzing.md)
 # Each builds .venv on first use.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo lint test bench clean
+.PHONY: demo lint test fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,9 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,15 @@ import click
 from engine import Library
 from engine.decision.model import FORMAT_1, Decision
 from engine.decision.render import decision_text
-from engine.errors import DecisionFileError, RefereeError, UsageError
+from engine.errors import DecisionFileError, Problem, RefereeError, UsageError
 from engine.model.dates import parse_date
-from engine.model.documents import load_document
+from engine.model.documents import load_document, locate
 from engine.model.limits import DEFAULT_LIMITS
+from engine.model.referential import ReferentialVersion
 from engine.running.runtimes import REFERENCE_RUNTIME, RUNTIMES
 
 INTERNAL_ERROR = 3
+TREELESS = {"init", "keygen"}  # commands that read no tree: they open no library
 
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -40,9 +43,11 @@ FORMAT = click.option(
 
 
 def _default_root() -> Path:
-    """The current directory when it holds referentials/, else the project this file belongs to."""
-    cwd = Path.cwd()
-    return cwd if (cwd / "referentials").is_dir() else Path(__file__).resolve().parent
+    """The current directory when it holds referentials/, else the schemes referee ships."""
+    from engine.library import bundled_root
+
+    here = Path(".")  # relative: messages then name files as the user sees them
+    return here if (here / "referentials").is_dir() else bundled_root()
 
 
 def _emit(data: Any, output_format: str, text: Callable[[Any], str]) -> None:
@@ -65,6 +70,7 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
         try:
             code = command(*args, **kwargs) or 0
         except RefereeError as exc:
+            located(exc)
             click.echo(json.dumps(exc.to_json(), indent=2, ensure_ascii=False) if as_json else exc.render(), err=True)
             code = exc.exit_code
         except (click.exceptions.Exit, click.ClickException):
@@ -85,10 +91,16 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
     return wrapper
 
 
+def located(error: RefereeError) -> None:
+    """Give each problem of an error the line of its path in its file, where the file has one."""
+    library = click.get_current_context().obj
+    error.problems = locate(error.problems, library.limits if isinstance(library, Library) else DEFAULT_LIMITS)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--root", type=click.Path(file_okay=False, path_type=Path), envvar="REFEREE_ROOT",
-    help="Project tree holding referentials/ and rules/ (default: the current directory if it has referentials/, else the referee installation).",
+    help="Project tree holding referentials/ and rules/ (default: the current directory if it has referentials/, else the schemes referee ships).",
 )
 @click.option(
     "--limit", "limits", multiple=True, metavar="NAME=VALUE", callback=lambda c, p, v: _parse_settings(c, p, v),
@@ -103,15 +115,22 @@ def main(ctx: click.Context, root: Path | None, limits: dict[str, str], confine_
     \b
     Standards bodies:  referee validate referentials/
                        referee versions SCHEME
+                       referee publish SCHEME ID [--key FILE]; referee verify [--trust KEY.pub]
+                       referee init DIR [--scheme NAME]; referee keygen FILE
+                       referee test [DOSSIER|FOLDER]...
     Evaluators:        referee evaluate DOSSIER.yaml [--version ID]
                        referee batch FOLDER|DOSSIERS.jsonl… [-o DECISIONS.jsonl] [--jobs N]
     Auditors:          referee explain DECISION.json [--fact NAME | --lines CATEGORY]
+                       referee report DECISION.json [-o REPORT.html] [--lang fr|en]
     New releases:      referee import-table TABLE.csv --scheme SCHEME --table NAME --id ID
     """
+    if ctx.invoked_subcommand in TREELESS:
+        return
     if ctx.obj is None:  # a caller may hand over a library already compiled (the tests share one)
         try:
             ctx.obj = Library.open(root or _default_root(), DEFAULT_LIMITS.with_settings(limits), confine_ledgers)
         except RefereeError as exc:
+            located(exc)
             click.echo(exc.render(), err=True)
             sys.exit(exc.exit_code)
 
@@ -179,10 +198,22 @@ def evaluate(library: Library, dossier: Path, version_id: str | None, runtime: s
     """Judge DOSSIER (YAML or JSON) under the version in force for its cycle."""
     if output is not None:
         writable(output, force)
-    decision = library.evaluate(library.load_dossier(dossier), version=version_id, runtime=runtime)
+    loaded = library.load_dossier(dossier)
+    if version_id is not None:
+        known_version(library, loaded.scheme, version_id)
+    decision = library.evaluate(loaded, version=version_id, runtime=runtime)
     if output is not None:
         write(output, json.dumps(decision.to_json(), indent=2, ensure_ascii=False) + "\n")
     _emit(decision.to_json(), output_format, lambda _: decision_text(decision))
+
+
+def known_version(library: Library, scheme: str, version_id: str) -> None:
+    """An unknown --version is the option's fault (a usage error), not the dossier's `$.version`."""
+    if scheme not in library.schemes():
+        return  # the dossier's unknown scheme is reported by evaluate, at its path
+    known = [v.id for v in library.versions(scheme)]
+    if version_id not in known:
+        raise UsageError(f"--version {version_id}: {scheme} has no such version", [Problem(f"known versions of {scheme}: {', '.join(known)}")])
 
 
 def writable(path: Path, force: bool) -> None:
@@ -223,23 +254,34 @@ def write(path: Path, text: str) -> None:
     help=f"Judge this share of the dossiers again with {REFERENCE_RUNTIME} and compare (chosen by a hash of the source, e.g. 0.05).",
 )
 @click.option("--force", is_flag=True, help="Overwrite output files that exist.")
+@click.option(
+    "--store", "store", is_flag=False, flag_value="", metavar="[PATH|URL]",
+    help="Record every decision in this store, a SQLite file or postgresql://… (alone: REFEREE_STORE, else referee.db); "
+    "a dossier it holds a decision on under the same versions is not judged again.",
+)
+@click.option("--again", is_flag=True, help="With --store: judge and record again the dossiers the store has decided already.")
+@click.option("--evaluator", metavar="NAME", help="With --store: who decides, as recorded (default: REFEREE_EVALUATOR, else the login name).")
 @click.pass_obj
 @guarded
 def batch(
     library: Library, inputs: tuple[Path, ...], output: Path | None, output_format: str, jobs: int, runtime: str,
-    summary: Path | None, check_sample: float, force: bool,
+    summary: Path | None, check_sample: float, force: bool, store: str | None, again: bool, evaluator: str | None,
 ) -> int:
     """Judge many dossiers: files, folders (recursively) and JSON Lines files (one dossier a line).
 
-    Decisions go to standard output (or -o) as JSON Lines, in input order.
-    Standard error shows a progress bar (at a terminal), one line per invalid
+    Decisions go to standard output (or -o) as JSON Lines, in input order;
+    with --store, into the store (and to -o if given). Standard error shows a progress bar (at a terminal), one line per invalid
     dossier naming the path of each problem, and at the end the outcomes per
     scheme and procedure. An invalid dossier does not stop the batch. Exit 1
     if a dossier was invalid; 3 on an internal error, or if a dossier checked
     with --check-sample was decided differently by the reference runtime.
 
+    A batch killed mid-run and run again with the same --store judges only
+    what the store does not hold; two batches may record into one store at once.
+
     \b
     referee batch dossiers/ more.jsonl --jobs 2 -o decisions.jsonl --summary summary.csv
+    referee batch dossiers/ --jobs 2 --store referee.db
     """
     from engine.running.batch import Outputs, Tally, collect, judge_all  # only batch needs them, and rich
     from engine.running.batch_view import BatchView, stderr_console
@@ -247,20 +289,92 @@ def batch(
     if check_sample and runtime == REFERENCE_RUNTIME:
         raise UsageError(f"--check-sample compares with {REFERENCE_RUNTIME}: judge with another --runtime")
     entries = collect(inputs)
+    recorder = _recorder(library, store, runtime, evaluator, again)
     tally = Tally()
     console = stderr_console()
     start = time.perf_counter()
     indent = 2 if output_format == "dir" else None
+    stream = sys.stdout if recorder is None else None  # with a store, decisions go to a file only if -o names one
     with (
-        Outputs(entries, stream=sys.stdout, output=output, folder=output_format == "dir", summary=summary, force=force) as outputs,
+        Outputs(entries, stream=stream, output=output, folder=output_format == "dir", summary=summary, force=force) as outputs,
         BatchView(console, len(entries)) as view,
     ):
-        for result in judge_all(library, entries, runtime=runtime, jobs=jobs, check_share=check_sample, indent=indent):
-            outputs.write(result)
-            tally.add(result)
-            view.show(result)
+        decided_before = recorder.decided_before if recorder is not None else frozenset()
+        try:
+            for result in judge_all(
+                library, entries, runtime=runtime, jobs=jobs, check_share=check_sample, indent=indent, recording=recorder is not None, decided_before=decided_before,
+            ):
+                outputs.write(result)
+                tally.add(result)
+                view.show(result)
+                if recorder is not None and result.record is not None:
+                    recorder.add(result.record)
+        finally:
+            if recorder is not None:
+                recorder.flush()
     view.end(tally, time.perf_counter() - start, jobs, runtime)
+    if recorder is not None:
+        console.print(recorder.summary())
     return tally.exit_code
+
+
+def _recorder(library: Library, store: str | None, runtime: str, evaluator: str | None, again: bool) -> Any:
+    """The batch's recorder into its store, the library recorded; None without --store."""
+    if store is None:
+        if again or evaluator:
+            raise UsageError("--again and --evaluator say how decisions are recorded: give --store too")
+        return None
+    from engine.store import store_location
+    from engine.store.recording import Recorder, evaluator_name
+    from engine.store.repository import Store
+
+    location = store_location(store)
+    if Path(location).suffix.lower() in (".yaml", ".yml", ".json", ".jsonl") or Path(location).is_dir():
+        raise UsageError(f"--store took {location} for the store", [Problem("write --store=PATH, or give --store after the inputs")])
+    return Recorder.start(Store.open(location, create=True), library, runtime=runtime, evaluator=evaluator_name(evaluator), again=again)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, metavar="[PATH]...", type=click.Path(exists=True, path_type=Path))
+@click.option("--runtime", type=click.Choice(RUNTIMES), default=REFERENCE_RUNTIME, show_default=True, help="Forward-chaining runtime.")
+@FORMAT
+@click.pass_obj
+@guarded
+def test_command(library: Library, paths: tuple[Path, ...], runtime: str, output_format: str) -> int:
+    """Run the author tests: judge each dossier that holds an expect: block, and compare.
+
+    PATH is a dossier or a folder (every dossier with an expect: block
+    inside, recursively); default: the examples/ folder. Prints passed,
+    failed or error per file, and for a failure each expectation not met:
+    its line and path in the file, what was expected and what the decision
+    gives. Exit 1 if a test failed or a dossier is invalid.
+    """
+    from engine.authoring.author_tests import collect, run, summary
+
+    start = time.perf_counter()
+    if not paths:
+        examples = library.root / "examples"
+        if not examples.is_dir():
+            raise UsageError(f"{library.root} has no examples/ folder: name the dossiers or folders to test")
+        paths = (Path(os.path.relpath(examples)) if examples.is_relative_to(Path.cwd()) else examples,)
+    files = collect(paths, library.limits)
+    if not files:
+        raise UsageError(f"no dossier with an expect: block in {', '.join(map(str, paths))}")
+    results = [run(library, path, runtime) for path in files]
+    counts = summary(results)
+    if output_format == "json":
+        _emit({"runtime": runtime, **counts, "results": [r.to_json() for r in results]}, output_format, str)
+    else:
+        for result in results:
+            said = f"  {result.dossier_id} → {result.outcome}" if result.outcome else ""
+            click.echo(f"{click.style(f'{result.status.upper():<7}', fg=_STATUS_COLOURS[result.status], bold=True)} {result.file}{said}")
+            click.echo("".join(f"    {line}\n" for line in result.details()), nl=False)
+        seconds = time.perf_counter() - start
+        click.echo(f"{len(results)} author tests: {counts['passed']} passed, {counts['failed']} failed, {counts['errors']} in error ({runtime}, {seconds:.1f} s)")
+    return 0 if counts["passed"] == len(results) else 1
+
+
+_STATUS_COLOURS = {"passed": "green", "failed": "red", "error": "magenta"}
 
 
 @main.command()
@@ -287,39 +401,149 @@ def explain(library: Library, decision_file: Path, fact: str, category: str | No
     """
     from engine.decision.explain import derivation_tree, ledger_lines, render_ledger_lines, render_tree
 
-    data = load_document(decision_file, DecisionFileError, library.limits)
-    decision = Decision.from_json(data, str(decision_file))
-    if data["format"] == FORMAT_1:  # from_json read it: a mapping with a known format
-        unsealed = f"{decision_file} is a {FORMAT_1} decision, written before decisions were sealed: referee cannot tell whether it was altered"
-        click.echo(f"warning: {unsealed}", err=True)
+    decision, _sealed = read_decision(library, decision_file)
     if category is None:
         _emit(derivation_tree(decision, library, fact), output_format, render_tree)
         return
     _emit(ledger_lines(decision, category, ledger, decision_file.parent, library.limits), output_format, render_ledger_lines)
 
 
+def read_decision(library: Library, decision_file: Path) -> tuple[Decision, bool]:
+    """A decision file, checked against its seal; a /1 file (never sealed) is read with a warning. -> (decision, sealed)."""
+    data = load_document(decision_file, DecisionFileError, library.limits)
+    decision = Decision.from_json(data, str(decision_file))
+    if data["format"] == FORMAT_1:  # from_json read it: a mapping with a known format
+        unsealed = f"{decision_file} is a {FORMAT_1} decision, written before decisions were sealed: referee cannot tell whether it was altered"
+        click.echo(f"warning: {unsealed}", err=True)
+        return decision, False
+    return decision, True
+
+
+@main.command()
+@click.argument("decision_file", metavar="DECISION.json", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the page to this file (default: standard output).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Language of the page (default: the referential's, else en).")
+@click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@click.pass_obj
+@guarded
+def report(library: Library, decision_file: Path, output: Path | None, lang: str | None, force: bool) -> None:
+    """Make the applicant's report of a decision: one HTML page, self-contained, ready to print to PDF (A4).
+
+    It shows the outcome, the values, the findings, the versions applied and
+    why, the trail step by step with each clause quoted and the readings
+    applied, the digests and the seal. A decision changed since it was
+    written is refused ("decision altered", exit 1). See docs/report.md.
+
+    \b
+    referee report decision.json -o report.html --lang fr
+    """
+    if output is not None:
+        writable(output, force)
+    from engine.decision.report import report_html
+
+    decision, sealed = read_decision(library, decision_file)
+    page = report_html(decision, library, lang=lang, sealed=sealed)
+    if output is None:
+        click.echo(page, nl=False)
+    else:
+        write(output, page)
+        click.echo(f"{output}: report of {decision.dossier_id} ({decision.outcome})", err=True)
+
+
 @main.command()
 @click.argument("scheme")
 @click.argument("version_id", metavar="ID")
 @click.option("--amend", metavar="REASON", help="Re-lock a published version whose encoding was corrected, recording why.")
+@click.option(
+    "--key", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Sign the lock with this Ed25519 private key (PEM or OpenSSH; encrypted: passphrase in $REFEREE_KEY_PASSPHRASE).",
+)
 @FORMAT
 @click.pass_obj
 @guarded
-def publish(library: Library, scheme: str, version_id: str, amend: str | None, output_format: str) -> None:
-    """Freeze version ID of SCHEME: lock the digest of every file it runs.
+def publish(library: Library, scheme: str, version_id: str, amend: str | None, key: Path | None, output_format: str) -> None:
+    """Freeze version ID of SCHEME: lock the digest of every file it runs, and sign the lock with --key.
 
     From then on, referee refuses the version if the version, a rule file it
     runs or a schema changes: a new version is the only way to change a
     judgement. Only a valid version is published. Writes
-    referentials/SCHEME/ID.lock.json.
+    referentials/SCHEME/ID.lock.json. With --key, a version already published
+    has its lock signed as it is.
     """
     from engine.authoring.publication import publish as publish_version
 
-    lock, done = publish_version(library, scheme, version_id, amend=amend)
+    lock, done = publish_version(library, scheme, version_id, amend=amend, key=key)
+    signed = f"; signed by {lock.signature.key}" if lock.signature else ""
     _emit(
-        {"done": done, **lock.to_json()}, output_format,
-        lambda _: f"{scheme} {version_id}: {done}, digest {lock.digest} ({len(lock.files)} files) in {lock.path}",
+        {"done": done, "lock_digest": lock.lock_digest, **lock.to_json()}, output_format,
+        lambda _: f"{scheme} {version_id}: {done}, digest {lock.digest} ({len(lock.files)} files){signed} in {lock.path}",
     )
+
+
+@main.command()
+@click.argument("scheme", required=False)
+@click.argument("version_id", metavar="[ID]", required=False)
+@click.option(
+    "--trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="KEY.pub",
+    help="A trusted Ed25519 public key (PEM or OpenSSH; repeatable): every published version must then be signed by one.",
+)
+@FORMAT
+@click.pass_obj
+@guarded
+def verify(library: Library, scheme: str | None, version_id: str | None, trust: tuple[Path, ...], output_format: str) -> int:
+    """Check the locks of published versions (all, SCHEME's, or version ID) and their signatures.
+
+    Each lock must list the digests of what its version runs now, and a
+    signed lock's signature must match its content. With --trust, each
+    published version must be signed by a trusted key. A draft is listed, and
+    is an error only when asked for by its ID. Exit 1 naming each version
+    that fails.
+    """
+    from engine.authoring.publication import verify as verify_versions
+    from engine.authoring.reports import verification_text
+
+    checks = verify_versions(library, scheme, version_id, trust)
+    _emit([c.to_json() for c in checks], output_format, lambda _: verification_text(checks, trusting=bool(trust)))
+    return 1 if any(c.problems for c in checks) else 0
+
+
+@main.command()
+@click.argument("key_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a key pair that exists.")
+@guarded
+def keygen(key_file: Path, force: bool) -> None:
+    """Make an Ed25519 key pair to sign published versions: FILE (private) and FILE.pub (public).
+
+    FILE is readable by its owner only, and encrypted with
+    $REFEREE_KEY_PASSPHRASE when that is set. Keep it out of the repository;
+    publish FILE.pub, which `referee verify --trust` reads. openssl makes
+    the same files: `openssl genpkey -algorithm ed25519 -out FILE` and
+    `openssl pkey -in FILE -pubout -out FILE.pub`.
+    """
+    from engine.model.signatures import write_key_pair
+
+    public, fingerprint = write_key_pair(key_file, force=force)
+    click.echo(f"private key {key_file}, public key {public}: fingerprint {fingerprint}")
+
+
+@main.command()
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--scheme", metavar="NAME", help="The scheme's name (default: DIR's name): lower-case letters, digits and '-'.")
+@click.option("--id", "version_id", metavar="ID", help="The first version's id (default: today, YYYY-MM-DD).")
+@guarded
+def init(folder: Path, scheme: str | None, version_id: str | None) -> None:
+    """Make a repository for a new scheme in DIR: one version, its rule file, an example, the schemas, a CI workflow.
+
+    Then, in DIR: `referee validate`, `referee test`, `referee publish SCHEME ID`.
+    DIR may exist but must not hold any of the files written.
+    """
+    from engine.authoring.scaffold import scaffold
+
+    name, version = scheme or folder.resolve().name, version_id or dt.date.today().isoformat()
+    written = scaffold(folder, name, version)
+    click.echo(f"{name}: {len(written)} files in {folder}")
+    click.echo("\n".join(f"  {path.relative_to(folder).as_posix()}" for path in written))
+    click.echo(f"next, in {folder}: referee validate; referee test; referee publish {name} {version}")
 
 
 def _parse_settings(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -386,6 +610,229 @@ def import_table_command(
         write(output, text)
     click.echo(changes.summary(), err=True)
 
+
+def versions_named(library: Library, scheme: str, *ids: str) -> list[ReferentialVersion]:
+    """The versions of SCHEME named by a command's arguments; an unknown scheme or id is a usage error naming the known ones."""
+    versions = {v.id: v for v in library.versions(scheme)}
+    unknown = [i for i in ids if i not in versions]
+    if unknown:
+        raise UsageError(f"{scheme} has no version {', '.join(unknown)}", [Problem(f"known versions of {scheme}: {', '.join(versions)}")])
+    return [versions[i] for i in ids]
+
+
+@main.command("diff")
+@click.argument("scheme")
+@click.argument("old_id", metavar="A")
+@click.argument("new_id", metavar="B")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+    help="text for people, json for programs, markdown for a change log to publish.",
+)
+@click.pass_obj
+@guarded
+def diff_command(library: Library, scheme: str, old_id: str, new_id: str, output_format: str) -> None:
+    """Show what changed from version A to version B of SCHEME, item by item.
+
+    Parameters (value, unit, clause), table rows by key, band bounds,
+    criteria, procedures (outcomes, input fields), rules (condition,
+    conclusion), provisions, readings and time policies. When B supersedes A,
+    says whether B's change log mentions every change, and only changes (as
+    `referee validate` checks). See docs/diff-and-impact.md.
+
+    \b
+    referee diff bilan-carbone-compliance 2014-05-19 2025-12-01 --format markdown
+    """
+    from engine.authoring.diff import diff_markdown, diff_text, diff_versions
+
+    old, new = versions_named(library, scheme, old_id, new_id)
+    diff = diff_versions(library, old, new)
+    if output_format == "markdown":
+        click.echo(diff_markdown(diff), nl=False)
+    else:
+        _emit(diff.to_json(), output_format, lambda _: diff_text(diff))
+
+STORE = click.option(
+    "--store", metavar="PATH|URL",
+    help="The decision store: a SQLite file, or postgresql://USER@HOST/DB for a shared one (default: REFEREE_STORE, else referee.db).",
+)
+
+
+def _open_store(store: str | None) -> Any:
+    """The store to read: the one named, else REFEREE_STORE, else referee.db in the working folder (which must exist)."""
+    from engine.store import store_location
+    from engine.store.repository import Store
+
+    return Store.open(store_location(store))
+
+
+@main.command()
+@click.argument("decision_file", required=False, metavar="[DECISION.json]", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id", "row", type=click.IntRange(min=1), metavar="ID", help="The decision of this row of the store (referee history shows rows).")
+@click.option("--dossier", metavar="DOSSIER_ID", help="Every decision the store holds on this dossier (its dossier_id, or its digest).")
+@click.option("--all", "every", is_flag=True, help="Every decision of the store.")
+@click.option("--since", callback=_parse_day, metavar="DATE", help="With --all or --dossier: only the decisions recorded on or after this day.")
+@STORE
+@FORMAT
+@click.pass_obj
+@guarded
+def replay(
+    library: Library, decision_file: Path | None, row: int | None, dossier: str | None, every: bool, since: dt.date | None, store: str | None,
+    output_format: str,
+) -> int:
+    """Judge a decision again under what judged it, and say whether it is reproduced.
+
+    A recorded decision is judged again under its library as it was recorded
+    (every version it held, from the store's copies: later edits of the tree
+    and versions added since do not reach it), with its dossier as received.
+    "reproduced" (exit 0), or the first difference and the recorded digests
+    that explain it (exit 1). A DECISION.json file is checked against its
+    seal first: one altered is refused (exit 1). With --all, the counts of
+    reproduced, differing and unverifiable decisions, and the rate.
+
+    \b
+    referee replay decision.json
+    referee replay --id 12
+    referee replay --dossier OC2-2024-017
+    referee replay --all [--since 2026-01-01]
+    """
+    from engine.store.replay import REPRODUCED, Replayer
+    from engine.store.reports import replays_json, replays_text
+
+    chosen = [name for name, given in (("DECISION.json", decision_file), ("--id", row), ("--dossier", dossier), ("--all", every)) if given]
+    if len(chosen) != 1:
+        raise UsageError("name what to replay: one of DECISION.json, --id ID, --dossier DOSSIER_ID or --all", [Problem(f"given: {', '.join(chosen) or 'none'}")])
+    if since is not None and not (every or dossier):
+        raise UsageError("--since chooses among many decisions: give it with --all or --dossier")
+    if decision_file is not None:
+        data = load_document(decision_file, DecisionFileError, library.limits)
+        with Replayer(_open_store(store) if _store_named(store) else None, library) as replayer:
+            one = replayer.file(data, str(decision_file))
+        _emit(one.to_json(), output_format, lambda _: one.text())
+        return 0 if one.verdict == REPRODUCED else 1
+    opened = _open_store(store)
+    start = time.perf_counter()
+    counts: Counter[str] = Counter()
+    listed = []
+    with Replayer(opened, library) as replayer:
+        for recorded in opened.decisions(seq=row, dossier=dossier, since=since):
+            done = replayer.row(recorded)
+            counts[done.verdict] += 1
+            if not every or done.verdict != REPRODUCED:
+                listed.append(done)
+    if not counts:
+        raise UsageError(f"the store {opened.name} holds no such decision", [Problem("referee history DOSSIER_ID lists a dossier's decisions with their rows")])
+    if row is not None:
+        _emit(listed[0].to_json(), output_format, lambda _: listed[0].text())
+    else:
+        _emit(replays_json(listed, counts, time.perf_counter() - start), output_format, lambda d: replays_text(listed, d))
+    return 0 if counts[REPRODUCED] == sum(counts.values()) else 1
+
+
+def _store_named(store: str | None) -> bool:
+    """Whether a store is to be read: named by --store or REFEREE_STORE, or referee.db found in the working folder."""
+    from engine.store import DEFAULT_STORE, STORE_ENV
+
+    return bool(store or os.environ.get(STORE_ENV) or Path(DEFAULT_STORE).is_file())
+
+
+@main.command()
+@click.argument("dossier")
+@STORE
+@FORMAT
+@click.pass_obj
+@guarded
+def history(library: Library, dossier: str, store: str | None, output_format: str) -> int:
+    """The decisions the store holds on DOSSIER (its dossier_id, or its digest), oldest first: when, by whom, under which versions, with what outcome."""
+    from engine.store.reports import history_json, history_text
+
+    opened = _open_store(store)
+    rows = list(opened.decisions(dossier=dossier, body=False))
+    if not rows:
+        click.echo(f"the store {opened.name} holds no decision on {dossier}", err=True)
+        return 1
+    _emit(history_json(dossier, rows), output_format, history_text)
+    return 0
+
+
+@main.group("store")
+def store_group() -> None:
+    """The decision store: check its chain, count what it holds (docs/store.md)."""
+
+
+@store_group.command("verify")
+@click.option("--deep", is_flag=True, help="Also read every decision against its seal, and every dossier against its digest (slower).")
+@STORE
+@FORMAT
+@click.pass_obj
+@guarded
+def store_verify(library: Library, deep: bool, store: str | None, output_format: str) -> int:
+    """Walk the chain of decisions and report any row altered or removed; check every file against its digest.
+
+    Exit 1 if anything is wrong. The head printed (the last row's hash) is
+    worth noting elsewhere: rows removed from the end leave no gap to find.
+    """
+    from engine.store.reports import verification_json, verification_text
+
+    opened = _open_store(store)
+    data = verification_json(opened.name, opened.verify(deep))
+    _emit(data, output_format, verification_text)
+    return 0 if data["intact"] else 1
+
+
+@store_group.command("stats")
+@STORE
+@FORMAT
+@click.pass_obj
+@guarded
+def store_stats(library: Library, store: str | None, output_format: str) -> None:
+    """Count the decisions per scheme, procedure and outcome, and what else the store holds."""
+    from engine.store.reports import stats_text
+
+    _emit(_open_store(store).stats(), output_format, stats_text)
+
+
+@main.command()
+@click.argument("scheme")
+@click.argument("portfolio", nargs=-1, required=True, metavar="PORTFOLIO...", type=click.Path(exists=True, path_type=Path))
+@click.option("--to", "new_id", required=True, metavar="NEW", help="The new version, usually a draft.")
+@click.option("--from", "old_id", metavar="OLD", help="The version to compare it with (default: the one NEW supersedes).")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Processes judging in parallel, for each of the three judgements.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv", help="Write one row per dossier and group.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.html", help="Write the matrices and the dossiers that change as one page.")
+@click.option("--force", is_flag=True, help="Overwrite the --csv and --html files if they exist.")
+@FORMAT
+@click.pass_obj
+@guarded
+def impact(
+    library: Library, scheme: str, portfolio: tuple[Path, ...], new_id: str, old_id: str | None, jobs: int,
+    csv_file: Path | None, html_file: Path | None, force: bool, output_format: str,
+) -> None:
+    """What version NEW of SCHEME changes on a portfolio of dossiers, before it is published.
+
+    Each dossier (files, folders, JSON Lines, as `batch` reads them) is judged
+    with OLD as the latest version, then with NEW by the rules of time, then
+    with NEW forced. Prints the outcome transitions in three groups: running
+    cycles (pinning should keep them unchanged: any change is flagged), new
+    cycles, and the whole portfolio were NEW forced; then each dossier that
+    changes, with the first conclusion of its trail that differs.
+    See docs/diff-and-impact.md.
+
+    \b
+    referee impact bilan-carbone-compliance --to 2025-12-01 portfolio.jsonl --html impact.html
+    """
+    from engine.authoring.impact import impact_html, impact_of, impact_text, write_csv
+    from engine.running.batch import collect
+
+    for path in (csv_file, html_file):
+        if path is not None:
+            writable(path, force)
+    result = impact_of(library, scheme, new_id, collect(portfolio), old_id=old_id, jobs=jobs)
+    if csv_file is not None:
+        with csv_file.open("w", encoding="utf-8", newline="") as file:
+            write_csv(result, file)
+    if html_file is not None:
+        write(html_file, impact_html(result))
+    _emit(result.to_json(), output_format, lambda _: impact_text(result))
 
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))

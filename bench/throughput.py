@@ -1,16 +1,23 @@
 """Dossiers judged per second, per scheme and procedure and per runtime, on the bundled examples; prints its figures.
 
     python bench/throughput.py [--seconds S] [--runtimes compiled,durable-rules,python] [--portfolio N] [--json]
+    python bench/throughput.py --store [--portfolio N] [--json]
 
 Each figure is one warm process judging the examples of one procedure over and
 over for S seconds (after a first pass that compiles what they need), each
 decision serialised as compact JSON, as a batch writes it. Then the whole mix
 of examples, per runtime, and the mean size of a decision. Then a portfolio
-of N dossiers (the examples replicated with new ids, tests/portfolio.py)
+of N dossiers (the examples replicated with new ids, examples/portfolios/portfolio.py)
 through `referee batch`'s own path with 1 and with 2 processes, and the mix
 judged by 1 and by 2 forked processes without a batch's reading and writing. Nothing here
 asserts a time: the figures are read by people, with the machine's load
 printed beside them (this machine is shared; compare ratios from one run).
+
+With --store, only what recording costs: the portfolio through the batch path
+with its decisions written to a JSON Lines file (`referee batch -o`), then
+recorded into a new SQLite store instead (`referee batch --store`), with 1 and
+with 2 processes, the best of two alternated runs of each; the library
+compiled and recorded within the timing, as a new batch does it.
 """
 
 from __future__ import annotations
@@ -30,13 +37,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the portfolio generator lives beside the tests
+sys.path[:0] = [str(ROOT), str(ROOT / "examples" / "portfolios")]  # the portfolio generator lives beside the examples
 
 from portfolio import portfolio, write_jsonl  # noqa: E402
 
 from engine import Library, load_dossier  # noqa: E402
 from engine.model.dossier import Dossier  # noqa: E402
-from engine.running.batch import collect, judge_all  # noqa: E402
+from engine.running.batch import Entry, collect, judge_all  # noqa: E402
+from engine.store.recording import Recorder  # noqa: E402
+from engine.store.repository import Store  # noqa: E402
 
 RUNTIMES = ("compiled", "durable-rules", "python")
 
@@ -133,13 +142,52 @@ def batches(count: int, runtime: str) -> dict[str, Any]:
     return {"dossiers": count, "runtime": runtime, **figures}
 
 
+def _batch_rate(entries: list[Entry], runtime: str, jobs: int, folder: Path, store: Path | None) -> float:
+    """Dossiers per second, wall clock, of one batch: decisions to a JSON Lines file, or (`store`) recorded into a new store."""
+    library = Library.open(ROOT)  # fresh, as a new batch would be: compiling is part of the run
+    start = time.perf_counter()
+    recorder = Recorder.start(Store.open(str(store), create=True), library, runtime=runtime, evaluator="bench") if store else None
+    with (folder / "decisions.jsonl").open("w", encoding="utf-8") as output:
+        for result in judge_all(library, entries, runtime=runtime, jobs=jobs, recording=recorder is not None):
+            assert result.decision is not None, "the portfolio holds only valid dossiers"
+            if recorder is None:
+                output.write(result.decision + "\n")
+            elif result.record is not None:
+                recorder.add(result.record)
+    if recorder is not None:
+        recorder.flush()
+        recorder.store.close()
+    return len(entries) / (time.perf_counter() - start)
+
+
+def recording(count: int, runtime: str, rounds: int = 2) -> dict[str, Any]:
+    """The batch path without and with a SQLite store, 1 and 2 processes: the best rate of `rounds` alternated runs."""
+    best: dict[str, float] = defaultdict(float)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_jsonl(Path(folder) / "portfolio.jsonl", portfolio(count, seed=0))
+        entries = collect([path])
+        for round_ in range(rounds):
+            for jobs in (1, 2):
+                for store in (None, Path(folder) / f"store-{round_}-{jobs}.db"):
+                    key = f"{'store' if store else 'file'}_jobs_{jobs}"
+                    best[key] = max(best[key], _batch_rate(entries, runtime, jobs, Path(folder), store))
+    figures: dict[str, Any] = {key: round(rate) for key, rate in best.items()}
+    for jobs in (1, 2):
+        figures[f"cost_jobs_{jobs}"] = round(1 - best[f"store_jobs_{jobs}"] / best[f"file_jobs_{jobs}"], 3)
+    return {"dossiers": count, "runtime": runtime, **figures}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=1.0, help="CPU seconds per figure")
     parser.add_argument("--runtimes", default=",".join(RUNTIMES), help="comma-separated, among " + ", ".join(RUNTIMES))
     parser.add_argument("--portfolio", type=int, default=10_000, help="dossiers of the batch measure (0: skip it)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON document")
+    parser.add_argument("--store", action="store_true", help="only what recording into a SQLite store costs a batch")
     args = parser.parse_args()
+    if args.store:
+        print_recording(recording(args.portfolio or 10_000, "compiled"), args.json)
+        return
     runtimes = [r for r in args.runtimes.split(",") if r]
     library = Library.open(ROOT)
     figures: dict[str, Any] = {"machine": machine()}
@@ -170,6 +218,21 @@ def main() -> None:
         b = figures["batch"]
         print(f"\nbatch of {b['dossiers']:,} dossiers (JSON Lines in, decisions out, {b['runtime']}), wall clock, compiling included:")
         print(f"  1 process: {b['jobs_1']:,}/s   2 processes: {b['jobs_2']:,}/s   ratio {b['ratio_2_to_1']}")
+
+
+def print_recording(figures: dict[str, Any], as_json: bool) -> None:
+    figures = {"machine": machine(), **figures}
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    m = figures["machine"]
+    print(f"{m['date']} — {m['cpus']} CPUs, load average {m['load_average']}, Python {m['python']}")
+    print(f"batch of {figures['dossiers']:,} dossiers ({figures['runtime']}), wall clock, compiling and recording the library included:")
+    for jobs in (1, 2):
+        print(
+            f"  {jobs} process{'es' if jobs > 1 else ''}: decisions to a file {figures[f'file_jobs_{jobs}']:,}/s, "
+            f"recorded into SQLite {figures[f'store_jobs_{jobs}']:,}/s: recording costs {figures[f'cost_jobs_{jobs}']:.1%}"
+        )
 
 
 if __name__ == "__main__":

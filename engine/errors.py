@@ -48,6 +48,10 @@ class Problem:
         prefix = " ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 
+    def to_json(self) -> dict[str, Any]:
+        """The form programs read, in errors and in validate's reports alike."""
+        return {"file": self.file, "line": self.line, "path": format_path(self.path) if self.path else None, "message": self.message}
+
 
 class RefereeError(Exception):
     """Base of every error the user may see."""
@@ -73,10 +77,7 @@ class RefereeError(Exception):
         return {
             "error": self.headline,
             "message": self.message,
-            "problems": [
-                {"file": p.file, "line": p.line, "path": format_path(p.path) if p.path else None, "message": p.message}
-                for p in self.problems
-            ],
+            "problems": [p.to_json() for p in self.problems],
         }
 
 

@@ -8,10 +8,14 @@ of each selection of versions. Each is built the first time it is needed and
 kept, so a scheme the dossier does not need is never read, and nothing is
 read or compiled twice. Judging a dossier then does only the work that
 depends on it (`Library.evaluate`).
+
+A tree need not hold the JSON Schemas: one that lacks them is checked against
+those referee ships (`bundled_root`), under the same names in locks.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,8 +47,8 @@ class Library:
         self.confine_ledgers = confine_ledgers  # a dossier's ledger must lie within its folder
         self.referentials_dir = self.root / "referentials"
         self.rules_dir = self.root / "rules"
-        self.referential_schema = SchemaFile(self.referentials_dir / REFERENTIAL_SCHEMA)
-        self.rules_schema = SchemaFile(self.rules_dir / RULES_SCHEMA)
+        self.referential_schema = _schema(self.referentials_dir, REFERENTIAL_SCHEMA)
+        self.rules_schema = _schema(self.rules_dir, RULES_SCHEMA)
         self._schemes: list[str] | None = None
         self._versions: dict[str, list[ReferentialVersion]] = {}
         self._sources: dict[Path, RuleSource] = {}
@@ -96,7 +100,9 @@ class Library:
         """The versions of `scheme`, if `referee validate` finds no error in them: no dossier is judged under one it rejects.
 
         A published version was validated when published and is vouched for by its lock; a draft is
-        checked here, once per library. The chain of versions (dates, `supersedes`) is checked always.
+        checked here, once per library, but for its change log, which documents it and cannot change a
+        judgement (its author weighs a draft's impact before writing it). The chain of versions (dates,
+        `supersedes`) is checked always.
         """
         versions = self.versions(scheme)
         if scheme not in self._checked:
@@ -105,7 +111,7 @@ class Library:
             problems = check_chain(versions)
             for version in versions:
                 if version.lock is None:
-                    problems += check_version(self, version).problems
+                    problems += check_version(self, version, log=False).problems  # a draft's impact is weighed before its log is written
             if problems:
                 raise ReferentialError(f"{scheme} has versions that `referee validate` rejects: no dossier is judged under them", problems)
             self._checked.add(scheme)
@@ -121,20 +127,34 @@ class Library:
         version = load_referential(path, self.referential_schema, vouched, self.limits)
         if version.framework is not None:
             _data_only(version)
-        contents = {self._relative(path): version.digest, self._relative(self.referential_schema.path): self.referential_schema.digest}
+        contents = {self._relative(path): version.digest, _schema_key(self.referential_schema): self.referential_schema.digest}
         sources = self.rule_sources(version, vouched)
         if sources:
-            contents[self._relative(self.rules_schema.path)] = self.rules_schema.digest
+            contents[_schema_key(self.rules_schema)] = self.rules_schema.digest
         contents.update((self._relative(s.path), s.digest) for s in sources)
         digest = contents_digest(contents)
         if check_lock and lock is not None and lock.digest != digest:
             raise ReferentialError(
                 f"version {version.id} of {version.scheme} was published, and what it runs has changed since: "
                 "publish a new version to change a judgement",
-                [Problem(f"published version {version.id}: {change}; publish a new version to change a judgement", (), str(path)) for change in lock.changes(contents)]
-                or [Problem(f"published version {version.id}: its digest is now {digest}, the lock says {lock.digest}", (), str(path))],
+                (
+                    [Problem(f"published version {version.id}: {change}; publish a new version to change a judgement", (), str(path)) for change in lock.changes(contents)]
+                    or [Problem(f"published version {version.id}: its digest is now {digest}, the lock says {lock.digest}", (), str(path))]
+                ) + self._shipped_schemas_changed(lock, contents),
             )
         return version.frozen(digest=digest, contents=contents, lock=lock)
+
+    def _shipped_schemas_changed(self, lock: Lock, contents: dict[str, str]) -> list[Problem]:
+        """Why a schema the tree does not hold changed: the referee that reads it is not the one it was published with."""
+        from engine import __version__
+
+        changed = {key for key, digest in lock.files.items() if contents.get(key, digest) != digest}
+        shipped = [_schema_key(s) for s in (self.referential_schema, self.rules_schema) if not s.path.is_relative_to(self.root)]
+        return [
+            Problem(f"not in the tree: referee {__version__} reads its own, which differs from the one the version was published with; "
+                    "read it with that referee, or keep that schema file in the tree", (), str(self.root / key))
+            for key in shipped if key in changed
+        ]
 
     def _vouched(self, lock: Lock | None) -> frozenset[str]:
         """The digests a lock vouches for: the files it froze were checked against the schemas it names.
@@ -144,7 +164,7 @@ class Library:
         if lock is None:
             return frozenset()
         for schema in (self.referential_schema, self.rules_schema):
-            listed = lock.files.get(self._relative(schema.path))
+            listed = lock.files.get(_schema_key(schema))
             if listed is not None and listed != schema.digest:
                 return frozenset()
         return frozenset(lock.files.values())
@@ -153,6 +173,16 @@ class Library:
         from engine.selection.versions import version_by_id
 
         return version_by_id(self.versions(scheme), version_id)
+
+    def with_versions(self, scheme: str, versions: Sequence[ReferentialVersion]) -> Library:
+        """This tree as if `scheme` had only `versions` (e.g. before a new one was added), sharing all that is compiled.
+
+        The versions are checked first, all of them: a view judges under no version the whole tree rejects.
+        """
+        self.checked(scheme)
+        view = copy.copy(self)
+        view._versions = {**self._versions, scheme: sorted(versions, key=lambda v: (v.in_force_from, v.id))}
+        return view
 
     def companion_schemes(self, scheme: str, role: str) -> list[str]:
         """The schemes whose versions all declare themselves a `role` of `scheme` (reads every scheme)."""
@@ -275,6 +305,24 @@ class Library:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def bundled_root() -> Path:
+    """The tree of schemes referee ships: engine/_bundled in an installed wheel, the project itself in a checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "_bundled"
+    return installed if (installed / "referentials").is_dir() else package.parent
+
+
+def _schema(folder: Path, name: str) -> SchemaFile:
+    """The tree's own schema file when it has one, else the one referee ships."""
+    own = folder / name
+    return SchemaFile(own if own.is_file() else bundled_root() / folder.name / name)
+
+
+def _schema_key(schema: SchemaFile) -> str:
+    """A schema's name in a version's contents: `referentials/referential.schema.json`, wherever it was read from."""
+    return f"{schema.path.parent.name}/{schema.path.name}"
 
 
 def _data_only(version: ReferentialVersion) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -155,5 +159,72 @@ def bc_example_dossier(anchor: Any, event: Any, **changes: Any) -> Any:
     return read_dossier(document, "dossier.yaml")
 
 
+def unwrapped(text: str) -> str:
+    """`explain`'s text with each wrapped line joined back, by one space, to the line it continues.
+
+    The text wraps at 100 columns (engine/decision/render.py `wrapped`): a continuation line is indented
+    two columns past the tree's three-column steps, which is how it is told from a line of its own.
+    """
+    lines: list[str] = []
+    for line in text.splitlines():
+        words = line.lstrip(" │")
+        if lines and words and (len(line) - len(words) - 2) % 3 == 2:
+            lines[-1] += " " + words
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def flat(text: str) -> str:
+    """A text unwrapped, its runs of white space made one: to find a phrase wherever the wrapping broke it."""
+    return " ".join(unwrapped(text).split())
+
+
+def unlined(text: str) -> str:
+    """A message with the line dropped from each `FILE:LINE $.path`: for tests about the path and the words, where
+    the line would only restate the fixture's layout (test_cli_errors checks the lines themselves)."""
+    return re.sub(r"(\.(?:ya?ml|json)):\d+(?= )", r"\1", text)
+
+
 def finding_codes(decision: dict[str, Any]) -> list[str]:
     return [f["code"] for f in decision["findings"]]
+
+
+# -- decision stores: a SQLite file, and a PostgreSQL server when one is given ------------------------------------------
+
+POSTGRES_ENV = "REFEREE_TEST_POSTGRES"  # .ci/run starts a server and sets it: postgresql://USER@/DB?host=SOCKET_FOLDER
+POSTGRES_SKIP = "PostgreSQL store tests skipped"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test's store lives: a new SQLite file, then a new schema of the test PostgreSQL server (dropped after)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "referee.db")
+        return
+    import sqlalchemy as sa
+
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_SKIP}: {POSTGRES_ENV} names no server (.ci/run starts one)")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), connect_args={"connect_timeout": 5})
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        pytest.skip(f"{POSTGRES_SKIP}: the server of {POSTGRES_ENV} is not reachable ({str(exc.orig).strip().splitlines()[0]})")
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"  # the test's tables in its own schema
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say in the summary, with the reason, that the store's tests did not run on PostgreSQL."""
+    reasons = [str(report.longrepr[2]) for report in terminalreporter.stats.get("skipped", []) if POSTGRES_SKIP in str(report.longrepr)]
+    if reasons:
+        terminalreporter.write_line(f"{len(reasons)} {reasons[0].removeprefix('Skipped: ')}", yellow=True, bold=True)

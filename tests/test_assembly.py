@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, bc_document, bc_example_dossier, only_version, rule_folder, write_version
+from conftest import BC, ROOT, bc_document, bc_example_dossier, flat, only_version, rule_folder, write_version
 
 from engine import Library
 from engine.selection.procedures import select_for
@@ -62,7 +62,10 @@ def later_version(**sections: dict[str, Any]) -> dict[str, Any]:
         published_on=D(2024, 5, 1),
         in_force_from=D(2024, 5, 1),
         supersedes=V1,
-        changes=[{"where": "process", "change": "a later edition (test fixture)"}],
+        changes=[
+            {"where": "illustrative", "change": "a later edition, made up for the tests"},
+            *({"where": name, "change": f"section {name} added or replaced (test fixture)"} for name in sections),
+        ],
         illustrative=True,
     )
     document["sections"].update(sections)
@@ -144,7 +147,7 @@ def test_explain_shows_a_versions_premise(scratch: Path, cli: Callable[..., Any]
     assert cli("evaluate", EXAMPLE, "-o", out, "--format", "json", root=scratch).exit_code == 0
     result = cli("explain", out, "--fact", "editions", root=scratch)
     assert result.exit_code == 0, result.output
-    assert f"[process §8 · version {V1}, section assessment]" in result.stdout
+    assert f"[process §8 · version {V1}, section assessment]" in flat(result.stdout)
     assert f"= {V1}" in result.stdout
 
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, bc_document
+from conftest import BC, ROOT, bc_document, flat
 
 from engine import DossierError, read_dossier
 
@@ -555,9 +555,9 @@ def test_explain_shows_the_chain_down_to_points_and_bands(cli, tmp_path):
 
     explained = cli("explain", out)
     assert explained.exit_code == 0, explained.output
-    text = explained.output
+    text = flat(explained.output)
     assert "Versions applied:" in text and "2014-05-19 (pinned)" in text
-    assert "outcome = improvement_6_months   [rule audit.six-months-mandatory · abc-site improvement" in text
+    assert flat("outcome = improvement_6_months   [rule audit.six-months-mandatory · abc-site improvement") in text
     assert "failed_mandatory = A.5" in text
     assert "score = 78" in text
     assert "$.facts.criteria" in text

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, BC_V1, ROOT, bc_document, draft, only_version, rule_folder, write_version
+from conftest import BC, BC_V1, ROOT, bc_document, draft, only_version, rule_folder, unlined, write_version
 
 from engine import Library
 from engine.authoring.checks import Report, validate_paths
@@ -48,7 +48,7 @@ def report_of(scratch: Path) -> Report:
 
 
 def problems(report: Report) -> list[str]:
-    return [p.render() for p in report.problems]
+    return [unlined(p.render()) for p in report.problems]
 
 
 def score_bands(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,7 +61,7 @@ def rule_index(document: dict[str, Any], rule_id: str) -> int:
 
 def cli_validate(cli: Callable[..., Any], scratch: Path, *args: str) -> Any:
     result = cli("validate", *args, root=scratch)
-    assert "Traceback" not in result.output
+    assert "Traceback" not in unlined(result.output)
     return result
 
 
@@ -130,7 +130,7 @@ def test_referee_validate_passes_on_the_real_referentials(cli: Callable[..., Any
     result = cli("validate")
     assert result.exit_code == 0, result.output
     for file in REAL_VERSIONS:
-        assert f"{file}: valid" in result.stdout
+        assert f"{file}: valid" in unlined(result.stdout)
         c = expected_coverage(file)
         assert re.search(
             rf"{re.escape(str(file))}: valid\n"
@@ -164,8 +164,8 @@ def test_a_gap_between_bands(scratch: Path, cli: Callable[..., Any]) -> None:
     assert report.problems[0].path == ("sections", "assessment", "bands", "score")
     result = cli_validate(cli, scratch)
     assert result.exit_code == 1
-    assert f"{scratch / V1_FILE}: INVALID" in result.stdout
-    assert "$.sections.assessment.bands.score: gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]" in result.stdout
+    assert f"{scratch / V1_FILE}: INVALID" in unlined(result.stdout)
+    assert "$.sections.assessment.bands.score: gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]" in unlined(result.stdout)
 
 
 def test_an_overlap_between_bands(scratch: Path, cli: Callable[..., Any]) -> None:
@@ -225,7 +225,7 @@ def test_a_rule_without_a_clause(scratch: Path, cli: Callable[..., Any]) -> None
     assert problems(report) == [f"{audit} $.rules[1]: 'clause' is a required property"]
     result = cli_validate(cli, scratch)
     assert result.exit_code == 1
-    assert f"error: {audit} $.rules[1]: 'clause' is a required property" in result.stdout
+    assert f"error: {audit} $.rules[1]: 'clause' is a required property" in unlined(result.stdout)
 
 
 def test_a_rule_citing_a_clause_not_listed_in_sources(scratch: Path, cli: Callable[..., Any]) -> None:
@@ -255,7 +255,7 @@ def test_a_rule_reading_an_unknown_fact(scratch: Path, cli: Callable[..., Any]) 
         f"{audit} $.rules[4]: rule audit.refused reads facts.scorre, which procedure audit of 2014-05-19 does not define"
     ]
     result = cli_validate(cli, scratch)
-    assert result.exit_code == 1 and "reads facts.scorre" in result.stdout
+    assert result.exit_code == 1 and "reads facts.scorre" in unlined(result.stdout)
 
 
 def test_a_rule_reading_an_unknown_table(scratch: Path) -> None:
@@ -335,10 +335,11 @@ def test_an_encoded_provision_nothing_cites_is_a_warning(scratch: Path) -> None:
 def test_supersedes_an_unknown_version(scratch: Path, cli: Callable[..., Any]) -> None:
     break_version(scratch, lambda d: d.update(supersedes="2010-01-01"))
     assert problems(report_of(scratch)) == [
-        f"{scratch / V1_FILE} $.supersedes: supersedes '2010-01-01', which is not a version of {BC}"
+        f"{scratch / V1_FILE} $.supersedes: supersedes '2010-01-01', which is not a version of {BC}",
+        f"{scratch / V1_FILE} $.supersedes: no first version: every version supersedes another (the first says supersedes: null)",
     ]
     result = cli_validate(cli, scratch)
-    assert result.exit_code == 1 and "supersedes '2010-01-01', which is not a version of" in result.stdout
+    assert result.exit_code == 1 and "supersedes '2010-01-01', which is not a version of" in unlined(result.stdout)
 
 
 def test_in_force_before_publication(scratch: Path, cli: Callable[..., Any]) -> None:
@@ -372,8 +373,9 @@ def test_two_first_versions(scratch: Path) -> None:
     write_version(scratch, BC, document)
     reports = validate_paths(Library.open(scratch), [scratch / "referentials" / BC])
     assert len(reports) == 2
-    # The problem belongs to the folder, not to either file: validate_paths keeps only a file's own problems.
-    assert all(r.valid for r in reports)
+    # An error of the folder, reported with each first version: neither validates, and no dossier is judged under them.
+    for report in reports:
+        assert [p.message for p in report.problems] == ["several first versions (supersedes: null): 2014-05-19, 2020-01-01"]
 
 
 # --- files that do not load ----------------------------------------------------------------------------------------
@@ -405,9 +407,14 @@ def test_validate_json_output(scratch: Path, cli: Callable[..., Any]) -> None:
     data = json.loads(result.stdout)
     assert [(r["file"], r["valid"]) for r in data if not r["valid"]] == [(str(scratch / V1_FILE), False)]
     data = [r for r in data if r["file"] == str(scratch / V1_FILE)]
-    assert data[0]["problems"] == [
-        f"{scratch / V1_FILE} $.sections.assessment.bands.score: gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]"
-    ]
+    [problem] = data[0]["problems"]
+    assert problem == {
+        "file": str(scratch / V1_FILE),
+        "line": problem["line"],
+        "path": "$.sections.assessment.bands.score",
+        "message": "gap between improvement_1_month [50, 59[ and improvement_6_months [60, 70]",
+    }
+    assert "score:" in (scratch / V1_FILE).read_text(encoding="utf-8").splitlines()[problem["line"] - 1]
 
 
 # --- provisions whose content is not recoverable -------------------------------------------------------------------
@@ -430,7 +437,7 @@ def test_a_not_recoverable_provision_needs_a_reason(scratch: Path, cli: Callable
     assert problems(report_of(scratch)) == [f"{scratch / V1_FILE} $.sources[0].provisions[{index}]: 'reason' is a required property"]
     result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
     assert result.exit_code == 1
-    assert f"$.sources[0].provisions[{index}]: 'reason' is a required property" in result.stdout
+    assert f"$.sources[0].provisions[{index}]: 'reason' is a required property" in unlined(result.stdout)
 
 
 def test_a_not_recoverable_provision_nothing_cites_is_counted_apart(scratch: Path, cli: Callable[..., Any]) -> None:
@@ -446,7 +453,7 @@ def test_a_not_recoverable_provision_nothing_cites_is_counted_apart(scratch: Pat
     assert (
         f"coverage: {c['provisions']} provisions — {c['encoded']} encoded, {c['out_of_scope']} out of scope, {c['not_recoverable']} not recoverable; "
         f"{c['rules']} rules; {c['citations']} citations"
-    ) in result.stdout
+    ) in unlined(result.stdout)
     data = json.loads(cli_validate(cli, scratch, "--format", "json", str(scratch / "referentials" / BC)).stdout)
     assert data[0]["coverage"]["not_recoverable"] == before["not_recoverable"] + 1
 
@@ -460,7 +467,7 @@ def test_a_rule_citing_a_not_recoverable_provision_fails_validate(scratch: Path,
     ]
     result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
     assert result.exit_code == 1
-    assert "rule audit.compliant cites 'process §9', whose content is not recoverable: it cannot be encoded" in result.stdout
+    assert "rule audit.compliant cites 'process §9', whose content is not recoverable: it cannot be encoded" in unlined(result.stdout)
 
 
 def test_a_parameter_citing_a_not_recoverable_provision_fails_validate(scratch: Path, cli: Callable[..., Any]) -> None:
@@ -518,7 +525,7 @@ def test_a_rule_reading_the_version_of_an_unknown_section(scratch: Path, cli: Ca
         f"{consequences} $.rules[0]: rule consequence.six-months-deadline reads versions.grid, which procedure improvement_review of 2014-05-19 does not define",
     ]
     result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
-    assert result.exit_code == 1 and "internal error" not in result.output
+    assert result.exit_code == 1 and "internal error" not in unlined(result.output)
 
 
 # --- the change log --------------------------------------------------------------------------------------------------

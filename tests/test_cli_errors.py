@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, BC_V1, ROOT, only_version
+from conftest import BC, BC_V1, ROOT, draft, only_version
 
+from engine import Library
 from engine.model.canonical import to_plain
 from engine.model.documents import load_document
 from engine.running.runtimes import durable as durable_module
@@ -49,6 +50,12 @@ def dossier_data(**changes: Any) -> dict[str, Any]:
     return document
 
 
+def at(path: Path, text: str) -> str:
+    """`FILE:LINE` of the first line of the file holding `text`: where a problem of a YAML or JSON file is placed."""
+    line = next(n for n, written in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in written)
+    return f"{path}:{line}"
+
+
 def refused(result: Any, code: int = 1) -> str:
     """The output of a command that must fail cleanly with `code`."""
     assert result.exit_code == code, result.output
@@ -75,32 +82,40 @@ def test_a_wrong_type_names_the_fact(cli: Callable[..., Any], tmp_path: Path) ->
     )
     output = refused(cli("evaluate", path))
     assert f"{path}: the facts do not satisfy the input of procedure 'audit'" in output
-    assert f"{path} $.facts.resources_provided: must be of list type" in output
+    assert f"{at(path, 'resources_provided:')} $.facts.resources_provided: must be of list type" in output
 
 
-def test_a_value_outside_the_allowed_ones_names_the_fact(cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_a_value_outside_the_allowed_ones_names_the_fact_and_the_allowed_ones(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "allowed.yaml", edited("tool_type: internal", "tool_type: spreadsheet"))
     output = refused(cli("evaluate", path))
-    assert f"{path} $.facts.tool_type: unallowed value spreadsheet" in output
+    allowed = "internal, commercial_sector_specific, commercial_general_purpose"
+    assert f"{at(path, 'tool_type:')} $.facts.tool_type: unallowed value spreadsheet; allowed: {allowed}" in output
 
 
 def test_criteria_points_above_the_maximum_name_the_criterion(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "points.yaml", edited("A.1: {points: 5,", "A.1: {points: 6,"))
     output = refused(cli("evaluate", path))
-    assert f'{path} $.facts.criteria["A.1"].points: max value is 5' in output
+    assert f'{at(path, "A.1:")} $.facts.criteria["A.1"].points: max value is 5' in output
 
 
 def test_an_unknown_scheme_names_the_scheme(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "scheme.yaml", edited(f"scheme: {BC}", "scheme: no-such-scheme"))
     output = refused(cli("evaluate", path))
     assert f"{path}: unknown scheme 'no-such-scheme'" in output
-    assert f"{path} $.scheme: known schemes: {BC}" in output
+    assert f"{at(path, 'scheme:')} $.scheme: known schemes: {BC}" in output
 
 
-def test_an_unknown_version_is_refused(cli: Callable[..., Any]) -> None:
-    output = refused(cli("evaluate", EXAMPLE, "--version", "nope"))
+def test_an_unknown_version_option_is_blamed_on_the_option(cli: Callable[..., Any], library: Library) -> None:
+    output = refused(cli("evaluate", EXAMPLE, "--version", "nope"), code=2)
+    known = ", ".join(v.id for v in library.versions(BC))
+    assert output == f"usage error: --version nope: {BC} has no such version\n  - known versions of {BC}: {known}\n"
+
+
+def test_an_unknown_version_the_dossier_names_is_blamed_on_the_dossier(cli: Callable[..., Any], tmp_path: Path) -> None:
+    path = write(tmp_path, "version.yaml", edited("procedure: audit\n", "procedure: audit\nversion: nope\n"))
+    output = refused(cli("evaluate", path))
     assert f"unknown version 'nope' of {BC}" in output
-    assert "$.version: known versions: 2014-05-19" in output
+    assert f"{at(path, 'version: nope')} $.version: known versions: 2014-05-19" in output
 
 
 def test_an_unknown_procedure_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -117,9 +132,10 @@ def test_missing_facts_are_all_listed_at_once(cli: Callable[..., Any], tmp_path:
     text = text.replace("    A.1: {points: 5, validated: true, justification: \"Calculation rules match the method on both test cases\"}\n", "")
     path = write(tmp_path, "missing.yaml", text)
     output = refused(cli("evaluate", path))
-    assert f"{path} $.facts.tool_type: required field" in output
-    assert f"{path} $.facts.resources_provided: required field" in output
-    assert f'{path} $.facts.criteria["A.1"]: required field' in output
+    # a missing fact is placed where it is to be written: the line of the nearest mapping that holds it
+    assert f"{at(path, 'facts:')} $.facts.tool_type: required field" in output
+    assert f"{at(path, 'facts:')} $.facts.resources_provided: required field" in output
+    assert f'{at(path, "criteria:")} $.facts.criteria["A.1"]: required field' in output
 
 
 def test_a_missing_envelope_is_listed_at_once(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -128,13 +144,13 @@ def test_a_missing_envelope_is_listed_at_once(cli: Callable[..., Any], tmp_path:
     assert f"{path} is not a valid dossier" in output
     assert f"{path} $.dossier_id: required field" in output
     assert f"{path} $.event_date: required field" in output
-    assert f"{path} $.event: unknown field" in output
+    assert f"{at(path, 'event:')} $.event: unknown field" in output
 
 
 def test_an_impossible_date_written_as_a_string_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "impossible.yaml", edited("event_date: 2024-05-21", 'event_date: "2025-02-30"'))
     output = refused(cli("evaluate", path))
-    assert f"{path} $.event_date: field 'event_date' cannot be coerced: '2025-02-30' is not a date (expected YYYY-MM-DD)" in output
+    assert f"{at(path, 'event_date:')} $.event_date: field 'event_date' cannot be coerced: '2025-02-30' is not a date (expected YYYY-MM-DD)" in output
 
 
 def test_an_impossible_yaml_date_is_an_invalid_dossier(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -164,7 +180,7 @@ def test_an_anchor_before_every_version_is_refused(cli: Callable[..., Any], tmp_
 )
 def test_a_selection_error_names_the_dossier_file(cli: Callable[..., Any], tmp_path: Path, old: str, new: str) -> None:
     path = write(tmp_path, "dossier.yaml", edited(old, new))
-    assert f"  - {path} $." in refused(cli("evaluate", path))
+    assert f"  - {at(path, new)} $." in refused(cli("evaluate", path))
 
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "just text\n", "", "42\n"], ids=["list", "string", "empty", "number"])
@@ -208,6 +224,7 @@ def test_a_json_dossier_with_a_bad_date_names_it(cli: Callable[..., Any], tmp_pa
     path = tmp_path / "bad-date.json"
     path.write_text(json.dumps(to_plain(dossier_data(event_date="21/05/2024"))), encoding="utf-8")
     output = refused(cli("evaluate", path))
+    # one line of JSON: a line number would say nothing, so none is given
     assert f"{path} $.event_date: field 'event_date' cannot be coerced: '21/05/2024' is not a date" in output
 
 
@@ -336,7 +353,8 @@ def test_explain_json_output_parses(cli: Callable[..., Any], tmp_path: Path) -> 
 def test_an_error_with_format_json_still_exits_1_without_traceback(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = write(tmp_path, "type.yaml", edited("tool_type: internal", "tool_type: 3"))
     output = refused(cli("evaluate", path, "--format", "json"))
-    assert {"file": str(path), "line": None, "path": "$.facts.tool_type", "message": "must be of string type"} in json.loads(output)["problems"]
+    line = int(at(path, "tool_type:").rsplit(":", 1)[1])
+    assert {"file": str(path), "line": line, "path": "$.facts.tool_type", "message": "must be of string type"} in json.loads(output)["problems"]
 
 
 def test_validate_of_a_path_that_does_not_exist_is_a_usage_error(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -357,6 +375,31 @@ def test_validate_of_an_invalid_yaml_referential(cli: Callable[..., Any], scratc
     output = refused(result)
     assert f"{path}: INVALID" in output
     assert "duplicate key 'scheme'" in output
+
+
+def test_an_id_yaml_reads_as_a_date_says_so_and_shows_the_quoting(cli: Callable[..., Any], scratch: Path) -> None:
+    path = scratch / "referentials" / BC / "2014-05-19.yaml"
+    draft(scratch, BC, "2014-05-19")
+    path.write_text(path.read_text(encoding="utf-8").replace('id: "2014-05-19"', "id: 2014-05-19", 1), encoding="utf-8")
+    message = 'YAML reads an unquoted 2014-05-19 as a date; an id is a text: quote it, id: "2014-05-19"'
+    output = refused(cli("validate", path, root=scratch))
+    assert f"  error: {at(path, 'id: 2014-05-19')} $.id: {message}" in output
+
+
+def test_validate_json_gives_each_problem_with_its_file_line_and_path(cli: Callable[..., Any], scratch: Path) -> None:
+    """As errors do: {file, line, path, message}; a key not allowed is placed at its own line."""
+    path = scratch / "referentials" / BC / "2014-05-19.yaml"
+    draft(scratch, BC, "2014-05-19")
+    path.write_text(path.read_text(encoding="utf-8").replace("\ntitle:", "\ncolour: green\ntitle:", 1), encoding="utf-8")
+    result = cli("validate", path, "--format", "json", root=scratch)
+    assert result.exit_code == 1
+    [report] = json.loads(result.stdout)
+    [problem] = report["problems"]
+    assert problem == {
+        "file": str(path), "line": int(at(path, "colour:").rsplit(":", 1)[1]), "path": "$.colour",
+        "message": problem["message"],
+    }
+    assert problem["message"].startswith("Additional properties are not allowed ('colour' was unexpected); allowed keys: changes, ")
 
 
 def test_today_is_the_default_as_of(cli: Callable[..., Any]) -> None:

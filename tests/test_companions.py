@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, bc_example_dossier, rule_folder, write_version
+from conftest import BC, bc_example_dossier, flat, rule_folder, unwrapped, write_version, unlined
 
 from engine import Library
 from engine.authoring.checks import Report, validate_paths
@@ -200,7 +200,12 @@ def alpha_v1() -> dict[str, Any]:
 
 
 def alpha_v2() -> dict[str, Any]:
-    return alpha_document(A2, rate=0.8, threshold=50.0, beech=0.9, supersedes=A1, repealed_on="2027-01-01")
+    document = alpha_document(A2, rate=0.8, threshold=50.0, beech=0.9, supersedes=A1, repealed_on="2027-01-01")
+    document["changes"] = [  # what it changes against alpha_v1: validate checks the log
+        {"where": "sequestration_rate", "change": "0.5 → 0.8"}, {"where": "verification_threshold", "change": "100 → 50"},
+        {"where": "species_factors.beech", "change": "factor 0.5 → 0.9"}, {"where": "repealed_on", "change": "repealed on 2027-01-01, by alpha §1"},
+    ]
+    return document
 
 
 def tool_document() -> dict[str, Any]:
@@ -290,7 +295,7 @@ def messages(report: Report) -> list[str]:
 def refused(result: Any) -> str:
     """The output of a command that must fail cleanly with exit status 1."""
     assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert "Traceback" not in unlined(result.output) and "internal error" not in unlined(result.output)
     return result.output
 
 
@@ -445,15 +450,15 @@ def test_a_companion_refusal_still_validates_the_facts(tree: Path) -> None:
 def test_a_missing_companion_is_refused(tree: Path, cli: Callable[..., Any]) -> None:
     path = write_dossier(tree, dossier("2024-03-01", "2024-06-01", companions=False))
     output = refused(cli("evaluate", path, root=tree))
-    assert f"invalid dossier: {path}: procedure 'quantify' reads a method: name it under companions.method" in output
-    assert f"{path} $.companions.method: required: {{method: SCHEME}} with one of: {ALPHA}" in output
+    assert f"invalid dossier: {path}: procedure 'quantify' reads a method: name it under companions.method" in unlined(output)
+    assert f"{path} $.companions.method: required: {{method: SCHEME}} with one of: {ALPHA}" in unlined(output)
 
 
 def test_a_role_the_procedure_does_not_take_is_refused(tree: Path, cli: Callable[..., Any]) -> None:
     path = write_dossier(tree, dossier("2024-03-01", "2024-06-01", companions={"method": ALPHA, "tool": TOOL}))
     output = refused(cli("evaluate", path, root=tree))
-    assert f"invalid dossier: {path}: procedure 'quantify' takes no companion 'tool'" in output
-    assert f"{path} $.companions.tool: known roles: method" in output
+    assert f"invalid dossier: {path}: procedure 'quantify' takes no companion 'tool'" in unlined(output)
+    assert f"{path} $.companions.tool: known roles: method" in unlined(output)
 
 
 def test_a_procedure_without_companions_takes_none(tree: Path) -> None:
@@ -467,13 +472,14 @@ def test_a_procedure_without_companions_takes_none(tree: Path) -> None:
 def test_a_scheme_that_is_not_a_companion_in_that_role_is_refused(tree: Path, cli: Callable[..., Any], named: str) -> None:
     path = write_dossier(tree, dossier("2024-03-01", "2024-06-01", companions={"method": named}))
     output = refused(cli("evaluate", path, root=tree))
-    assert f"invalid dossier: {path}: '{named}' is not a companion of {FRAME} in the role method" in output
-    assert f"{path} $.companions.method: known: {ALPHA}" in output
+    assert f"invalid dossier: {path}: '{named}' is not a companion of {FRAME} in the role method" in unlined(output)
+    assert f"{path} $.companions.method: known: {ALPHA}" in unlined(output)
 
 
 def test_a_scheme_whose_versions_do_not_all_declare_the_framework_is_no_companion(tree: Path) -> None:
     lone = alpha_v2()
     del lone["framework"]
+    lone["changes"].append({"where": "framework", "change": "no longer a method of the test decree"})
     put(tree, lone)
     with pytest.raises(ReferentialError) as raised:  # the framework's rules read values no companion now holds
         judge(tree, dossier("2024-03-01", "2024-06-01"))
@@ -497,8 +503,8 @@ def test_a_scheme_whose_versions_do_not_all_declare_the_framework_is_no_companio
 def test_a_malformed_companions_envelope_is_refused(tree: Path, cli: Callable[..., Any], named: Any, path: str, words: str) -> None:
     file = write_dossier(tree, dossier("2024-03-01", "2024-06-01", companions=named))
     output = refused(cli("evaluate", file, root=tree))
-    assert f"invalid dossier: {file} is not a valid dossier" in output
-    assert f"{file} {path}" in output and words in output
+    assert f"invalid dossier: {file} is not a valid dossier" in unlined(output)
+    assert f"{file} {path}" in unlined(output) and words in unlined(output)
 
 
 # --- the decision ----------------------------------------------------------------------------------------------------
@@ -558,14 +564,14 @@ def test_explain_names_the_companion_version_of_a_premise(tree: Path, cli: Calla
     assert cli("evaluate", path, "-o", out, root=tree).exit_code == 0
     result = cli("explain", out, "--fact", "method_version", root=tree)
     assert result.exit_code == 0, result.output
-    text = result.stdout
-    assert f"method_version = {A1}   [rule credits.method-version · art. 2 · version {F1}]" in text
-    assert f"versions.method = {A1}   [alpha §1 · version selection of section method]" in text
+    text = unwrapped(result.stdout)
+    assert flat(f"method_version = {A1}   [rule credits.method-version · art. 2 · version {F1}]") in flat(text)
+    assert flat(f"versions.method = {A1}   [alpha §1 · version selection of section method]") in flat(text)
     assert f"  credits: {F1} (pinned) — " in text  # the framework's own sections are not prefixed
     assert f"  method: {ALPHA} {A1} (pinned) — " in text
     assert f"  method_verification: {ALPHA} {A2} (event_date) — " in text
     credits = cli("explain", out, "--fact", "credits", root=tree).stdout
-    assert f"params.sequestration_rate = 0.5 credits per tonne   [alpha §2 · version {ALPHA} {A1}, section method]" in credits
+    assert flat(f"params.sequestration_rate = 0.5 credits per tonne   [alpha §2 · version {ALPHA} {A1}, section method]") in flat(credits)
     as_json = json.loads(cli("explain", out, "--format", "json", root=tree).stdout)
     assert as_json["companions"] == {"method": ALPHA, "method_verification": ALPHA}
 
@@ -574,8 +580,8 @@ def test_evaluate_shows_the_companion_versions(tree: Path, cli: Callable[..., An
     path = write_dossier(tree, dossier("2024-03-01", "2025-06-01"))
     result = cli("evaluate", path, root=tree)
     assert result.exit_code == 0, result.output
-    assert f"  method: {ALPHA} {A1} (pinned) — " in result.stdout
-    assert f"  method_verification: {ALPHA} {A2} (event_date) — " in result.stdout
+    assert f"  method: {ALPHA} {A1} (pinned) — " in unlined(result.stdout)
+    assert f"  method_verification: {ALPHA} {A2} (event_date) — " in unlined(result.stdout)
 
 
 # --- validate: the companion ------------------------------------------------------------------------------------------
@@ -612,7 +618,7 @@ def test_an_unknown_clause_inside_a_parameter_value_or_a_table_row_is_reported(t
     method["tables"]["species_factors"]["rows"]["beech"]["clause"] = "alpha §10"
     put(tree, broken)
     report = report_of(tree, ALPHA, A1)
-    assert [p.render() for p in report.problems] == [
+    assert [unlined(p.render()) for p in report.problems] == [
         f"{report.file} $.sections.method.parameters.eligible_species.value[1]: item 1 of parameter eligible_species cites "
         "'alpha §9', which is not a provision listed under sources",
         f"{report.file} $.sections.method.tables.species_factors.rows.beech: row beech of table species_factors cites "
@@ -636,6 +642,9 @@ def test_a_companion_lacking_a_value_its_framework_reads_is_reported(tree: Path,
     lacking["sections"]["method_verification"]["parameters"]["other"] = {"value": 1, "unit": "1", "clause": "alpha §5"}
     del lacking["sections"]["method"]["tables"]
     del lacking["sections"]["method"]["parameters"]["eligible_species"]
+    lacking["changes"] = [e for e in lacking["changes"] if e["where"] != "species_factors.beech"] + [
+        {"where": "other", "change": "added"}, {"where": "species_factors", "change": "removed"}, {"where": "eligible_species", "change": "removed"},
+    ]
     put(tree, lacking)
     where = f"procedure quantify of {FRAME} {F1}"
     report = report_of(tree, ALPHA, A2)
@@ -650,13 +659,16 @@ def test_a_companion_lacking_a_value_its_framework_reads_is_reported(tree: Path,
     assert not any("fee_rate" in m for m in messages(report))
     result = cli("validate", tree / "referentials" / ALPHA, root=tree)
     assert result.exit_code == 1
-    assert f"lacks params.verification_threshold, which rule credits.verified of {where} reads" in result.stdout
+    assert f"lacks params.verification_threshold, which rule credits.verified of {where} reads" in unlined(result.stdout)
 
 
 def test_a_companion_lacking_a_section_its_framework_reads_is_reported(tree: Path) -> None:
     lacking = alpha_v2()
     del lacking["sections"]["method_verification"]
     lacking["sources"][0]["provisions"].pop()  # alpha §5, which nothing cites any more
+    lacking["changes"] = [e for e in lacking["changes"] if e["where"] != "verification_threshold"] + [
+        {"where": "method_verification", "change": "section removed"}, {"where": "alpha §5", "change": "no longer a provision of the method"},
+    ]
     put(tree, lacking)
     assert messages(report_of(tree, ALPHA, A2)) == [
         f"procedure quantify of {FRAME} {F1} reads section(s) method_verification of a method, which this version lacks"
@@ -719,7 +731,7 @@ def test_the_framework_reports_a_name_no_companion_defines(tree: Path) -> None:
     })
     put_rules(tree, rules)
     report = report_of(tree, FRAME, F1)
-    assert [p.render() for p in report.problems] == [
+    assert [unlined(p.render()) for p in report.problems] == [
         f"{rule_folder(tree, FRAME, F1) / 'quantify.yaml'} $.rules[5]: rule credits.bonus reads params.nowhere, which procedure quantify of {F1} does not define",
         f"{rule_folder(tree, FRAME, F1) / 'quantify.yaml'} $.rules[5]: rule credits.bonus reads versions.tool, which procedure quantify of {F1} does not define",
     ]

@@ -631,5 +631,15 @@ def test_where_pluck_and_compact_read_long_lists_of_records() -> None:
         Expression.compile("where([1, 2], 'g', 1)").evaluate(scope)
 
 
+def test_repeated_names_each_item_seen_twice_once() -> None:
+    """What a uniqueness check reports: each repeated id once, in the order of first appearance; linear on long lists."""
+    scope = Scope({}, {"ids": ["b", "a", "b", "c", "a", "b"]})
+    assert Expression.compile("repeated(facts.ids)").evaluate(scope) == ["b", "a"]
+    assert Expression.compile("repeated([1, true, 1.0, {'a': 1}, {'a': 1}])").evaluate(Scope({}, {})) == [1, {"a": 1}]
+    assert Expression.compile("repeated(['x'])").evaluate(Scope({}, {})) == []
+    with pytest.raises(ExpressionError, match=r"repeated\(\) takes a list, got 'x'"):
+        Expression.compile("repeated('x')").evaluate(Scope({}, {}))
+
+
 def test_distinct_tells_true_from_one() -> None:
     assert Expression.compile("distinct([1, true, 1, 'a', 'a', 1.0])").evaluate(Scope({}, {})) == [1, True, "a"]

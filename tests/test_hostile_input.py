@@ -251,3 +251,38 @@ def test_the_cli_names_a_root_without_referentials(tmp_path: Path, cli: Callable
     result = cli("versions", "x", root=tmp_path)
     assert result.exit_code == 2 and "holds no referentials/ folder" in result.stderr
 
+
+
+# --- found by the fuzz suite (tests/fuzz, docs/fuzzing.md) -------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_a_json_dossier_is_refused_naming_its_path(tree: Path, cli: Callable[..., Any]) -> None:
+    """JSON may escape half of a UTF-16 pair alone; the text is not Unicode: the digest could not encode it (exit 3)."""
+    body = json.dumps(dossier(note="x")).replace('"note": "x"', '"note": "a\\ud800b"')
+    stderr = refused(cli, "evaluate", write(tree, "d.json", body), root=tree)
+    assert "half of a UTF-16 surrogate pair" in stderr and "$.facts" in stderr
+
+
+@pytest.mark.parametrize("key", ["1.5", "2024-01-01", "null", "3"])
+def test_a_key_that_is_not_a_text_is_refused(tree: Path, cli: Callable[..., Any], key: str) -> None:
+    """A YAML key may be a number, a date or null: Cerberus, sorting its errors by path, failed comparing it with a text."""
+    body = yaml.safe_dump(dossier(extra=1), sort_keys=False).replace("extra: 1", f"{key}: 1")
+    stderr = refused(cli, "evaluate", write(tree, "d.yaml", body), root=tree)
+    assert "has a key that is not a text" in stderr and "$.facts" in stderr
+
+
+def test_thousands_of_wrong_list_items_are_refused_in_linear_time(tree: Path) -> None:
+    """Cerberus sorted its errors again on every error: 2,000 wrong items took 20 s."""
+    start = time.process_time()
+    with pytest.raises(DossierError) as raised:
+        Library.open(tree).evaluate(read_dossier(dossier(items=["x"] * 5000), "d.yaml"))
+    assert time.process_time() - start < 3
+    assert len(raised.value.problems) == 5000 and raised.value.problems[0].message == "must be of number type"
+
+
+@pytest.mark.parametrize("body", ["a: " + "[" * 5000, "a: " + "[" * 900 + "\nb: ]"])
+def test_flow_collections_nested_deep_are_refused_at_once(tree: Path, cli: Callable[..., Any], body: str) -> None:
+    """PyYAML's own parser, which words libyaml's errors, takes seconds on 500 nested `[`: it gives up at the depth limit."""
+    start = time.process_time()
+    refused(cli, "evaluate", write(tree, "d.yaml", body), root=tree)
+    assert time.process_time() - start < 0.5

@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import judge, ROOT, dossier_document, finding_codes, write_version
+from conftest import judge, ROOT, dossier_document, finding_codes, flat, unwrapped, write_version, unlined
 
 from engine import DossierError, Library, load_dossier
 from engine.model.canonical import canonical_json
@@ -282,9 +282,9 @@ def test_an_unknown_verification_level_is_an_input_error(cli: Callable[..., Any]
     result = cli("evaluate", path)
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert "the inputs of procedure 'project_credits' are inconsistent" in result.stderr
+    assert "the inputs of procedure 'project_credits' are inconsistent" in unlined(result.stderr)
     assert (f"{path} $.facts.verification_level: the method version 2026-01-15, which governs the verification modalities, "
-            "knows no verification level 'on_site_all' (art. 7.4 verification discount)") in result.stderr
+            "knows no verification level 'on_site_all' (art. 7.4 verification discount)") in unlined(result.stderr)
 
 
 def test_a_project_cannot_be_labelled_before_its_notification(library: Library) -> None:
@@ -622,7 +622,7 @@ def explain_text(cli: Callable[..., Any], tmp_path: Path, path: Path) -> str:
     decision.write_text(result.stdout, encoding="utf-8")
     explained = cli("explain", decision)
     assert explained.exit_code == 0, explained.output
-    return explained.stdout
+    return unwrapped(explained.stdout)
 
 
 def applied(text: str, section: str) -> str:
@@ -641,7 +641,7 @@ def test_explain_shows_both_method_versions_and_why(cli: Callable[..., Any], tmp
     assert "under the verification modalities of method version 2026-01-15 (credits quantified under version 2019-04-01" in text
     credits_text = explain_text(cli, tmp_path, EXAMPLES / "credits-boisement-labelled-2024-quantified.yaml")
     assert applied(credits_text, "method_quantification").endswith(f"2019-04-01 (pinned) — {PINNED_TO_2019}")
-    assert "versions.method_quantification = 2019-04-01   [art. 16 quantification · version selection of section method_quantification]" in credits_text
+    assert flat("versions.method_quantification = 2019-04-01   [art. 16 quantification · version selection of section method_quantification]") in flat(credits_text)
 
 
 # --- time: art. 17 — a repealed method labels no new project --------------------------------------------------
@@ -738,9 +738,9 @@ def test_an_event_before_8_september_2025_is_refused(cli: Callable[..., Any], tm
     assert result.exit_code == 1
     assert result.stdout == ""
     section = {"project_credits": "credits", "verification": "verification"}[procedure]
-    assert f"invalid dossier: {path}: no version of label-bas-carbone governs section '{section}' of a cycle anchored on 2020-10-05 on 2025-09-07" in result.stderr
-    assert f"{path} $.event_date: version 2025-09-05 applies to running cycles only from 2025-09-08" in result.stderr
-    assert "Traceback" not in result.output
+    assert f"invalid dossier: {path}: no version of label-bas-carbone governs section '{section}' of a cycle anchored on 2020-10-05 on 2025-09-07" in unlined(result.stderr)
+    assert f"{path} $.event_date: version 2025-09-05 applies to running cycles only from 2025-09-08" in unlined(result.stderr)
+    assert "Traceback" not in unlined(result.output)
 
 
 # --- forcing a method version through the dossier's companions --------------------------------------------------
@@ -813,5 +813,5 @@ def test_explain_shows_why_a_repealed_method_refuses(repealed: Library, cli: Cal
     decision.write_text(result.stdout, encoding="utf-8")
     explained = cli("explain", decision, root=repealed.root)
     assert explained.exit_code == 0, explained.output
-    assert f"(all): label-bas-carbone-haies 2026-03-01 (repealed) — {REFUSAL.format(anchor='2026-09-01')}" in explained.stdout
-    assert "outcome = version_repealed   [rule version selection · art. 17 · version 2026-03-01]" in explained.stdout
+    assert f"(all): label-bas-carbone-haies 2026-03-01 (repealed) — {REFUSAL.format(anchor='2026-09-01')}" in flat(explained.stdout)
+    assert flat("outcome = version_repealed   [rule version selection · art. 17 · version 2026-03-01]") in flat(explained.stdout)

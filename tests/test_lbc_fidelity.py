@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, dossier_document, finding_codes, judge, write_version
+from conftest import ROOT, dossier_document, finding_codes, judge, write_version, unlined
 from test_lbc_methods import HAIES, VARIANT, both, drop_element, haies_variant, param, review, review_variant, unset
 
 from engine import DossierError, Library
@@ -331,7 +331,7 @@ def test_no_verification_is_drawn_under_a_method_without_random_verification(cli
     result = cli("evaluate", path)
     assert result.exit_code == 1
     assert (f"{path} $.facts.random_verification: method version 2019-04-01 provides no additional random verification: none can be "
-            "drawn (art. 7.4 random verification)") in result.stderr
+            "drawn (art. 7.4 random verification)") in unlined(result.stderr)
 
 
 HOLDER = "Groupement forestier du Haut-Bugey"
@@ -587,7 +587,7 @@ def test_an_out_of_range_value_is_refused_naming_its_path(cli: Callable[..., Any
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     where = "$.facts" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-    assert f"{dossier} {where}: " in result.stderr
+    assert f"{dossier} {where}: " in unlined(result.stderr)
     assert ("min value is" in result.stderr) or ("max value is" in result.stderr)
 
 
@@ -600,7 +600,7 @@ def test_a_date_before_1990_is_refused(cli: Callable[..., Any], tmp_path: Path, 
     dossier.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     result = cli("evaluate", dossier)
     assert result.exit_code == (1 if refused else 0), result.output
-    assert (f"{dossier} $.facts.project.valid_from: " in result.stderr) is refused
+    assert (f"{dossier} $.facts.project.valid_from: " in unlined(result.stderr)) is refused
 
 
 def test_a_date_after_2100_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -610,4 +610,4 @@ def test_a_date_after_2100_is_refused(cli: Callable[..., Any], tmp_path: Path) -
     dossier.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     result = cli("evaluate", dossier)
     assert result.exit_code == 1
-    assert f"{dossier} $.facts.contract.signed_on: " in result.stderr
+    assert f"{dossier} $.facts.contract.signed_on: " in unlined(result.stderr)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import ROOT, dossier_document, finding_codes, write_version
+from conftest import ROOT, dossier_document, finding_codes, write_version, unlined
 
 from engine import DossierError, Library, load_dossier, read_dossier
 from engine.model.canonical import canonical_json
@@ -393,10 +393,21 @@ def repeal(document: dict[str, Any], day: str) -> None:
     arrete["provisions"].append({"id": "art. 17", "title": "A repealed method labels no new project", "status": "encoded"})
 
 
+def logged(change: Callable[[dict[str, Any]], None], *entries: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+    """A change of a variant, and the entries of its change log that state it: validate checks the log."""
+    def change_and_log(document: dict[str, Any]) -> None:
+        change(document)
+        document["changes"] += entries
+    return change_and_log
+
+
 UNLAWFUL_BUT_VALID = {
-    "non-permanence-5": param("method_quantification", "non_permanence_discount", 0.05),
-    "no-reference-scenario": drop_element("reference_scenario"),
-    "repealed": lambda d: repeal(d, "2027-06-01"),
+    "non-permanence-5": logged(param("method_quantification", "non_permanence_discount", 0.05), {"where": "non_permanence_discount", "change": "5 %"}),
+    "no-reference-scenario": logged(drop_element("reference_scenario"), {"where": "elements.reference_scenario", "change": "element removed"}),
+    "repealed": logged(
+        lambda d: repeal(d, "2027-06-01"),
+        {"where": "repealed_on", "change": "repealed on 2027-06-01"}, {"where": "art. 17", "change": "the repeal cites art. 17"},
+    ),
 }
 
 
@@ -417,11 +428,12 @@ def test_the_review_refuses_the_5_percent_version_validate_accepted(scratch: Pat
 
 
 def test_validate_rejects_a_method_version_lacking_a_parameter_the_rules_read(scratch: Path, cli: Callable[..., Any]) -> None:
-    path = write_version(scratch, HAIES, haies_variant(lambda d: d["sections"]["method_quantification"]["parameters"].pop("non_permanence_discount")))
+    lacking = logged(lambda d: d["sections"]["method_quantification"]["parameters"].pop("non_permanence_discount"), {"where": "non_permanence_discount", "change": "removed"})
+    path = write_version(scratch, HAIES, haies_variant(lacking))
     [report] = validate_paths(Library.open(scratch), [path])
     assert not report.valid
     where = f"{path} $.sections: lacks params.non_permanence_discount, which rule"
-    assert [p.render() for p in report.problems] == [
+    assert [unlined(p.render()) for p in report.problems] == [
         f"{where} method.non-permanence of procedure method_review of label-bas-carbone 2025-09-05 reads",
         f"{where} method.non-permanence-finding of procedure method_review of label-bas-carbone 2025-09-05 reads",
         f"{where} method.discount-order of procedure method_review of label-bas-carbone 2025-09-05 reads",
@@ -429,7 +441,7 @@ def test_validate_rejects_a_method_version_lacking_a_parameter_the_rules_read(sc
     ]
     result = cli("validate", path, root=scratch)
     assert result.exit_code == 1
-    assert "lacks params.non_permanence_discount, which rule credits.rates of procedure project_credits" in result.output
+    assert "lacks params.non_permanence_discount, which rule credits.rates of procedure project_credits" in unlined(result.output)
 
 
 def test_validate_rejects_a_method_version_lacking_its_verification_section(scratch: Path) -> None:

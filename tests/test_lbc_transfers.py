@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import ROOT, dossier_document, finding_codes, judge
+from conftest import ROOT, dossier_document, finding_codes, judge, unlined
 
 from engine import DossierError, Library
 from engine.model.canonical import canonical_json
@@ -511,11 +511,11 @@ def test_an_event_before_the_arrete_is_governed_by_no_version(cli: Callable[...,
     assert result.exit_code == 1
     assert result.stdout == ""
     section = {"financing_declaration": "financing"}.get(procedure, procedure)
-    assert result.stderr.splitlines() == [
+    assert unlined(result.stderr).splitlines() == [
         f"invalid dossier: {path}: no version of label-bas-carbone governs section '{section}' of a cycle anchored on {OLD_ANCHOR} on 2025-09-07",
         f"  - {path} $.event_date: version 2025-09-05 applies to running cycles only from 2025-09-08 (retroactive from 2025-09-08)",
     ]
-    assert "Traceback" not in result.output
+    assert "Traceback" not in unlined(result.output)
 
 
 @pytest.mark.parametrize(
@@ -789,7 +789,7 @@ def test_an_input_error_exits_1_through_the_cli(cli: Callable[..., Any], tmp_pat
     result = cli("evaluate", path)
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert f"{path} $.facts.participants: the participation rates total 110 %, more than 100 % (decision participation-rates) (art. 28)" in result.stderr
+    assert f"{path} $.facts.participants: the participation rates total 110 %, more than 100 % (decision participation-rates) (art. 28)" in unlined(result.stderr)
 
 
 # --- both runtimes ------------------------------------------------------------------------------------------------------

@@ -468,7 +468,8 @@ def test_2016_dossier_with_a_reminder_exits_1_through_the_cli(cli, tmp_path):
     result = cli("evaluate", path, "--format", "json")
     assert result.exit_code == 1
     error = json.loads(result.stderr)
-    assert {"file": str(path), "line": None, "path": "$.facts.reminder_received_on", "message": "unknown field"} in error["problems"]
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text.strip().startswith("reminder_received_on:"))
+    assert {"file": str(path), "line": line, "path": "$.facts.reminder_received_on", "message": "unknown field"} in error["problems"]
     assert "2016-06-10" in error["message"]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import OCO2, ROOT, finding_codes, judge
+from conftest import OCO2, ROOT, finding_codes, flat, judge
 
 from engine import DossierError, Library, load_dossier
 
@@ -198,8 +198,8 @@ def test_explain_shows_the_pinned_version_and_why(cli: Callable[..., Any], tmp_p
     assert cli("evaluate", FOLLOW_UP_2018, "-o", decision).exit_code == 0
     result = cli("explain", decision)
     assert result.exit_code == 0, result.output
-    assert f"follow_up: 2016-06-10 (pinned) — {PINNED_TO_2016}" in result.stdout
-    assert "outcome = maintained   [rule annual-2016.maintained · §V conditions · version 2016-06-10]" in result.stdout
+    assert f"follow_up: 2016-06-10 (pinned) — {PINNED_TO_2016}" in flat(result.stdout)
+    assert flat("outcome = maintained   [rule annual-2016.maintained · §V conditions · version 2016-06-10]") in flat(result.stdout)
     as_json = json.loads(cli("explain", decision, "--format", "json").stdout)
     assert as_json["selection"][0]["because"] == PINNED_TO_2016
 

@@ -160,3 +160,47 @@ def test_a_broken_schema_file_is_an_invalid_referential_naming_it(published: Pat
     assert result.exit_code == 1, result.output
     assert f"{schema} {words}" in result.stderr or f"{schema}: " in result.stderr
     assert "internal error" not in result.stderr
+
+
+def chain(tmp_path: Path, cli: Callable[..., Any], supersedes: dict[str, str | None]) -> Any:
+    """A repository made by `referee init`, with one version per key of `supersedes`, each superseding its value; validated."""
+    repo = tmp_path / "repo"
+    assert cli("init", repo, "--scheme", "demo-label", "--id", "2026-01-01").exit_code == 0
+    first = repo / "referentials" / "demo-label" / "2026-01-01.yaml"
+    template = first.read_text(encoding="utf-8")
+    first.unlink()
+    for version, previous in supersedes.items():
+        text = template.replace("2026-01-01", version).replace("supersedes: null", f"supersedes: {json.dumps(previous)}")
+        (repo / "referentials" / "demo-label" / f"{version}.yaml").write_text(text, encoding="utf-8")
+        if version != "2026-01-01":
+            shutil.copytree(rule_folder(repo, "demo-label", "2026-01-01"), rule_folder(repo, "demo-label", version))
+    return cli("validate", "--format", "json", root=repo)
+
+
+def test_a_cycle_of_supersedes_is_an_error_of_each_version_in_it(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    result = chain(tmp_path, cli, {"2026-01-01": "2027-01-01", "2027-01-01": "2026-01-01"})
+    assert result.exit_code == 1
+    for report in json.loads(result.stdout):
+        assert any("supersedes goes round in a cycle: 2026-01-01 → 2027-01-01 → 2026-01-01" in p["message"] for p in report["problems"]), report
+        assert any("no first version: every version supersedes another" in p["message"] for p in report["problems"]), report
+
+
+def test_a_version_that_supersedes_itself_is_a_cycle(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    result = chain(tmp_path, cli, {"2026-01-01": None, "2027-01-01": "2027-01-01"})
+    [first, second] = json.loads(result.stdout)
+    assert first["valid"] and not second["valid"]
+    assert any("supersedes goes round in a cycle: 2027-01-01 → 2027-01-01" in p["message"] for p in second["problems"])
+
+
+def test_a_gap_in_the_chain_is_an_error_of_the_version_after_it(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    result = chain(tmp_path, cli, {"2026-01-01": None, "2028-01-01": "2027-01-01"})
+    [first, last] = json.loads(result.stdout)
+    assert first["valid"] and not last["valid"]
+    assert any("supersedes '2027-01-01', which is not a version of demo-label" in p["message"] for p in last["problems"])
+
+
+def test_two_first_versions_are_an_error_of_each(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    result = chain(tmp_path, cli, {"2026-01-01": None, "2027-01-01": None})
+    assert result.exit_code == 1
+    for report in json.loads(result.stdout):
+        assert any("several first versions (supersedes: null): 2026-01-01, 2027-01-01" in p["message"] for p in report["problems"]), report

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 import pytest
 import yaml
-from conftest import LIBRARY, ROOT
+from conftest import LIBRARY, ROOT, unlined
 
 from engine import Decision, DecisionFileError, Library, load_dossier
 from engine.decision.model import seal
@@ -52,10 +52,10 @@ def written(tmp_path: Path, data: Any, **dump: Any) -> Path:
 
 def refused_as_altered(result: Any, file: Path) -> str:
     assert result.exit_code == 1, result.output
-    assert "internal error" not in result.stderr and "Traceback" not in result.output
+    assert "internal error" not in unlined(result.stderr) and "Traceback" not in unlined(result.output)
     assert result.stdout == ""
-    assert f"invalid decision file: {file}: decision altered" in result.stderr
-    assert f"{file} $.seal: " in result.stderr
+    assert f"invalid decision file: {file}: decision altered" in unlined(result.stderr)
+    assert f"{file} $.seal: " in unlined(result.stderr)
     return str(result.stderr)
 
 
@@ -174,7 +174,7 @@ def test_an_altered_decision_is_refused_whatever_is_asked(decision: dict[str, An
     for extra in (("--fact", "score"), ("--lines", "other_invoices")):
         result = cli("explain", file, *extra, "--format", output_format)
         assert result.exit_code == 1 and result.stdout == ""
-        assert "decision altered" in result.stderr and str(file) in result.stderr
+        assert "decision altered" in unlined(result.stderr) and str(file) in unlined(result.stderr)
     if output_format == "json":
         assert json.loads(result.stderr)["problems"][0]["path"] == "$.seal"
 
@@ -220,7 +220,7 @@ def test_a_value_json_cannot_hold_is_refused_naming_its_path(decision: dict[str,
     text = yaml.safe_dump(decision, allow_unicode=True, sort_keys=False)
     file.write_text(text.replace("values:\n", "values:\n  waived: !!set {RESOURCE_MISSING: null}\n", 1), encoding="utf-8")
     result = cli("explain", file)
-    assert result.exit_code == 1 and "internal error" not in result.stderr
-    assert f"{file} $.values.waived: not a JSON value" in result.stderr
+    assert result.exit_code == 1 and "internal error" not in unlined(result.stderr)
+    assert f"{file} $.values.waived: not a JSON value" in unlined(result.stderr)
     file.write_text(text, encoding="utf-8")
     assert cli("explain", file).exit_code == 0  # the same decision as YAML: its seal verifies

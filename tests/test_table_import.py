@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import ROOT, draft
+from conftest import ROOT, draft, unlined
 
 from engine import Library
 from engine.authoring.checks import check_version
@@ -351,7 +351,7 @@ def test_the_command_does_not_overwrite_a_file_unless_forced(cli: Callable[..., 
     target.write_text("kept\n", encoding="utf-8")
     result = cli("import-table", SAMPLE, *OPTIONS, "-o", target)
     assert result.exit_code == 2
-    assert f"usage error: {target} exists already: give --force to overwrite it" in result.stderr
+    assert f"usage error: {target} exists already: give --force to overwrite it" in unlined(result.stderr)
     assert target.read_text(encoding="utf-8") == "kept\n"
     assert cli("import-table", SAMPLE, *OPTIONS, "-o", target, "--force").exit_code == 0
     assert target.read_text(encoding="utf-8").startswith("# yaml-language-server")
@@ -371,7 +371,7 @@ def test_the_command_names_each_bad_line_without_traceback(cli: Callable[..., An
         f"  - {path}:3: column 'value': 'n/a' is not a number (decimal point or comma, no thousands separator)",
         f"  - {path}:7: column 'valid_from': '2025-02-30' is not a date (expected YYYY-MM-DD)",
     ]
-    assert "Traceback" not in result.output
+    assert "Traceback" not in unlined(result.output)
     assert not target.exists()
 
 
@@ -387,18 +387,18 @@ def test_the_command_names_each_bad_line_without_traceback(cli: Callable[..., An
 def test_the_command_refuses_bad_options(cli: Callable[..., Any], arguments: tuple[str, ...], code: int, message: str) -> None:
     result = cli("import-table", SAMPLE, *OPTIONS, *arguments)
     assert result.exit_code == code
-    assert message in result.output
-    assert "Traceback" not in result.output
-    assert "internal error" not in result.output
+    assert message in unlined(result.output)
+    assert "Traceback" not in unlined(result.output)
+    assert "internal error" not in unlined(result.output)
 
 
 def test_a_missing_csv_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
     result = cli("import-table", tmp_path / "absent.csv", *OPTIONS)
     assert result.exit_code == 1
-    assert f"invalid table: no such file: {tmp_path / 'absent.csv'}" in result.stderr
+    assert f"invalid table: no such file: {tmp_path / 'absent.csv'}" in unlined(result.stderr)
 
 
 def test_an_output_in_a_missing_folder_is_refused(cli: Callable[..., Any], tmp_path: Path) -> None:
     result = cli("import-table", SAMPLE, *OPTIONS, "-o", tmp_path / "absent" / "2026-01-01.yaml")
     assert result.exit_code == 2
-    assert f"usage error: cannot write {tmp_path / 'absent' / '2026-01-01.yaml'}: there is no folder {tmp_path / 'absent'}" in result.stderr
+    assert f"usage error: cannot write {tmp_path / 'absent' / '2026-01-01.yaml'}: there is no folder {tmp_path / 'absent'}" in unlined(result.stderr)

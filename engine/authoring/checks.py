@@ -13,6 +13,8 @@
 - input schemas are valid Cerberus schemas; rule files exist and compile;
 - versions of a scheme form one chain along `supersedes`, with coherent dates,
   and declare the same framework (or none).
+- a version's change log mentions every change against the version it
+  supersedes, and nothing that did not change (`engine.authoring.diff`).
 
 A check returns problems (errors) and warnings; it raises nothing, so that one
 run reports everything wrong at once. Coverage is reported per version.
@@ -28,6 +30,7 @@ from typing import Any
 
 from engine.adapters.fec import prefix_classifier
 from engine.adapters.ledger import account_mapping
+from engine.authoring.diff import change_log_problems
 from engine.authoring.proofs import conflicting_conclusions, cycles, prover_for, unguarded_divisions
 from engine.authoring.sentences import literal_problems, rendered_problems
 from engine.authoring.units import column_problems, value_problems
@@ -35,6 +38,7 @@ from engine.compilation.expressions import ALL
 from engine.compilation.rules import OUTCOME, Rule
 from engine.errors import Problem, RefereeError
 from engine.library import Library
+from engine.model.documents import locate
 from engine.model.dossier import DOSSIER_FACTS, facts_schema, make_validator
 from engine.model.referential import BandSet, LedgerSpec, Procedure, ReferentialVersion, Section
 
@@ -109,7 +113,8 @@ def _cited(version: ReferentialVersion) -> Iterable[tuple[str, tuple, str]]:
                 yield check.clause, (*base, "procedures", procedure.name, "input_checks", i), f"input check {i} of {procedure.name}"
 
 
-def check_version(library: Library, version: ReferentialVersion) -> Report:
+def check_version(library: Library, version: ReferentialVersion, *, log: bool = True) -> Report:
+    """The version's problems, warnings and coverage; `log`: also its change log against the diff with the version it supersedes."""
     file = str(version.path)
     report = Report(file)
     listed = version.provisions
@@ -138,6 +143,8 @@ def check_version(library: Library, version: ReferentialVersion) -> Report:
             report.problems.append(
                 Problem(f"the change log names section {change['section']!r}, which this version does not have", ("changes", index, "section"), file)
             )
+    if log:
+        report.problems += change_log_problems(library, version)
     for name, section in version.sections.items():
         for band_set in section.bands.values():
             path = ("sections", name, "bands", band_set.name)
@@ -407,12 +414,32 @@ def check_chain(versions: Sequence[ReferentialVersion]) -> list[Problem]:
                 "the versions of a scheme declare the same framework, or none: "
                 + "; ".join(f"{i}: {_framework_text(f)}" for i, f in frameworks.items()),
                 ("framework",), str(v.path)))
-    roots = [v.id for v in versions if v.supersedes is None]
-    if len(roots) > 1:
-        problems.append(Problem(f"several first versions (supersedes: null): {', '.join(roots)}", ("supersedes",), str(versions[0].path.parent)))
+    roots = [v for v in versions if v.supersedes is None]
+    if len(roots) > 1:  # on each, so that validate reports it with each file
+        problems += [Problem(f"several first versions (supersedes: null): {', '.join(r.id for r in roots)}", ("supersedes",), str(r.path)) for r in roots]
+    if versions and not roots:
+        problems += [Problem("no first version: every version supersedes another (the first says supersedes: null)", ("supersedes",), str(v.path)) for v in versions]
     for parent, children in successors.items():
         if len(children) > 1:
             problems.append(Problem(f"{parent} is superseded by several versions: {', '.join(children)}", ("supersedes",), str(by_id[parent].path)))
+    return problems + _cycles(by_id)
+
+
+def _cycles(by_id: Mapping[str, ReferentialVersion]) -> list[Problem]:
+    """Each cycle of `supersedes`, reported on every version in it."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for start in sorted(by_id):
+        walked: list[str] = []
+        current: str | None = start
+        while current is not None and current in by_id and current not in seen and current not in walked:
+            walked.append(current)
+            current = by_id[current].supersedes
+        if current is not None and current in walked:
+            cycle = walked[walked.index(current):]
+            sentence = f"supersedes goes round in a cycle: {' → '.join([*cycle, current])}"
+            problems += [Problem(sentence, ("supersedes",), str(by_id[v].path)) for v in cycle]
+        seen.update(walked)
     return problems
 
 
@@ -458,6 +485,8 @@ def validate_paths(library: Library, paths: Iterable[Path]) -> list[Report]:
         siblings = [v for v in map(load, sorted(path.parent.glob("*.yaml"))) if isinstance(v, ReferentialVersion)]
         report.problems += [p for p in check_chain(siblings) if p.file == str(path)]
     _audit_sentences(library, reports, loaded)
+    for report in reports:
+        report.problems, report.warnings = list(locate(report.problems, library.limits)), list(locate(report.warnings, library.limits))
     return reports
 
 

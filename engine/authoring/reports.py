@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from engine.authoring.checks import Report
+from engine.authoring.publication import VersionCheck
 from engine.model.referential import ReferentialVersion
 
 
@@ -41,9 +42,25 @@ def versions_table(versions: Sequence[ReferentialVersion], day: dt.date) -> list
                 "supersedes": v.supersedes,
                 "status": _status(v, until, day),
                 "digest": v.digest,
+                **_publication(v),
             }
         )
     return rows
+
+
+def _publication(version: ReferentialVersion) -> dict[str, Any]:
+    """Draft, published or signed; the day of the lock and the key that signed it."""
+    lock = version.lock
+    if lock is None:
+        return {"publication": "draft", "locked_on": None, "key": None}
+    return {"publication": "signed" if lock.signature else "published", "locked_on": lock.published, "key": lock.signature.key if lock.signature else None}
+
+
+def _publication_text(row: Mapping[str, Any]) -> str:
+    if row["publication"] == "draft":
+        return "draft (no lock: not published)"
+    signed = f", signed by {row['key'][:19]}…" if row["key"] else ", unsigned"
+    return f"locked {row['locked_on']}{signed}"
 
 
 def versions_text(scheme: str, rows: Iterable[Mapping[str, Any]], day: dt.date, framework: Mapping[str, str] | None = None) -> str:
@@ -54,14 +71,19 @@ def versions_text(scheme: str, rows: Iterable[Mapping[str, Any]], day: dt.date, 
         repeal = f", repealed on {r['repealed_on']}" if r["repealed_on"] else ""
         lines.append(f"  {r['id']:<14} {r['status']:<45} in force from {r['in_force_from']}{until}{repeal}")
         lines.append(f"  {'':<14} published {r['published_on']}; supersedes {r['supersedes'] or '—'}; {r['digest'][:19]}…")
+        lines.append(f"  {'':<14} {_publication_text(r)}")
     return "\n".join(lines)
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    def problems(items: Iterable[Any]) -> list[str]:
-        return [p.render() for p in items]
-
-    return {"file": report.file, "valid": report.valid, "problems": problems(report.problems), "warnings": problems(report.warnings), "coverage": report.coverage}
+    """Problems and warnings as errors give them: {file, line, path, message}."""
+    return {
+        "file": report.file,
+        "valid": report.valid,
+        "problems": [p.to_json() for p in report.problems],
+        "warnings": [p.to_json() for p in report.warnings],
+        "coverage": report.coverage,
+    }
 
 
 def report_text(report: Report) -> str:
@@ -77,3 +99,20 @@ def report_text(report: Report) -> str:
     lines += [f"  error: {p.render()}" for p in report.problems]
     lines += [f"  warning: {p.render()}" for p in report.warnings]
     return "\n".join(lines)
+
+
+def verification_text(checks: Sequence[VersionCheck], *, trusting: bool) -> str:
+    """One line per version (and one per problem), then the count: what `referee verify` prints."""
+    lines = []
+    for c in checks:
+        state = {"draft": "draft (no lock)", "published": "published, unsigned", "signed": f"signed by {c.key}" if c.key else "signed"}[c.status]
+        if c.trusted is not None:
+            state += " (trusted key)" if c.trusted else " (key NOT trusted)"
+        lines.append(f"{'FAILED' if c.problems else 'ok':<6} {c.scheme} {c.version}: {state}")
+        lines += [f"         - {p.render()}" for p in c.problems]
+    counts = {status: sum(1 for c in checks if c.status == status) for status in ("signed", "published", "draft")}
+    failed = sum(1 for c in checks if c.problems)
+    summary = f"{len(checks)} version{'' if len(checks) == 1 else 's'}: {counts['signed']} signed, {counts['published']} published unsigned, {counts['draft']} draft"
+    verdict = f"{failed} failed" if failed else "every lock matches what its version runs"
+    trust = "" if trusting else " (no key trusted: --trust KEY.pub requires signatures)"
+    return "\n".join([*lines, f"{summary}; {verdict}{trust}"])

@@ -401,6 +401,8 @@ def next_document(
     old_clause = body["tables"][table]["clause"]
     if release.clause and release.clause != old_clause:
         rename_clause(document, old_clause, release.clause, template.id)
+        renamed = "the provision of this release, cited wherever the previous release's was"
+        document["changes"].insert(0, {"where": release.clause, "section": section, "change": renamed})  # as validate requires
     return document
 
 

@@ -73,6 +73,7 @@ class Expression:
     function: Callable[[Mapping[str, Any]], Any] = field(compare=False, repr=False)  # the translation
     references: frozenset[tuple[str, str]]
     tree: Node = field(compare=False, repr=False)  # what the translation and validate's proofs read
+    locals_read: frozenset[str] = field(default=frozenset(), compare=False)  # of LOCALS: bound for it alone
 
     @classmethod
     def compile(cls, source: str, limits: Limits = DEFAULT_LIMITS) -> Expression:
@@ -107,7 +108,8 @@ class Expression:
         refs = set(_REFERENCE.findall(_strip_strings(source)))
         if "criteria" in program.variables():
             refs.add(("criteria", ALL))
-        return cls(source=source, program=program, function=function, references=frozenset(refs), tree=tree)
+        return cls(source=source, program=program, function=function, references=frozenset(refs), tree=tree,
+                   locals_read=frozenset(program.variables()) & frozenset(LOCALS))
 
     def names(self, namespace: str) -> set[str]:
         return {name for ns, name in self.references if ns == namespace}
@@ -254,7 +256,9 @@ class Scope:
         self._bound: dict[str, Any] = dict.fromkeys(LOCALS)
 
     def context_for(self, expression: Expression) -> Any:
-        variables: dict[str, Any] = dict(self._bound)
+        # `value` may be the list a rule concludes: bound where it is read only, or each item's message of a
+        # thousand would convert it again
+        variables: dict[str, Any] = {name: self._bound[name] for name in expression.locals_read}
         for namespace in NAMESPACES:
             variables[namespace] = {}
         for namespace, name in expression.references:

@@ -168,21 +168,37 @@ def _order_by(items: Any, keys: Any) -> list:
     return result
 
 
-def _distinct(items: Any) -> list:
-    """The list without repeats, in the order of first appearance (linear for texts and numbers)."""
+def _counted(items: Any, function: str) -> list[tuple[Any, int]]:
+    """Each distinct item of a list with how many times it appears, in the order of first appearance (linear for
+    texts and numbers, which is what a check that ids are unique needs on a list of thousands)."""
     if not isinstance(items, (list, tuple)):
-        raise ExpressionError(f"distinct() takes a list, got {items!r}")
-    seen: list = []
-    hashed: set = set()
+        raise ExpressionError(f"{function}() takes a list, got {items!r}")
+    seen: list[list] = []  # [item, count]
+    hashed: dict = {}
     for item in items:
         if isinstance(item, (str, int, float, bool)) or item is None:
             key = (type(item) is bool, item)  # True and 1 are distinct values
             if key not in hashed:
-                hashed.add(key)
-                seen.append(item)
-        elif item not in seen:
-            seen.append(item)
-    return seen
+                hashed[key] = [item, 0]
+                seen.append(hashed[key])
+            hashed[key][1] += 1
+        else:
+            entry = next((entry for entry in seen if entry[0] == item), None)
+            if entry is None:
+                entry = [item, 0]
+                seen.append(entry)
+            entry[1] += 1
+    return [(item, count) for item, count in seen]
+
+
+def _distinct(items: Any) -> list:
+    """The list without repeats, in the order of first appearance."""
+    return [item for item, _ in _counted(items, "distinct")]
+
+
+def _repeated(items: Any) -> list:
+    """The items that appear more than once, each once, in the order of first appearance: ids that should be unique."""
+    return [item for item, count in _counted(items, "repeated") if count > 1]
 
 
 # Linear counterparts of filter() and map() for long lists of records: CEL's macros copy the list
@@ -326,6 +342,7 @@ for _name, _function in (
     ("band", _band),
     ("order_by", _order_by),
     ("distinct", _distinct),
+    ("repeated", _repeated),
     ("where", _where),
     ("pluck", _pluck),
     ("compact", _compact),

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from engine.adapters.fec import file_sha256, lines_of_accounts
 from engine.adapters.ledger import LEDGER_PATH
 from engine.compilation.expressions import format_value
+from engine.decision.locale import is_number
 from engine.decision.model import Decision, Premise, RuleStep, VersionStep
+from engine.decision.render import wrapped
 from engine.errors import DecisionFileError, Problem, RefereeError
 from engine.model.canonical import to_plain
 from engine.model.limits import DEFAULT_LIMITS, Limits, regular_file
@@ -39,31 +41,69 @@ def derivation_tree(decision: Decision, library: Library | None, fact: str = "ou
     decision's `inputs`, a referential value from the library's version with the digest the premise
     cites (when the library has no such version, the premise says so instead of showing a value).
     """
-    selection = [e.to_json() for e in decision.trail if not isinstance(e, RuleStep)]
-    companions = _companions(decision)
-    concluded = decision.concluded()
-    refusal = [e for e in selection if e.get("mode") in ("repealed", "not_encoded")]
-    if fact == "outcome" and fact not in concluded and refusal:
-        # no rule ran: the outcome is the version selection's own (a repealed version refuses the cycle)
-        entry = {"name": "outcome", "value": decision.outcome, "rule": "version selection", "clause": refusal[0].get("clause"),
-                 "version": refusal[0]["version"], "because": refusal[0]["because"]}
-        return {"fact": fact, "selection": selection, "tree": {"entry": entry, "premises": []}, "companions": companions}
-    if fact not in concluded:
-        known = ", ".join(sorted(concluded)) or "none"
-        raise DecisionFileError(f"no rule concluded {fact!r} in this decision", [Problem(f"concluded facts: {known}", ("trail",))])
-    resolve = _Resolver(decision, library)
+    return Explainer(decision, library).tree(fact)
 
-    def node(entry: RuleStep) -> dict[str, Any]:
+
+class Explainer:
+    """A decision's steps read back with what they cite: their premises' values, their clause's words, their readings.
+
+    `explain` shows the tree of one conclusion; the report (engine/decision/report.py) shows several,
+    and the findings' steps, through the same reading.
+    """
+
+    def __init__(self, decision: Decision, library: Library | None):
+        self.decision = decision
+        self._resolve = _Resolver(decision, library)
+
+    def selection(self) -> list[dict[str, Any]]:
+        """The version-selection entries that open the trail."""
+        return [e.to_json() for e in self.decision.trail if not isinstance(e, RuleStep)]
+
+    def tree(self, fact: str) -> dict[str, Any]:
+        selection = self.selection()
+        companions = companions_of(self.decision)
+        concluded = self.decision.concluded()
+        refusal = [e for e in selection if e.get("mode") in ("repealed", "not_encoded")]
+        if fact == "outcome" and fact not in concluded and refusal:
+            # no rule ran: the outcome is the version selection's own (a repealed version refuses the cycle)
+            entry = {"name": "outcome", "value": self.decision.outcome, "rule": "version selection", "clause": refusal[0].get("clause"),
+                     "version": refusal[0]["version"], "because": refusal[0]["because"]}
+            return {"fact": fact, "selection": selection, "tree": {"entry": entry, "premises": []}, "companions": companions}
+        if fact not in concluded:
+            known = ", ".join(sorted(concluded)) or "none"
+            raise DecisionFileError(f"no rule concluded {fact!r} in this decision", [Problem(f"concluded facts: {known}", ("trail",))])
+        return {"fact": fact, "selection": selection, "tree": self.node(concluded[fact]), "companions": companions}
+
+    def node(self, entry: RuleStep) -> dict[str, Any]:
+        """A step (a fact or a finding concluded), with its clause's text and readings, over its premises' subtrees."""
         children = []
         for premise in entry.premises:
-            cited = decision.entry(premise.trail) if premise.kind == "fact" and premise.trail else None
-            if isinstance(cited, RuleStep):
-                children.append(node(cited))
-            else:
-                children.append({"premise": resolve(premise)})
-        return {"entry": entry.to_json(), **resolve.texts(entry), "premises": children}
+            cited = self.cited(premise)
+            children.append(self.node(cited) if cited is not None else {"premise": self.premise(premise)})
+        return {"entry": entry.to_json(), **self.texts(entry), "premises": children}
 
-    return {"fact": fact, "selection": selection, "tree": node(concluded[fact]), "companions": companions}
+    def cited(self, premise: Premise) -> RuleStep | None:
+        """The step that concluded a premise, when a rule did (else it is the dossier's or the referential's)."""
+        cited = self.decision.entry(premise.trail) if premise.kind == "fact" and premise.trail else None
+        return cited if isinstance(cited, RuleStep) else None
+
+    def premise(self, premise: Premise) -> dict[str, Any]:
+        """A premise as JSON with the value it cites written in, or `unresolved` saying why it cannot be."""
+        return self._resolve(premise)
+
+    def texts(self, entry: RuleStep) -> dict[str, Any]:
+        """`provision`: the quoted text of the clause a step cites; `readings`: those it applies (`decisions:`)."""
+        return self._resolve.texts(entry)
+
+    def version(self, referential: str, version_id: str, digest: str) -> ReferentialVersion | str:
+        """The library's version a decision cites, if it is the one cited (its digest); else why not."""
+        return self._resolve.version(referential, version_id, digest)
+
+    def provision(self, referential: str, version_id: str, digest: str, clause: str | None) -> dict[str, str] | None:
+        """The quoted text of a clause of the version a decision cites (by its digest), when the library has it."""
+        version = self.version(referential, version_id, digest)
+        provision = None if isinstance(version, str) or clause is None else version.provisions.get(clause)
+        return None if provision is None else {"id": provision.id, "title": provision.title, "text": provision.text}
 
 
 class _Resolver:
@@ -97,14 +137,13 @@ class _Resolver:
     def _from_library(self, premise: Premise) -> tuple[Any] | str:
         if premise.path is None:
             return "its value is cited, not written, and no place in the version is given"
-        version = self.version(premise.section, premise.version, premise.digest)
+        version = self.version(self.referential.get(premise.section or ""), premise.version, premise.digest)
         if isinstance(version, str):
             return version
         return (_at_pointer(version.document, premise.path, premise.kind),)
 
-    def version(self, section: str | None, version_id: str | None, digest: str | None) -> ReferentialVersion | str:
+    def version(self, scheme: str | None, version_id: str | None, digest: str | None) -> ReferentialVersion | str:
         """The library's version a decision cites, if it is the one cited (its digest); else why not."""
-        scheme = self.referential.get(section) if section is not None else None
         if self.library is None or scheme is None:
             return "it is cited, not written, and no library was given to read it from"
         try:
@@ -120,7 +159,7 @@ class _Resolver:
 
     def texts(self, entry: RuleStep) -> dict[str, Any]:
         """The quoted text of the provision a step cites, and the readings it applies, from the version that ran it."""
-        version = self.version(entry.section, entry.version, self.digest.get(entry.section))
+        version = self.version(self.referential.get(entry.section), entry.version, self.digest.get(entry.section))
         if isinstance(version, str):
             return {"unresolved": version} if entry.readings else {}
         provision = version.provisions.get(entry.clause)
@@ -156,25 +195,40 @@ def _band_text(band: Mapping[str, Any]) -> str:
     return f"{band['id']} {'[' if lower['inclusive'] else ']'}{lower['value']:g}, {upper['value']:g}{']' if upper['inclusive'] else '['}"
 
 
-def _companions(decision: Decision) -> dict[str, str]:
+def companions_of(decision: Decision) -> dict[str, str]:
     """Section -> referential, for the sections taken from a companion (e.g. a method of a decree)."""
     return {v.section: v.referential for v in decision.versions if v.section and v.referential != decision.scheme}
 
 
 def _premise_line(premise: Mapping[str, Any], companions: Mapping[str, str]) -> str:
     kind = premise.get("kind")
-    shown = _short(premise["value"]) if "value" in premise else f"(not shown: {premise.get('unresolved')})"
     if kind == "fact":
-        return f"{premise['name']} = {shown}   [dossier {premise.get('path', '')}]"
-    version = _version(premise.get("version"), premise.get("section"), companions)
+        return f"{premise['name']} = {_premise_value(premise)}   [dossier {premise.get('path', '')}]"
+    version = version_label(premise.get("version"), premise.get("section"), companions)
     if kind == "version":
         clause = f"{premise['clause']} · " if premise.get("clause") else ""
         cite = f"[{clause}version selection of section {premise['name']}]"
     else:
         cite = f"[{premise.get('clause')} · version {version}, section {premise.get('section')}]"
-    unit = f" {premise['unit']}" if premise.get("unit") else ""
-    name = "criteria" if kind == "criteria" else f"{_NAMESPACE.get(str(kind), kind)}.{premise.get('name')}"
-    return f"{name} = {shown}{unit}   {cite}"
+    return f"{premise_name(premise)} = {_premise_value(premise)}   {cite}"
+
+
+def premise_name(premise: Mapping[str, Any]) -> str:
+    """How a rule names what it read: `score` (a fact), `params.fee`, `tables.rates`, `versions.credits`."""
+    kind = premise.get("kind")
+    if kind == "fact":
+        return str(premise["name"])
+    return "criteria" if kind == "criteria" else f"{_NAMESPACE.get(str(kind), kind)}.{premise.get('name')}"
+
+
+def _premise_value(premise: Mapping[str, Any]) -> str:
+    """The value with its unit apart: `12 months`, but `additive (multiplicative or additive)`, a unit that names the kind."""
+    if "value" not in premise:
+        return f"(not shown: {premise.get('unresolved')})"
+    shown, unit = _short(premise["value"]), premise.get("unit")
+    if not unit:
+        return shown
+    return f"{shown} {unit}" if is_number(premise["value"]) else f"{shown} ({unit})"
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -185,7 +239,7 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _version(version: Any, section: Any, companions: Mapping[str, str]) -> str:
+def version_label(version: Any, section: Any, companions: Mapping[str, str]) -> str:
     """A version id, preceded by its referential when it is a companion's."""
     return f"{companions[section]} {version}" if section in companions else str(version)
 
@@ -195,10 +249,10 @@ def render_tree(explained: Mapping[str, Any]) -> str:
     lines = ["Versions applied:"]
     for entry in explained["selection"]:
         section = entry.get("section") or "(all)"
-        version = _version(entry["version"], entry.get("section"), companions)
+        version = version_label(entry["version"], entry.get("section"), companions)
         if entry.get("referential"):
             version = f"{entry['referential']} {entry['version']}"
-        lines.append(f"  {section}: {version} ({entry['mode']}) — {entry['because']}")
+        lines.extend(wrapped(f"{section}: {version} ({entry['mode']}) — {entry['because']}", "  ", "    "))
     lines.append("")
     lines.append(f"Why {explained['fact']}:")
 
@@ -207,26 +261,26 @@ def render_tree(explained: Mapping[str, Any]) -> str:
     def walk(node: Mapping[str, Any], prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
         child_prefix = prefix + ("" if top else ("   " if last else "│  "))
-        if "entry" in node:
-            e = node["entry"]
-            cited = " · ".join(str(x) for x in (f"rule {e['rule']}", e["clause"], f"version {e['version']}") if x)
-            key = e.get("id", id(e))
-            if key in shown:
-                lines.append(f"{prefix}{branch}{e['name']} = {_short(e['value'])}   [{cited}] (derived above)")
-                return
-            shown.add(key)
-            lines.append(f"{prefix}{branch}{e['name']} = {_short(e['value'])}   [{cited}]")
-            bar = "   " if not node["premises"] else "│  "
-            lines.append(f"{child_prefix}{bar}because: {e['because']}")
-            provision = node.get("provision")
-            if provision and provision.get("text"):
-                lines.append(f"{child_prefix}{bar}text of {provision['id']}: « {_short(provision['text'], 240)} »")
-            for reading in node.get("readings", ()):
-                lines.append(f"{child_prefix}{bar}reading {reading['id']}: {_short(reading['decision'], 240)}")
-            for i, child in enumerate(node["premises"]):
-                walk(child, child_prefix, i == len(node["premises"]) - 1, False)
-        else:
-            lines.append(f"{prefix}{branch}{_premise_line(node['premise'], companions)}")
+        if "premise" in node:
+            lines.extend(wrapped(_premise_line(node["premise"], companions), f"{prefix}{branch}", f"{child_prefix}  "))
+            return
+        e = node["entry"]
+        cited = " · ".join(str(x) for x in (f"rule {e['rule']}", e["clause"], f"version {e['version']}") if x)
+        bar = child_prefix + ("│  " if node["premises"] else "   ")
+        key = e.get("id", id(e))
+        again = " (derived above)" if key in shown else ""
+        lines.extend(wrapped(f"{e['name']} = {_short(e['value'])}   [{cited}]{again}", f"{prefix}{branch}", f"{bar}  "))
+        if again:
+            return
+        shown.add(key)
+        lines.extend(wrapped(f"because: {e['because']}", bar, f"{bar}  "))
+        provision = node.get("provision")
+        if provision and provision.get("text"):
+            lines.extend(wrapped(f"text of {provision['id']}: « {_short(provision['text'], 240)} »", bar, f"{bar}  "))
+        for reading in node.get("readings", ()):
+            lines.extend(wrapped(f"reading {reading['id']}: {_short(reading['decision'], 240)}", bar, f"{bar}  "))
+        for i, child in enumerate(node["premises"]):
+            walk(child, child_prefix, i == len(node["premises"]) - 1, False)
 
     walk(explained["tree"], "  ", True, True)
     return "\n".join(lines)

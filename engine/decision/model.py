@@ -255,11 +255,14 @@ class Digests:
     referentials: dict[str, str]  # "<scheme> <version id>" -> digest of everything that version runs
     engine: str
     ledger: dict[str, Any] | None = None  # the FEC the dossier named, by its sha256
+    locks: dict[str, dict[str, str]] = field(default_factory=dict)  # published versions used -> {digest of the lock, key that signed it}
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"dossier": self.dossier, "rules": self.rules, "referentials": dict(self.referentials), "engine": self.engine}
         if self.ledger is not None:
             out["ledger"] = dict(self.ledger)
+        if self.locks:  # absent when every version used is a draft, as in decisions written before locks were recorded
+            out["locks"] = {label: dict(stamp) for label, stamp in self.locks.items()}
         return out
 
     @classmethod
@@ -273,6 +276,8 @@ class Digests:
             referentials={str(k): str(v) for k, v in referentials.items()},
             engine=_text(data, "engine", at),
             ledger=dict(_mapping(ledger, (*at, "ledger"))) if ledger is not None else None,
+            locks={str(label): {str(k): str(v) for k, v in _mapping(stamp, (*at, "locks", label)).items()}
+                   for label, stamp in _mapping(data.get("locks", {}), (*at, "locks")).items()},
         )
 
 

@@ -5,17 +5,23 @@ error naming the file, the line and the key (PyYAML would silently keep the
 last one); a key merged in (`<<: *base`) may be overridden, as YAML means.
 JSON gets the same duplicate-key check. Dates written as YAML dates come back
 as `datetime.date`; one that does not exist (2025-02-30) is an error at its line.
+
+A problem found later, on the parsed data, knows its path but not its line: `locate`
+composes the file again (only when there is a problem to place) and finds the line.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from engine.errors import DossierError, Problem, RefereeError
+from engine.errors import DossierError, PathLike, Problem, RefereeError
 from engine.model.limits import DEFAULT_LIMITS, Limits, check_values, check_yaml_nodes, non_finite, regular_file, too_large
 
 
@@ -25,7 +31,23 @@ class _StrictLoader(yaml.CSafeLoader):
 
 class _WordingLoader(yaml.SafeLoader):
     """The same checks on PyYAML's pure-Python parser, used only to word an error: its messages say more
-    (the undefined alias's name, "mapping values are not allowed here") than libyaml's."""
+    (the undefined alias's name, "mapping values are not allowed here") than libyaml's.
+
+    It is some three times slower than libyaml, so it words small files only; and its scanner's time grows
+    with the square of the nesting of flow collections (`[[[…`: 500 levels take seconds), so it gives up
+    at the depth limit's default, where libyaml's words stand."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # PyYAML names it so
+        if self.flow_level >= DEFAULT_LIMITS.depth:
+            raise _Unworded
+        super().fetch_flow_collection_start(TokenClass)
+
+
+class _Unworded(Exception):
+    """The pure-Python parser gave up wording an error."""
+
+
+_WORDED_CHARS = 256 * 1024  # the largest bundled referential is 150 KB; a dossier is a few
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -97,9 +119,35 @@ def parse_text(text: str, name: str, error: type[RefereeError], limits: Limits =
 
 
 def checked(document: Any, name: str, error: type[RefereeError], limits: Limits) -> Any:
-    """A parsed JSON document within the depth and size limits, with no NaN nor infinity."""
+    """A parsed JSON document within the depth and size limits, with no lone surrogate, NaN nor infinity."""
     check_values(document, name, limits, error)
+    _no_lone_surrogates(document, name, error)
     return _no_infinities(document, name, error)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(document: Any, name: str, error: type[RefereeError]) -> None:
+    """JSON may escape half of a UTF-16 pair alone (`"\\ud800"`): such a text is not Unicode, and no digest or
+    output can encode it as UTF-8. YAML needs no check: libyaml refuses the escape itself."""
+    stack: list[tuple[Any, PathLike]] = [(document, ())]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                _unicode(key, path, name, error)  # the path stops short of a bad key: it is no text to print
+                stack.append((value, (*path, key)))
+        elif isinstance(current, list):
+            stack.extend((value, (*path, index)) for index, value in enumerate(current))
+        elif isinstance(current, str):
+            _unicode(current, path, name, error)
+
+
+def _unicode(text: str, path: PathLike, name: str, error: type[RefereeError]) -> None:
+    if _SURROGATE.search(text):
+        raise error(f"{name} holds {ascii(text[:40])}, a text with half of a UTF-16 surrogate pair: it is not Unicode",
+                    [Problem("write the character itself, or both halves of its pair", path, name)])
 
 
 def _no_infinities(document: Any, name: str, error: type[RefereeError]) -> Any:
@@ -137,11 +185,13 @@ def _yaml(text: str, name: str, error: type[RefereeError], limits: Limits) -> An
 
 def _yaml_error(text: str, name: str, error: type[RefereeError], fast: yaml.YAMLError) -> RefereeError:
     """The error of a YAML text that libyaml refused, worded by the pure-Python parser when it agrees."""
+    if len(text) > _WORDED_CHARS:
+        return _problem(fast, name, error)
     try:
         yaml.load(text, Loader=_WordingLoader)  # noqa: S506 - strict subclass of SafeLoader
     except yaml.YAMLError as worded:
         fast = worded
-    except RecursionError:  # nested too deep for the pure-Python parser: libyaml's words it is
+    except (RecursionError, _Unworded):  # nested too deep for the pure-Python parser: libyaml's words it is
         pass
     return _problem(fast, name, error)
 
@@ -170,20 +220,91 @@ def _duplicate_line(text: str) -> int | None:
 
 
 def load_document(path: Path, error: type[RefereeError] = DossierError, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Read and parse one YAML or JSON file within the limits; any failure is `error` with the file named.
+    """Read and parse one YAML or JSON file within the limits; any failure is `error` with the file named."""
+    return parse_bytes(read_bytes(path, error, limits), str(path), error, limits)
+
+
+def read_bytes(path: Path, error: type[RefereeError] = DossierError, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """A file's bytes as received (a batch that records its dossiers keeps them), within the limits.
 
     Only a regular file is read, and only if it is no larger than the limit: not a device that never
     ends (`/dev/zero`), a pipe or a folder.
     """
     regular_file(path, limits.document_bytes, "document_bytes", error)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise error(f"no such file: {path}") from None
     except IsADirectoryError:
         raise error(f"{path} is a directory, not a file") from None
-    except UnicodeDecodeError as exc:
-        raise error(f"{path} is not UTF-8 text", [Problem(str(exc), file=str(path))]) from None
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror}") from None
-    return parse_text(text, str(path), error, limits)
+
+
+def parse_bytes(data: bytes, name: str, error: type[RefereeError] = DossierError, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """A file's bytes parsed: UTF-8 text, whatever its line endings, YAML or JSON as its name says (`parse_text`)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{name} is not UTF-8 text", [Problem(str(exc), file=name)]) from None
+    if "\r" in text:  # as a file read as text reads it
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return parse_text(text, name, error, limits)
+
+
+def locate(problems: Iterable[Problem], limits: Limits = DEFAULT_LIMITS) -> tuple[Problem, ...]:
+    """The problems, each with the line of its path in its file, where the file is YAML or JSON and holds the path.
+
+    A path the file does not hold (a required field that is missing) gets the line of its nearest ancestor
+    that the file holds, which is where it is to be written. Each file is composed once, and only here: the
+    line costs nothing until a problem is shown.
+    """
+    composed: dict[str, yaml.Node | None] = {}
+    located = []
+    for problem in problems:
+        if problem.line is None and problem.file and problem.path:
+            if problem.file not in composed:
+                composed[problem.file] = _composed(Path(problem.file), limits)
+            root = composed[problem.file]
+            line = _line(root, problem.path) if root is not None else None
+            problem = replace(problem, line=line) if line is not None else problem
+        located.append(problem)
+    return tuple(located)
+
+
+def _composed(path: Path, limits: Limits) -> yaml.Node | None:
+    """The node tree of a YAML or JSON file (JSON is YAML), or None when it cannot be read within the limits."""
+    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+        return None
+    try:
+        regular_file(path, limits.document_bytes, "document_bytes", RefereeError)
+        text = path.read_text(encoding="utf-8")
+        if "\n" not in text.rstrip("\n"):  # one line (a decision as written): a line number would say nothing
+            return None
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                check_yaml_nodes(node, str(path), limits, RefereeError)
+            return node
+        finally:
+            loader.dispose()
+    except (RefereeError, OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+
+
+def _line(node: yaml.Node, path: PathLike) -> int | None:
+    """The line (from 1) of the key or item at `path`, or of its nearest ancestor below the root."""
+    line = None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            pair = next((pair for pair in node.value if isinstance(pair[0], yaml.ScalarNode) and pair[0].value == str(part)), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

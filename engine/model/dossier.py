@@ -5,6 +5,11 @@ schema, then its facts against the input schema of the procedure in the
 selected version. Every error names its path; all of them are reported at
 once. Nothing unvalidated reaches the rules: durable-rules has no type checks,
 and a string where a number belongs would fire the wrong rules.
+
+An `expect:` block (what an author expects the decision to be) is carried, not
+judged: it is no fact, no rule reads it, and `engine.authoring.expectations`
+reads it for `referee test`. The dossier's digest covers the document as
+received, the block included: a decision cites the very file it was given.
 """
 
 from __future__ import annotations
@@ -25,6 +30,20 @@ from engine.model.documents import load_document
 from engine.model.referential import Criterion, Procedure
 
 
+class _Wording(cerberus.errors.BasicErrorHandler):
+    """Cerberus' messages, a value outside the allowed ones followed by the allowed ones.
+
+    Given to each validator that reports (`_reporting`): overriding the validator's __init__ instead
+    would keep CompiledSchema from compiling its schemas.
+    """
+
+    def _format_message(self, field: Any, error: cerberus.errors.ValidationError) -> str:
+        message = super()._format_message(field, error)
+        if error.code in (cerberus.errors.UNALLOWED_VALUE.code, cerberus.errors.UNALLOWED_VALUES.code):
+            return f"{message}; allowed: {', '.join(map(str, error.constraint))}"
+        return message
+
+
 class _Validator(cerberus.Validator):
     """Cerberus with a `date` coercion, so JSON dossiers may write dates as ISO strings, and integers that are not booleans.
 
@@ -32,6 +51,19 @@ class _Validator(cerberus.Validator):
     """
 
     types_mapping = {**cerberus.Validator.types_mapping, "integer": cerberus.TypeDefinition("integer", (int,), (bool,))}
+
+    def _error(self, *args: Any) -> None:
+        """Cerberus' own, without what makes it quadratic in the errors (2,000 wrong items of a list took 20 s):
+        sorting the error list again on every error added, and filing every error in the schema error tree, where
+        the items of a list share one node, sorted again on every error too. Neither is read: `_problems` puts the
+        messages in order, and Cerberus reads only the document error tree."""
+        if len(args) != 1:  # one error described: Cerberus builds it, then adds it through the branch below
+            super()._error(*args)
+            return
+        self._errors.extend(args[0])
+        for error in args[0]:
+            self.document_error_tree.add(error)
+            self.error_handler.emit(error)
 
     def _normalize_coerce_date(self, value: Any) -> dt.date:
         return parse_date(value)
@@ -47,6 +79,11 @@ class _Validator(cerberus.Validator):
         )
         if not named:
             self._error(field, f"must be a scheme id, or {{scheme: ID, version: ID}}; got {value!r}")
+
+
+def _reporting(schema: Mapping[str, Any]) -> cerberus.Validator:
+    """A validator whose errors are worded for the user (a child validator reports to it with Cerberus' own handler)."""
+    return _Validator(schema, error_handler=_Wording)
 
 
 ENVELOPE = {
@@ -72,6 +109,7 @@ ENVELOPE = {
     },
     "ledger": {"type": "string", "empty": False},  # a FEC, relative to the dossier, for a procedure that reads one
     "facts": {"type": "dict", "required": True},
+    "expect": {"type": "dict"},  # read by engine.authoring.expectations, never by the rules
 }
 
 
@@ -92,28 +130,44 @@ class Dossier:
     cycle: Mapping[str, Any]
     companions: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # role -> (scheme, version)
     ledger: str | None = None
+    expect: Mapping[str, Any] | None = None  # the author's expectations, as written: see engine.authoring.expectations
 
 
 def _messages(errors: Mapping[Any, Any], path: tuple = ()) -> Iterator[tuple[tuple, str]]:
     for key, entries in errors.items():
-        part = key if isinstance(key, (str, int)) else str(key)  # a YAML key may be a number, a date or null: not a path's part
         for entry in entries:
             if isinstance(entry, Mapping):
-                yield from _messages(entry, (*path, part))
+                yield from _messages(entry, (*path, key))
             else:
-                yield (*path, part), entry
+                yield (*path, key), entry
 
 
 def _problems(validator: cerberus.Validator, prefix: tuple, file: str) -> list[Problem]:
     return [Problem(message, (*prefix, *path), file) for path, message in sorted(_messages(validator.errors), key=str)]
 
 
+def _text_keys(document: Mapping[Any, Any], source: str) -> None:
+    """Every key is a text, as in JSON. YAML also writes numbers, dates and null as keys, which no input declares,
+    and on which Cerberus fails: it sorts its errors by path, and a number does not compare with a text."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, Mapping):
+            for key, value in current.items():
+                if not isinstance(key, str):
+                    raise DossierError(f"{source} has a key that is not a text: {key!r}", [Problem(f"quote the key {key!r}: every key is a text", path, source)])
+                stack.append((value, (*path, key)))
+        elif isinstance(current, list):
+            stack.extend((value, (*path, index)) for index, value in enumerate(current))
+
+
 def read_dossier(document: Any, source: str) -> Dossier:
     if not isinstance(document, Mapping):
         raise DossierError(f"{source} must be a mapping with scheme, procedure, dossier_id, cycle, event_date and facts")
+    _text_keys(document, source)
     envelope = _ENVELOPE.normalise(dict(document))
     if envelope is None:  # Cerberus says what is wrong (or, rarely, accepts what the compiled check could not)
-        validator = _Validator(ENVELOPE)
+        validator = _reporting(ENVELOPE)
         if not validator.validate(dict(document)):
             raise DossierError(f"{source} is not a valid dossier", _problems(validator, (), source))
         envelope = validator.document
@@ -133,6 +187,7 @@ def read_dossier(document: Any, source: str) -> Dossier:
             for role, ref in (envelope.get("companions") or {}).items()
         },
         ledger=envelope.get("ledger"),
+        expect=envelope.get("expect"),
     )
 
 
@@ -208,7 +263,7 @@ def facts_schema(procedure: Procedure, criteria: Mapping[str, Criterion]) -> dic
 
 def make_validator(schema: Mapping[str, Any], where: str) -> cerberus.Validator:
     try:
-        return _Validator(dict(schema))
+        return _reporting(dict(schema))
     except cerberus.SchemaError as exc:
         raise ReferentialError(f"{where}: the input schema is not a valid Cerberus schema", [Problem(str(exc))]) from None
 

@@ -237,6 +237,11 @@ def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = 
         if problems:
             raise ReferentialError(f"{file} does not match {schema.path.name}", problems)
     expected = (path.parent.name, path.stem)
+    if isinstance(document["id"], dt.date):  # the JSON Schema saw its ISO text: only the place can tell
+        raise ReferentialError(
+            f"{file}: the id is a date, not a text",
+            [Problem(f'YAML reads an unquoted {document["id"]} as a date; an id is a text: quote it, id: "{document["id"]}"', ("id",), file)],
+        )
     if (document["scheme"], document["id"]) != expected:
         raise ReferentialError(
             f"{file}: scheme and id must match the file's place",

@@ -59,7 +59,7 @@ class SchemaFile:
             errors = sorted(self._validator.iter_errors(to_plain(document)), key=lambda e: (list(map(str, e.absolute_path)), e.message))
         except Exception as exc:  # a schema that is not one fails while it is applied; say why it is not one
             raise self._not_a_schema(exc) from None
-        return [Problem(_message(e), tuple(e.absolute_path), file) for e in errors]
+        return [Problem(_message(e), _path(e), file) for e in errors]
 
     def _not_a_schema(self, exc: Exception) -> ReferentialError:
         import jsonschema
@@ -69,6 +69,16 @@ class SchemaFile:
         except jsonschema.SchemaError as invalid:
             return ReferentialError(f"{self.path} is not a valid JSON Schema", [Problem(invalid.message, tuple(invalid.absolute_path), str(self.path))])
         return ReferentialError(f"{self.path} cannot be applied as a JSON Schema", [Problem(f"{type(exc).__name__}: {exc}", (), str(self.path))])
+
+
+def _path(error: jsonschema.ValidationError) -> tuple[str | int, ...]:
+    """The path of the violation; for keys not allowed, of the first of them, so that its line can be found."""
+    path = tuple(error.absolute_path)
+    schema, instance = error.schema, error.instance
+    if error.validator == "additionalProperties" and isinstance(schema, Mapping) and isinstance(instance, Mapping) and "patternProperties" not in schema:
+        unexpected = [key for key in instance if key not in schema.get("properties", {})]
+        return (*path, unexpected[0]) if unexpected else path
+    return path
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -14,11 +14,17 @@ end table and the exit status.
 
 A share of the dossiers may be judged again by durable-rules, the reference
 runtime, and the two decisions compared: any difference is a bug of referee.
+
+A batch that records into a store (`referee batch --store`, engine/store/)
+gets, with each decision, the `Record` the store keeps: the decision, the
+dossier as received, its digests. A dossier the store has decided under the
+same library already is not judged again: its result says it is `stored`.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import multiprocessing
@@ -26,13 +32,14 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from itertools import zip_longest
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
+import orjson
+
+from engine.decision.compare import first_difference
 from engine.errors import DossierError, Problem, RefereeError, UsageError
-from engine.model.canonical import canonical_json
-from engine.model.documents import checked, load_document, reject_duplicate_keys
+from engine.model.documents import checked, parse_bytes, read_bytes, reject_duplicate_keys
 from engine.model.dossier import Dossier, read_dossier
 from engine.model.limits import Limits, too_large
 from engine.running.runtimes import REFERENCE_RUNTIME
@@ -40,6 +47,7 @@ from engine.running.runtimes import REFERENCE_RUNTIME
 if TYPE_CHECKING:
     from engine.decision.model import Decision
     from engine.library import Library
+    from engine.store.repository import Record
 
 DOSSIER_SUFFIXES = (".yaml", ".yml", ".json")
 JSON_LINES = ".jsonl"
@@ -59,9 +67,16 @@ class Entry:
     line: int | None = None
     text: bytes | None = None  # the line, for a JSON Lines entry
 
-    def read(self, limits: Limits) -> Any:
+    @property
+    def format(self) -> str:
+        """How its text is read: json for a JSON file or a line of JSON Lines, else yaml."""
+        return "json" if self.text is not None or self.path.suffix.lower() == ".json" else "yaml"
+
+    def read(self, limits: Limits) -> tuple[bytes, Any]:
+        """The dossier's bytes as received, and the document they hold."""
         if self.text is None:
-            return load_document(self.path, DossierError, limits)
+            raw = read_bytes(self.path, DossierError, limits)
+            return raw, parse_bytes(raw, str(self.path), DossierError, limits)
         if len(self.text) > limits.document_bytes:
             raise too_large(self.source, len(self.text), limits.document_bytes, "document_bytes", DossierError)
         try:
@@ -71,7 +86,7 @@ class Entry:
         except ValueError as exc:  # a syntax error, a duplicate key, bytes that are not UTF-8
             message = f"{exc.msg} (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise DossierError(f"{self.source} is not valid JSON", [Problem(message, file=str(self.path), line=self.line)]) from None
-        return checked(document, self.source, DossierError, limits)
+        return self.text, checked(document, self.source, DossierError, limits)
 
 
 def collect(inputs: Sequence[Path]) -> list[Entry]:
@@ -108,8 +123,9 @@ def _json_lines(path: Path) -> list[Entry]:
 class DossierResult:
     """One dossier's result, small enough to cross back from a worker: the decision comes already written.
 
-    Exactly one of `decision`, `invalid` and `internal` is set. A dossier that was checked against the
-    reference runtime has `checked`, and `difference` when the two disagreed.
+    Exactly one of `decision`, `invalid`, `internal` and `stored` is set. A dossier that was checked against the
+    reference runtime has `checked`, and `difference` when the two disagreed. A batch that records has the
+    decision's `record` for the store.
     """
 
     source: str
@@ -124,10 +140,12 @@ class DossierResult:
     internal: str | None = None  # an unexpected exception: a bug
     checked: bool = False
     difference: str | None = None
+    record: Record | None = None
+    stored: bool = False  # the store holds a decision on this dossier under the same library: not judged again
 
     def csv_row(self) -> list[Any]:
         counts = [self.findings.get(s, 0) for s in ("error", "warning", "info")] if self.decision is not None else ["", "", ""]
-        error = self.invalid or (f"internal error: {self.internal}" if self.internal else "")
+        error = self.invalid or (f"internal error: {self.internal}" if self.internal else "") or ("in the store already" if self.stored else "")
         return [self.source, self.dossier_id, self.scheme, self.procedure, self.versions, self.outcome, *counts, error]
 
 
@@ -139,6 +157,8 @@ class Judge:
     runtime: str = "compiled"
     check_share: float = 0.0  # the share of dossiers judged again by the reference runtime
     indent: int | None = None  # of the decision's JSON: None writes one compact line
+    recording: bool = False  # each decision comes with its record for the store
+    decided_before: frozenset[str] = frozenset()  # digests of dossiers the store has decided under this library
 
     def __call__(self, entry: Entry) -> DossierResult:
         try:
@@ -149,16 +169,22 @@ class Judge:
     def _judge(self, entry: Entry) -> DossierResult:
         document = None
         try:
-            document = entry.read(self.library.limits)
+            raw, document = entry.read(self.library.limits)
             dossier = read_dossier(document, entry.source)
         except RefereeError as exc:
             return DossierResult(entry.source, *_named(document), invalid=one_line(exc, entry.source))
+        if dossier.digest in self.decided_before:
+            return DossierResult(entry.source, *_named(document), stored=True)
         verdict = self._verdict(dossier, self.runtime)
         if isinstance(verdict, RefereeError):
             result = DossierResult(entry.source, *_named(document), invalid=one_line(verdict, entry.source))
         else:
-            text = verdict.to_bytes().decode("utf-8") if self.indent is None else json.dumps(verdict.to_json(), indent=self.indent, ensure_ascii=False)
+            data = verdict.to_json()
+            compact = orjson.dumps(data)
+            text = compact.decode("utf-8") if self.indent is None else json.dumps(data, indent=self.indent, ensure_ascii=False)
             result = _decided(entry.source, verdict, text)
+            if self.recording:
+                result = replace(result, record=_record(entry, raw, dossier, verdict, compact, data["seal"]))
         if not in_sample(entry.source, self.check_share):
             return result
         reference = self._verdict(dossier, REFERENCE_RUNTIME)
@@ -169,6 +195,22 @@ class Judge:
             return self.library.evaluate(dossier, runtime=runtime)
         except RefereeError as exc:
             return exc
+
+
+def _record(entry: Entry, raw: bytes, dossier: Dossier, decision: Decision, body: bytes, seal: str) -> Record:
+    """What the store keeps of a decision: made here, in the worker, so that the batch's parent only appends it."""
+    from engine.store.repository import Record
+    from engine.store.snapshot import file_digest
+
+    ledger = decision.digests.ledger
+    named = dossier.ledger if ledger is not None else None
+    return Record(
+        body=body.decode("utf-8"), body_digest=hashlib.sha256(body).hexdigest(), seal=seal, dossier=dossier.digest, dossier_id=decision.dossier_id, scheme=decision.scheme, procedure=decision.procedure,
+        event_date=decision.event_date, outcome=decision.outcome, versions=versions_text(decision),
+        selection=file_digest(orjson.dumps(sorted(decision.digests.referentials.values()))), source=entry.source, content=raw,
+        format=entry.format, decided_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        ledger=("sha256:" + ledger["sha256"], str(Path(dossier.source).parent / named)) if ledger is not None and named is not None else None,
+    )
 
 
 def in_sample(source: str, share: float) -> bool:
@@ -225,23 +267,13 @@ def _as_json(verdict: Decision | RefereeError) -> dict[str, Any]:
 
 def _difference(judged: dict[str, Any], reference: dict[str, Any], runtime: str) -> str | None:
     """Where two verdicts first differ: the first differing trail entry, else the first differing top-level key."""
-    if canonical_json(judged) == canonical_json(reference):
-        return None
     if ("error" in judged) != ("error" in reference):
         def said(verdict: dict[str, Any]) -> str:
             return f"refused it ({verdict['error']['message']})" if "error" in verdict else f"decided {verdict['outcome']!r}"
 
         return f"{runtime} {said(judged)}, {REFERENCE_RUNTIME} {said(reference)}"
-
-    def differs(key: str) -> bool:
-        return key not in judged or key not in reference or canonical_json(judged[key]) != canonical_json(reference[key])
-
-    key = next(k for k in dict.fromkeys([*judged, *reference]) if differs(k))
-    if key == "trail" and isinstance(judged.get(key), list) and isinstance(reference.get(key), list):
-        for mine, theirs in zip_longest(judged[key], reference[key]):
-            if canonical_json(mine) != canonical_json(theirs):
-                return f"{runtime} and {REFERENCE_RUNTIME} differ at trail entry {(mine or theirs).get('id')!r}"
-    return f"{runtime} and {REFERENCE_RUNTIME} differ at {key!r}"
+    difference = first_difference(judged, reference)
+    return None if difference is None else f"{runtime} and {REFERENCE_RUNTIME} differ at {difference.where}"
 
 
 _worker: Judge | None = None
@@ -263,13 +295,18 @@ def chunk_size(count: int, jobs: int) -> int:
     return max(1, min(64, count // (jobs * 8)))
 
 
-def judge_all(library: Library, entries: Sequence[Entry], *, runtime: str = "compiled", jobs: int = 1, check_share: float = 0.0, indent: int | None = None) -> Iterator[DossierResult]:
+def judge_all(
+    library: Library, entries: Sequence[Entry], *, runtime: str = "compiled", jobs: int = 1, check_share: float = 0.0, indent: int | None = None,
+    recording: bool = False, decided_before: frozenset[str] = frozenset(),
+) -> Iterator[DossierResult]:
     """One result per entry, in input order; with `jobs` > 1, judged in that many forked processes.
 
+    `recording`: each decision comes with its record for a store; `decided_before`: the digests of the
+    dossiers not to judge again (the store has decided them under this library).
     Processes, not threads: durable-rules' C core is not thread-safe, and the rules are CPU-bound Python.
     A worker that dies (not an exception: a crash) stops the batch with BrokenProcessPool.
     """
-    judge = Judge(library, runtime, check_share, indent)
+    judge = Judge(library, runtime, check_share, indent, recording, decided_before)
     if jobs == 1 or len(entries) == 1:
         yield from map(judge, entries)
         return
@@ -317,10 +354,11 @@ def _open_new(path: Path, force: bool) -> IO[str]:
 
 class Outputs:
     """Where a batch writes: decisions as JSON Lines (to `stream` or the file `output`), or one file each in
-    the folder `output` (`folder`), and the summary CSV. Every target is checked when this is made.
+    the folder `output` (`folder`), and the summary CSV. Every target is checked when this is made. No
+    `stream` and no `output`: the decisions go nowhere here (a batch that records them into a store).
     """
 
-    def __init__(self, entries: Sequence[Entry], *, stream: IO[str], output: Path | None = None, folder: bool = False, summary: Path | None = None, force: bool = False):
+    def __init__(self, entries: Sequence[Entry], *, stream: IO[str] | None, output: Path | None = None, folder: bool = False, summary: Path | None = None, force: bool = False):
         self._files: list[IO[str]] = []
         self._folder: Path | None = None
         self._names: Iterator[str] = iter(())
@@ -401,10 +439,12 @@ class Tally:
     internal: int = 0
     checked: int = 0
     differences: int = 0
+    stored: int = 0  # in the store already: not judged again
 
     def add(self, result: DossierResult) -> None:
         if result.decision is not None:
             self.outcomes[result.scheme, result.procedure, result.outcome] += 1
+        self.stored += result.stored
         self.invalid += result.invalid is not None
         self.internal += result.internal is not None
         self.checked += result.checked
@@ -416,7 +456,7 @@ class Tally:
 
     @property
     def total(self) -> int:
-        return self.decided + self.invalid + self.internal
+        return self.decided + self.invalid + self.internal + self.stored
 
     @property
     def exit_code(self) -> int:

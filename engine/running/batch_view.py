@@ -91,6 +91,8 @@ class BatchView:
             self._table(("scheme", "procedure", "outcome", "dossiers"), rows)
         rate = tally.total / seconds if seconds > 0 else 0.0
         counts = f"{tally.decided} decided, {tally.invalid} invalid" + (f", {_count(tally.internal, 'internal error')}" if tally.internal else "")
+        if tally.stored:
+            counts += f", {tally.stored} decided before (in the store already, not judged again)"
         self.console.print(f"{_count(tally.total, 'dossier')} in {seconds:.1f} s ({rate:,.0f} dossiers/s, {runtime}, {_count(jobs, 'job')}): {counts}")
         if tally.checked:
             verdict = f"{tally.differences} DIFFERENT — a bug in referee" if tally.differences else "no difference"

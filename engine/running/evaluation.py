@@ -194,7 +194,7 @@ def _versions_used(selection: Selection) -> list[VersionUsed]:
 
 
 def _selection_findings(selection: Selection) -> list[Finding]:
-    return [Finding("VERSION_FORCED", "warning", w) for w in selection.warnings]
+    return [Finding(FORCED_FINDING, "warning", w) for w in selection.warnings]
 
 
 def _canonical_order(inference: Inference) -> list[Firing]:
@@ -270,11 +270,13 @@ def _about(dossier: Dossier) -> dict[str, Any]:
 
 
 def _digests(dossier: Dossier, selection: Selection, rules: str | None, ledger: LedgerInput | None) -> Digests:
-    referentials = {c.version.label: c.version.digest for c in selection.choices.values()}
+    versions = [c.version for c in selection.choices.values()]
     if not selection.choices and selection.base is not None:
-        referentials = {selection.base.label: selection.base.digest}
+        versions = [selection.base]
+    referentials = {v.label: v.digest for v in versions}
+    locks = {v.label: v.lock.stamp() for v in versions if v.lock is not None}
     # the FEC is cited by its digest: the dossier's own digest covers only its name
-    return Digests(dossier.digest, rules, referentials, engine_version(), ledger.digest if ledger else None)
+    return Digests(dossier.digest, rules, referentials, engine_version(), ledger.digest if ledger else None, locks)
 
 
 def _defining(versions: Sequence[ReferentialVersion], refusing: ReferentialVersion, section: str) -> ReferentialVersion:
@@ -289,6 +291,8 @@ _REFUSALS = {  # mode -> (outcome, its meaning, the finding's code)
     "repealed": (REPEALED_OUTCOME, "no version governs a cycle that starts after the repeal of the version in force", "VERSION_REPEALED"),
     "not_encoded": (NOT_ENCODED_OUTCOME, "the version that governs this cycle is not encoded: no decision can be taken under it", "VERSION_NOT_ENCODED"),
 }
+FORCED_FINDING = "VERSION_FORCED"
+ENGINE_FINDINGS = frozenset({FORCED_FINDING, *(code for _, _, code in _REFUSALS.values())})  # the codes no rule raises: the engine does
 
 
 def _refusal(dossier: Dossier, selection: Selection) -> Decision:

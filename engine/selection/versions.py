@@ -16,6 +16,12 @@ The rules of time (DESIGN.md "Time"):
 5. A cycle anchored when no version was in force can only be governed by a
    version whose requested sections are all `retroactive`, each section once
    the event date is on or after its `from` + grace.
+
+A pinned section's reason also names the later versions that do not govern it
+yet ("applies from the next cycle"), but only those published on or before the
+event date: a version published after it was not known when the event was
+decided, and must not change the text of a decision taken then (docs/store.md,
+"Replay and later versions").
 """
 
 from __future__ import annotations
@@ -162,7 +168,7 @@ def _choose(
     event: dt.date,
 ) -> SectionChoice:
     takeover: SectionChoice | None = None
-    deferred: list[str] = []
+    deferred: list[tuple[ReferentialVersion, str]] = []  # later versions that do not govern the section, and what they say
     for version in later:
         if section not in version.sections:
             continue
@@ -190,19 +196,20 @@ def _choose(
                 )
             else:
                 grace = f" with {policy.grace_months} months' grace" if policy.grace_months else ""
-                deferred.append(
+                deferred.append((
+                    version,
                     f"version {version.id} applies to running cycles only from {effective} "
-                    f"(retroactive from {policy.since}{grace})"
-                )
+                    f"(retroactive from {policy.since}{grace})",
+                ))
         elif version.in_force_from <= event:
             said = f" (its {policy.clause})" if policy.mode == "pinned" and policy.clause else ""
-            deferred.append(f"version {version.id} (in force from {version.in_force_from}) applies from the next cycle{said}")
+            deferred.append((version, f"version {version.id} (in force from {version.in_force_from}) applies from the next cycle{said}"))
     if takeover is not None:
         return takeover
     if base is None:
         raise DossierError(
             f"no version of {later[0].scheme} governs section '{section}' of a cycle anchored on {anchor} on {event}",
-            [Problem("; ".join(deferred) or "no version was in force on the cycle anchor", ("event_date",))],
+            [Problem("; ".join(said for _, said in deferred) or "no version was in force on the cycle anchor", ("event_date",))],
         )
     if section not in base.sections:
         raise DossierError(
@@ -212,8 +219,9 @@ def _choose(
                 ("cycle", "anchor"),
             )],
         )
+    known = [said for version, said in deferred if version.published_on <= event]  # what was published when the event was decided
     policy = base.sections[section].policy
-    if policy.mode == "event_date" and not deferred:
+    if policy.mode == "event_date" and not known:
         reason = (
             f"section '{section}' follows the event date; version {base.id} (in force from {base.in_force_from}) "
             f"is the latest version defining it in force on the event date {event}"
@@ -223,8 +231,8 @@ def _choose(
         f"version {base.id} was in force on the cycle anchor {anchor} (from {base.in_force_from}); "
         f"section '{section}' is pinned to the cycle"
     )
-    if deferred:
-        reason += "; " + "; ".join(deferred)
+    if known:
+        reason += "; " + "; ".join(known)
     return SectionChoice(section, base, "pinned", reason, policy.clause)
 
 
