@@ -19,6 +19,7 @@ from conftest import BC, ROOT, unlined
 from test_bilan_carbone import EXAMPLES, GRID, REQUIRED, V1, V2, audit, codes, criteria_scoring, findings, review, version_of
 
 from engine import DossierError, Library, read_dossier
+from engine.compilation.sugar import core_rules
 from engine.model.documents import load_document
 
 VERSIONS = (V1, V2)
@@ -348,7 +349,7 @@ def test_the_second_version_keeps_the_rest_of_the_process(library):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_reading_a_rule_applies_is_recorded_and_every_reading_is_applied_or_about_the_version(library, version):
     recorded = decisions_of(version)
-    applied = {r for rule_file in (ROOT / "rules" / BC / version).glob("*.yaml") for rule in load_document(rule_file)["rules"] for r in rule.get("readings", ())}
+    applied = {r for rule_file in (ROOT / "rules" / BC / version).glob("*.yaml") for rule in core_rules(load_document(rule_file)) for r in rule.body.get("readings", ())}
     assert applied <= set(recorded)
     about_the_version = {"version-identity", "version-date", "framework-in-force"}  # read by the rules of time, not by a rule
     assert set(recorded) - applied == about_the_version & set(recorded)

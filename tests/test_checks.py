@@ -19,6 +19,8 @@ from conftest import BC, BC_V1, ROOT, bc_document, draft, only_version, rule_fol
 from engine import Library
 from engine.authoring.checks import Report, validate_paths
 from engine.authoring.units import column_problems
+from engine.compilation.sugar import core_rules
+from engine.model.referential import parse_interval
 from engine.model.documents import load_document
 
 V1 = "2014-05-19"
@@ -52,11 +54,24 @@ def problems(report: Report) -> list[str]:
 
 
 def score_bands(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return document["sections"]["assessment"]["bands"]["score"]["bands"]
+    """The score bands with their bounds as `lower` and `upper`, for a test to move one (the file writes them as intervals)."""
+    bands = document["sections"]["assessment"]["bands"]["score"]["bands"]
+    for band in bands:
+        if "bounds" in band:
+            band["lower"], band["upper"] = parse_interval(band.pop("bounds"))
+    return bands
 
 
 def rule_index(document: dict[str, Any], rule_id: str) -> int:
     return next(i for i, r in enumerate(document["rules"]) if r["id"] == rule_id)
+
+
+def written_rule(document: dict[str, Any], rule_id: str) -> dict[str, Any]:
+    """The rule as written with that id, or the case of a `cases:` block whose derived rule has it."""
+    return next(
+        written for r in document["rules"] for written in (r, *r.get("cases", ()))
+        if rule_id in (r["id"], f"{r['id']}.{written.get('id')}")
+    )
 
 
 def cli_validate(cli: Callable[..., Any], scratch: Path, *args: str) -> Any:
@@ -89,7 +104,7 @@ def expected_coverage(file: Path) -> dict[str, int]:
         for procedure in section.get("procedures", {}).values():
             rule_files.update(map(rule_file, procedure.get("rules", [])))
     rules_dir = ROOT / "rules" / document["scheme"]
-    rules = sum(len(load_document(rules_dir / (folder or str(document["id"])) / f)["rules"]) for folder, f in rule_files)
+    rules = sum(len(core_rules(load_document(rules_dir / (folder or str(document["id"])) / f))) for folder, f in rule_files)
     return {
         "provisions": len(provisions),
         "encoded": encoded,
@@ -222,17 +237,18 @@ def test_a_band_problem_names_the_referential_file(scratch: Path) -> None:
 def test_a_rule_without_a_clause(scratch: Path, cli: Callable[..., Any]) -> None:
     audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][1].pop("clause"))
     report = report_of(scratch)
-    assert problems(report) == [f"{audit} $.rules[1]: 'clause' is a required property"]
+    message = f"{audit} $.rules[1].clause: rule audit.prerequisites cites no clause: set `clause`, or `defaults.clause` for the file"
+    assert problems(report) == [message]
     result = cli_validate(cli, scratch)
     assert result.exit_code == 1
-    assert f"error: {audit} $.rules[1]: 'clause' is a required property" in unlined(result.stdout)
+    assert f"error: {message}" in unlined(result.stdout)
 
 
 def test_a_rule_citing_a_clause_not_listed_in_sources(scratch: Path, cli: Callable[..., Any]) -> None:
-    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.compliant")].update(clause="process §99"))
+    audit = break_rules(scratch, "audit.yaml", lambda d: written_rule(d, "audit.compliant").update(clause="process §99"))
     report = report_of(scratch)
     assert problems(report) == [
-        f"{audit} $.rules[1].clause: rule audit.compliant cites 'process §99', which is not a provision listed under sources"
+        f"{audit} $.rules[0].cases[2].clause: rule audit.compliant cites 'process §99', which is not a provision listed under sources"
     ]
     assert cli_validate(cli, scratch).exit_code == 1
 
@@ -250,9 +266,9 @@ def test_a_rule_reading_an_unknown_parameter(scratch: Path, cli: Callable[..., A
 
 
 def test_a_rule_reading_an_unknown_fact(scratch: Path, cli: Callable[..., Any]) -> None:
-    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.refused")].update(when=d["rules"][rule_index(d, "audit.refused")]["when"] + " && facts.scorre < 50.0"))
+    audit = break_rules(scratch, "audit.yaml", lambda d: written_rule(d, "audit.refused").update(when=written_rule(d, "audit.refused")["when"] + " && facts.scorre < 50.0"))
     assert problems(report_of(scratch)) == [
-        f"{audit} $.rules[4]: rule audit.refused reads facts.scorre, which procedure audit of 2014-05-19 does not define"
+        f"{audit} $.rules[0].cases[6]: rule audit.refused reads facts.scorre, which procedure audit of 2014-05-19 does not define"
     ]
     result = cli_validate(cli, scratch)
     assert result.exit_code == 1 and "reads facts.scorre" in unlined(result.stdout)
@@ -267,27 +283,27 @@ def test_a_rule_reading_an_unknown_table(scratch: Path) -> None:
 
 
 def test_a_rule_concluding_an_outcome_its_procedure_does_not_list(scratch: Path) -> None:
-    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.refused")]["then"].update(outcome="rejected"))
+    audit = break_rules(scratch, "audit.yaml", lambda d: written_rule(d, "audit.refused")["then"].update(outcome="rejected"))
     report = report_of(scratch)
     assert problems(report) == [
-        f"{audit} $.rules[4].then: rule audit.refused concludes outcome 'rejected', not listed by procedure audit"
+        f"{audit} $.rules[0].cases[6].then: rule audit.refused concludes outcome 'rejected', not listed by procedure audit"
     ]
     assert [w.message for w in report.warnings] == ["procedure audit lists outcome 'refused', which no rule concludes"]
 
 
 def test_a_rule_that_does_not_compile(scratch: Path) -> None:
-    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][0].update(when="!facts.resources_complete &&"))
+    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][1].update(when="!facts.resources_complete &&"))
     report = report_of(scratch)
     assert len(report.problems) == 1
     problem = report.problems[0]
-    assert (problem.file, problem.path) == (str(audit), ("rules", 0, "when"))
+    assert (problem.file, problem.path) == (str(audit), ("rules", 1, "when"))
     assert "Syntax error" in problem.message
 
 
 def test_a_rule_id_used_twice(scratch: Path) -> None:
     audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][1].update(id="audit.incomplete"))
     assert problems(report_of(scratch)) == [
-        f"{audit} $.rules[1].id: rule id 'audit.incomplete' is already used at {audit} $.rules[0] (audit.incomplete)"
+        f"{audit} $.rules[1].id: rule id 'audit.incomplete' is already used at {audit} $.rules[0].cases[0] (audit.incomplete)"
     ]
 
 
@@ -460,10 +476,10 @@ def test_a_not_recoverable_provision_nothing_cites_is_counted_apart(scratch: Pat
 
 def test_a_rule_citing_a_not_recoverable_provision_fails_validate(scratch: Path, cli: Callable[..., Any]) -> None:
     break_version(scratch, with_lost_provision)
-    audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][rule_index(d, "audit.compliant")].update(clause="process §9"))
+    audit = break_rules(scratch, "audit.yaml", lambda d: written_rule(d, "audit.compliant").update(clause="process §9"))
     report = report_of(scratch)
     assert problems(report) == [
-        f"{audit} $.rules[1].clause: rule audit.compliant cites 'process §9', whose content is not recoverable: it cannot be encoded"
+        f"{audit} $.rules[0].cases[2].clause: rule audit.compliant cites 'process §9', whose content is not recoverable: it cannot be encoded"
     ]
     result = cli_validate(cli, scratch, str(scratch / "referentials" / BC))
     assert result.exit_code == 1
@@ -556,7 +572,7 @@ def test_a_rule_applying_a_reading_the_version_does_not_record(scratch: Path) ->
 def test_a_reading_a_rule_applies_is_cited_by_its_trail_entry_and_shown_by_explain(scratch: Path, cli: Callable[..., Any]) -> None:
     break_rules(scratch, "scoring.yaml", lambda d: d["rules"][rule_index(d, "score.band")].__setitem__("readings", ["score-above-70", "band-60"]))
     report = report_of(scratch)
-    applied = {r for path in rule_folder(scratch, BC, V1).glob("*.yaml") for rule in load_document(path)["rules"] for r in rule.get("readings", ())}
+    applied = {r for path in rule_folder(scratch, BC, V1).glob("*.yaml") for rule in core_rules(load_document(path)) for r in rule.body.get("readings", ())}
     assert {"score-above-70", "band-60"} <= applied
     assert report.valid and report.coverage["readings_applied_by_rules"] == len(applied)
     decision = scratch / "decision.json"

@@ -53,8 +53,7 @@ def successor(change: Callable[[dict[str, Any]], None] | None = None, log: list[
 def move_two_bounds(document: dict[str, Any]) -> None:
     """Compliance from 75 instead of 70: the upper bound of the 6-month band and the lower bound of the compliant band move."""
     bands = document["sections"]["assessment"]["bands"]["score"]["bands"]
-    bands[2]["upper"]["value"] = 75
-    bands[3]["lower"]["value"] = 75
+    bands[2]["bounds"], bands[3]["bounds"] = "[60, 75[", "[75, 100]"
 
 
 def problems_of(scratch: Path, document: dict[str, Any]) -> list[str]:
@@ -120,18 +119,18 @@ def test_a_rule_condition_a_conclusion_an_input_field_and_a_time_policy(scratch:
     write_version(scratch, BC, successor(change))
     audit = rule_folder(scratch, BC, V3) / "audit.yaml"
     rules = yaml.safe_load(audit.read_text(encoding="utf-8"))
-    rules["rules"][1]["when"] = rules["rules"][1]["when"].replace("size(facts.failed_mandatory) == 0", "size(facts.failed_mandatory) <= 1")
-    rules["rules"][0]["then"] = {"outcome": "refused"}
-    del rules["rules"][2]
+    rules["rules"][1]["when"] = "facts.resources_complete"  # audit.prerequisites gains a condition
+    rules["rules"][2]["then"]["finding"]["severity"] = "warning"  # audit.self-assessment-finding
+    del rules["rules"][-1]  # audit.may-resubmit
     audit.write_text(yaml.safe_dump(rules, sort_keys=False, allow_unicode=True), encoding="utf-8")
     changes = {c.name: c for c in diff(Library.open(scratch), BC, V2, V3).changes}
     assert fields(changes["assessment"])["time_policy.mode"] == ("pinned", "event_date")
     procedure = fields(changes["audit"])
     assert procedure["input.tool_type.allowed"][1][-1] == "open_source"
     assert procedure["outcomes.withdrawn"] == (ABSENT, "the owner withdrew the tool")
-    assert fields(changes["audit.compliant"])["when"][1].endswith("size(facts.failed_mandatory) <= 1")
-    assert fields(changes["audit.incomplete"])["then.outcome"] == ("incomplete", "refused")
-    assert changes["audit.six-months"].action == "removed"
+    assert fields(changes["audit.prerequisites"])["when"] == (ABSENT, "facts.resources_complete")
+    assert fields(changes["audit.self-assessment-finding"])["then.finding.severity"] == ("error", "warning")
+    assert changes["audit.may-resubmit"].action == "removed"
     moved = changes["improvement_period_months"]
     assert (moved.action, fields(moved)["section"], moved.sections) == ("changed", ("assessment", "resources"), ("resources", "assessment"))
 

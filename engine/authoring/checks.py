@@ -169,12 +169,12 @@ def check_version(library: Library, version: ReferentialVersion, *, log: bool = 
                     unrecorded.add((rule.id, reading))
                     report.problems.append(Problem(
                         f"rule {rule.id} applies reading {reading!r}, which version {version.id} does not record under decisions",
-                        ("rules", rule.index, "readings"), rule.file))
+                        (*rule.path, "readings"), rule.file))
                 elif reading in readings:
                     applied.add(reading)
             if rule.id not in rules_seen:
                 rules_seen.add(rule.id)
-                cite(rule.clause, ("rules", rule.index, "clause"), f"rule {rule.id}", rule.file)
+                cite(rule.clause, (*rule.path, "clause"), f"rule {rule.id}", rule.file)
     for pid, provision in listed.items():
         if provision.status == "encoded" and citations[pid] == 0:
             report.warnings.append(Problem(f"provision {pid!r} is marked encoded but nothing cites it", ("sources",), file))
@@ -229,7 +229,7 @@ def _procedure_rules(library: Library, version: ReferentialVersion, procedure: A
         "versions": set(procedure.sections) | {s for sections in procedure.companions.values() for s in sections},
         "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
     }
-    readers: list[tuple[str, frozenset[tuple[str, str]], tuple, str]] = [(f"rule {r.id}", r.references, ("rules", r.index), r.file) for r in book.rules]
+    readers: list[tuple[str, frozenset[tuple[str, str]], tuple, str]] = [(f"rule {r.id}", r.references, r.path, r.file) for r in book.rules]
     readers += [
         (f"input check {i}", c.check.references | c.message.references,
          ("sections", procedure.section, "procedures", procedure.name, "input_checks", i), str(version.path))
@@ -260,9 +260,13 @@ def _procedure_rules(library: Library, version: ReferentialVersion, procedure: A
         report.problems += _ledger_problems(procedure, schema, own, _sections(by_role), str(version.path))
     own_files = {str(library.rule_path(version, f)) for f in procedure.rule_files}
     for rule in book.rules:
+        if rule.let and (rule.concludes in schema or rule.concludes in DOSSIER_FACTS):
+            report.problems.append(
+                Problem(f"let {rule.concludes!r} of rule {rule.id.rsplit('.', 1)[0]} is an input of {where}: give the intermediate a name of its own", rule.path, rule.file)
+            )
         if rule.concludes == OUTCOME and rule.conclusion.constant not in procedure.outcomes and rule.file in own_files:
             report.problems.append(
-                Problem(f"rule {rule.id} concludes outcome {rule.conclusion.constant!r}, not listed by {where}", ("rules", rule.index, "then"), rule.file)
+                Problem(f"rule {rule.id} concludes outcome {rule.conclusion.constant!r}, not listed by {where}", (*rule.path, "then"), rule.file)
             )
     concluded = {r.conclusion.constant for r in book.rules if r.concludes == OUTCOME}
     for outcome in procedure.outcomes:

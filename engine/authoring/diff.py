@@ -14,7 +14,8 @@ is a `Change` of one named item:
   whole; its parameters (value, unit, clause), tables and their rows by key,
   criteria, band sets (each band's bounds and inclusivity) and procedures
   (outcomes, input schema fields, input checks, companions, ledger);
-- rules, by id, wherever their files are: condition, conclusion, clause.
+- rules, by id, wherever their files are: condition, conclusion, clause; as
+  written (a `cases:` block or a `let:` is one rule), with their file's `defaults:`.
 
 Parameters, tables, band sets, criteria and procedures are named across the
 version, so an item moved between sections is one change ("section a → b").
@@ -38,6 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from engine.compilation.sugar import written_rules
 from engine.errors import Problem, RefereeError
 from engine.model.canonical import canonical_json, to_plain
 from engine.model.referential import Band, ReferentialVersion, Section
@@ -430,7 +432,7 @@ def _rules_of(library: Library, version: ReferentialVersion) -> dict[str, dict[s
             listed.setdefault(str(library.rule_path(version, ref)), section.name)
     rules: dict[str, dict[str, Any]] = {}
     for source in library.rule_sources(version):
-        for body in source.document["rules"]:
+        for body in written_rules(source.document):  # as written, with the file's defaults
             key = body["id"] if body["id"] not in rules else f"{body['id']} ({source.path.name})"
             rules[key] = {"section": listed[source.file], **{k: v for k, v in body.items() if k != "id"}}
     return rules

@@ -51,7 +51,7 @@ def conflicting_conclusions(rules: Sequence[Rule], prover: Prover) -> Iterator[P
                     yield Problem(
                         f"rules {first.id} and {second.id} may both conclude {name}: their conditions are not exclusive "
                         f"({_shown(first)} / {_shown(second)}); make one exclude the other in its condition",
-                        ("rules", second.index, "when"), second.file,
+                        (*second.path, "when"), second.file,
                     )
 
 
@@ -63,7 +63,7 @@ def cycles(book: RuleBook) -> Iterator[Problem]:
     if waiting:
         names = ", ".join(f"{r.id} (reads {', '.join(p for p in r.premises if p in concluded)})" for r in waiting)
         first = waiting[0]
-        yield Problem(f"rules wait on one another's facts in a cycle, so none of them can fire: {names}", ("rules", first.index), first.file)
+        yield Problem(f"rules wait on one another's facts in a cycle, so none of them can fire: {names}", first.path, first.file)
 
 
 def unguarded_divisions(rule: Rule, parameters: Mapping[str, Sequence[Any]], inputs: Mapping[str, Any], prover: Prover) -> Iterator[Problem]:
@@ -83,7 +83,7 @@ def unguarded_divisions(rule: Rule, parameters: Mapping[str, Sequence[Any]], inp
                 yield Problem(
                     f"rule {rule.id} divides by {_source(node)}, which may be zero: guard the division "
                     f"(e.g. `{_source(node)} > 0 ? ... : ...`) or bound the input with a min above zero",
-                    ("rules", rule.index, *where), rule.file,
+                    (*rule.path, *where), rule.file,
                 )
 
 

@@ -108,11 +108,11 @@ def _texts(version: ReferentialVersion, procedure: Procedure, rules: Iterable[Ru
         yield Source(meaning, f"the meaning of outcome {outcome!r} of procedure {procedure.name}", file,
                      ("sections", procedure.section, "procedures", procedure.name, "outcomes", outcome))
     for rule in rules:
-        yield Source(_literal(rule.because), f"the sentence of rule {rule.id}", rule.file, ("rules", rule.index, "because"))
+        yield Source(_literal(rule.because), f"the sentence of rule {rule.id}", rule.file, (*rule.path, "because"))
         if rule.conclusion.kind == "finding":
             assert rule.conclusion.message is not None
-            yield Source(_literal(rule.conclusion.message), f"the message of rule {rule.id}", rule.file, ("rules", rule.index, "then", "finding", "message"))
-            yield Source(rule.conclusion.name, f"the code of the finding of rule {rule.id}", rule.file, ("rules", rule.index, "then", "finding", "code"))
+            yield Source(_literal(rule.conclusion.message), f"the message of rule {rule.id}", rule.file, (*rule.path, "then", "finding", "message"))
+            yield Source(rule.conclusion.name, f"the code of the finding of rule {rule.id}", rule.file, (*rule.path, "then", "finding", "code"))
 
 
 def _literal(template: Template) -> str:
@@ -223,7 +223,7 @@ def rendered_problems(library: Library, examples: Path, schemes: set[str]) -> li
         for template_id, note in runtime.notes:
             rule = templates.get(template_id)
             if rule is not None:
-                problems.setdefault((rule.id, note.split(":")[0]), Problem(f"in {path.name}, the sentence of rule {rule.id} {note}", ("rules", rule.index), rule.file))
+                problems.setdefault((rule.id, note.split(":")[0]), Problem(f"in {path.name}, the sentence of rule {rule.id} {note}", rule.path, rule.file))
         procedure = _procedure(library, decision.scheme, decision.procedure, decision.versions[0].version)
         for step in decision.trail:
             if not isinstance(step, RuleStep) or step.kind != "fact" or not isinstance(step.value, str) or step.rule not in book.index:
@@ -235,7 +235,7 @@ def rendered_problems(library: Library, examples: Path, schemes: set[str]) -> li
             if named and not re.search(pattern.format(re.escape(_words(step.value))), sentence):
                 problems.setdefault((rule.id, "contradicts"), Problem(
                     f"in {path.name}, the sentence of rule {rule.id} names {', '.join(named)} for {step.name} = {step.value}: "
-                    f"\"{step.because}\"", ("rules", rule.index, "because"), rule.file))
+                    f"\"{step.because}\"", (*rule.path, "because"), rule.file))
     return list(problems.values())
 
 

@@ -2,7 +2,9 @@
 
 A rule file (`rules/<scheme>/*.yaml`) lists rules: an id, the clause it
 encodes, an optional CEL condition, one conclusion (a fact with its value, an
-outcome, or a finding) and a justification sentence. A rule is ready to fire
+outcome, or a finding) and a justification sentence; its sugar (`defaults:`,
+`let:`, `cases:`) is first rewritten into such core rules (`engine.compilation.sugar`),
+each remembering where it is written. A rule is ready to fire
 when every fact it names is known; this is what a runtime matches on (see
 `engine.running.runtimes`). Compiling checks syntax and names; the semantic checks that
 need the referential (does `params.x` exist?) live in `engine.authoring.checks`.
@@ -17,7 +19,8 @@ from functools import cached_property
 from typing import Any
 
 from engine.compilation.expressions import Expression, ExpressionError, Template
-from engine.errors import Problem, ReferentialError
+from engine.compilation.sugar import SugarError, core_rules
+from engine.errors import PathLike, Problem, ReferentialError, format_path
 from engine.model.canonical import digest
 from engine.model.limits import DEFAULT_LIMITS, Limits
 from engine.model.rule_files import RuleSource
@@ -47,6 +50,17 @@ class Rule:
     conclusion: Conclusion
     because: Template
     readings: tuple[str, ...] = ()  # the ids of the recorded readings (the version's `decisions`) it applies
+    place: PathLike = ()  # where in its written rule, when sugar derived it: ("cases", 2), ("let", "NAME")
+
+    @property
+    def path(self) -> PathLike:
+        """Where the rule is written in its file: the rule, or the case or let it derives from."""
+        return ("rules", self.index, *self.place)
+
+    @property
+    def let(self) -> bool:
+        """Derived from a `let:` entry: the fact it concludes is its rule's intermediate, no other rule's."""
+        return self.place[:1] == ("let",)
 
     @cached_property
     def expressions(self) -> tuple[Expression | Template, ...]:
@@ -71,7 +85,7 @@ class Rule:
 
     @property
     def where(self) -> str:
-        return f"{self.file} $.rules[{self.index}] ({self.id})"
+        return f"{self.file} {format_path(self.path)} ({self.id})"
 
 
 @dataclass(frozen=True)
@@ -114,13 +128,17 @@ class RuleBook:
 
 
 def compile_rules(source: RuleSource, limits: Limits = DEFAULT_LIMITS) -> tuple[Rule, ...]:
-    """Compile the rules of one file: every expression and template, all problems at once."""
+    """Compile the rules of one file, its sugar rewritten: every expression and template, all problems at once."""
+    try:
+        cores = core_rules(source.document)
+    except SugarError as exc:
+        raise ReferentialError(f"{source.file} has rules that do not compile", [Problem(exc.message, exc.path, source.file)]) from None
     rules, problems = [], []
-    for index, body in enumerate(source.document["rules"]):
+    for core in cores:
         try:
-            rules.append(_compile_rule(body, source.file, index, limits))
+            rules.append(_compile_rule(core.body, source.file, core.index, limits, core.place))
         except _RuleProblem as exc:
-            problems.append(Problem(exc.message, ("rules", index, *exc.path), source.file))
+            problems.append(Problem(exc.message, ("rules", core.index, *core.place, *exc.path), source.file))
     if problems:
         raise ReferentialError(f"{source.file} has rules that do not compile", problems)
     return tuple(rules)
@@ -148,7 +166,7 @@ def _template(limits: Limits, source: str, *path: str) -> Template:
         raise _RuleProblem(path, f"in a {{placeholder}}: {exc}") from None
 
 
-def _compile_rule(body: Mapping[str, Any], file: str, index: int, limits: Limits) -> Rule:
+def _compile_rule(body: Mapping[str, Any], file: str, index: int, limits: Limits, place: PathLike = ()) -> Rule:
     then = body["then"]
     if "fact" in then:
         conclusion = Conclusion("fact", then["fact"], value=_expression(limits, body, "then", "value"))
@@ -177,11 +195,12 @@ def _compile_rule(body: Mapping[str, Any], file: str, index: int, limits: Limits
         conclusion=conclusion,
         because=_template(limits, body["because"], "because"),
         readings=tuple(body.get("readings") or ()),
+        place=place,
     )
 
 
 def build_rulebook(files: Iterable[tuple[RuleSource, tuple[Rule, ...]]]) -> RuleBook:
-    """The rules of several compiled files, in order, with duplicate ids refused."""
+    """The rules of several compiled files, in order, with duplicate ids refused, and a `let` fact no other rule's."""
     rules: list[Rule] = []
     digests: list[str] = []
     seen: dict[str, Rule] = {}
@@ -190,12 +209,17 @@ def build_rulebook(files: Iterable[tuple[RuleSource, tuple[Rule, ...]]]) -> Rule
         digests.append(source.digest)
         for rule in file_rules:
             if rule.id in seen:
-                problems.append(
-                    Problem(f"rule id {rule.id!r} is already used at {seen[rule.id].where}", ("rules", rule.index, "id"), rule.file)
-                )
+                problems.append(Problem(f"rule id {rule.id!r} is already used at {seen[rule.id].where}", (*rule.path, "id"), rule.file))
             seen[rule.id] = rule
             rules.append(rule)
     if problems:
         raise ReferentialError("rule ids must be unique within a procedure", problems)
+    lets = {rule.concludes: rule for rule in rules if rule.let}
+    for rule in rules:
+        let = lets.get(rule.concludes or "")
+        if let is not None and let is not rule:
+            problems.append(Problem(f"let {let.concludes!r} is a fact rule {rule.id} also concludes: give the intermediate a name of its own", let.path, let.file))
+    if problems:
+        raise ReferentialError("a let names a fact of its own", problems)
     # in file order: two books with one digest hold the same rules in the same order
     return RuleBook(rules=tuple(rules), digest=digest(digests), index={rule.id: i for i, rule in enumerate(rules)})

@@ -9,6 +9,7 @@ version of it governs a dossier (see `selection`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -228,12 +229,13 @@ def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = 
     here; the library extends it to the rules the version runs.
     """
     file = str(path)
-    document = load_document(path, ReferentialError, limits)
-    if not isinstance(document, dict):
+    written = load_document(path, ReferentialError, limits)
+    if not isinstance(written, dict):
         raise ReferentialError(f"{file} must be a mapping", [Problem("not a mapping", (), file)])
-    document_digest = digest(document)
+    document = _core_bands(written, file)
+    document_digest = digest(document)  # of the core form: a band written as an interval means its bounds
     if document_digest not in vouched:
-        problems = schema.problems(document, file)
+        problems = schema.problems(written, file)
         if problems:
             raise ReferentialError(f"{file} does not match {schema.path.name}", problems)
     expected = (path.parent.name, path.stem)
@@ -251,6 +253,67 @@ def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = 
         return _build(to_plain(document), path, document, document_digest, limits)
     except ExpressionError as exc:
         raise ReferentialError(f"{file}: an input check does not compile", [Problem(str(exc), ("sections",), file)]) from None
+
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_INTERVAL = re.compile(rf"^\s*([\[\]])\s*({_NUMBER})\s*,\s*({_NUMBER})\s*([\[\]])\s*$")
+_INTERVAL_FORM = "[ or ] on each side of two numbers: '[50, 60[' holds 50, not 60; ']70, 100]' holds 100, not 70"
+
+
+def parse_interval(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The core `lower` and `upper` of a band written as an interval (docs/referentials.md), or ValueError saying why not.
+
+    A band set covers the range it declares, so every band has two finite ends: an open end (`+inf`) is refused.
+    """
+    match = _INTERVAL.match(text)
+    if match is None:
+        if "inf" in text.lower():
+            raise ValueError(f"{text!r}: a band has two finite ends (its set covers the range it declares): write the range's end, e.g. '[70, 100]'")
+        raise ValueError(f"{text!r} is not an interval: {_INTERVAL_FORM}")
+    left, low, high, right = match.groups()
+    return {"value": _number(low), "inclusive": left == "["}, {"value": _number(high), "inclusive": right == "]"}
+
+
+def _number(text: str) -> int | float:
+    """As YAML reads it: 50 an integer, 50.5 a float (so both ways of writing a band have one digest)."""
+    return int(text) if re.fullmatch(r"[-+]?\d+", text) else float(text)
+
+
+def _core_bands(document: dict[str, Any], file: str) -> dict[str, Any]:
+    """The document with each band written as an interval (`bounds: "[50, 60["`) in the core form (`lower`, `upper`).
+
+    The rest of the document is left for the JSON Schema to judge; a malformed interval is a problem at its path.
+    """
+    sections = document.get("sections")
+    if not isinstance(sections, dict):
+        return document
+    problems, core_sections = [], {}
+    for name, section in sections.items():
+        band_sets = section.get("bands") if isinstance(section, dict) else None
+        if not isinstance(band_sets, dict):
+            core_sections[name] = section
+            continue
+        core_sets = {}
+        for set_name, band_set in band_sets.items():
+            bands = band_set.get("bands") if isinstance(band_set, dict) else None
+            if not isinstance(bands, list):
+                core_sets[set_name] = band_set
+                continue
+            core = []
+            for index, band in enumerate(bands):
+                if isinstance(band, dict) and isinstance(band.get("bounds"), str):
+                    try:
+                        lower, upper = parse_interval(band["bounds"])
+                    except ValueError as exc:
+                        problems.append(Problem(str(exc), ("sections", name, "bands", set_name, "bands", index, "bounds"), file))
+                        continue
+                    band = {**{k: v for k, v in band.items() if k != "bounds"}, "lower": lower, "upper": upper}
+                core.append(band)
+            core_sets[set_name] = {**band_set, "bands": core}
+        core_sections[name] = {**section, "bands": core_sets}
+    if problems:
+        raise ReferentialError(f"{file} has bands that are not intervals", problems)
+    return {**document, "sections": core_sections}
 
 
 def _date(value: Any) -> dt.date | None:

@@ -151,7 +151,7 @@ def _check_finite(inference: Inference) -> None:
             raise EvaluationError(
                 f"rule {rule.id} ({rule.clause}) concluded {firing.name} with {value!r} at {where}, which is not a number: "
                 "no decision is given (a division by zero? guard it in the rule)",
-                [Problem(f"{value!r} is not finite", ("rules", rule.index), rule.file)],
+                [Problem(f"{value!r} is not finite", rule.path, rule.file)],
             )
 
 
@@ -175,7 +175,7 @@ def _check_outcome(inference: Inference, dossier: Dossier) -> None:
         rule = inference.concluded_by[OUTCOME].rule
         raise ReferentialError(
             f"rule {rule.id} concluded outcome {outcome!r}, which procedure {procedure.name!r} does not list",
-            [Problem(f"listed outcomes: {', '.join(procedure.outcomes)}", ("rules", rule.index), rule.file)],
+            [Problem(f"listed outcomes: {', '.join(procedure.outcomes)}", rule.path, rule.file)],
         )
 
 

@@ -53,7 +53,7 @@ class Inference:
         except ExpressionError as exc:
             raise EvaluationError(
                 f"rule {rule.id} ({rule.clause}) failed; no decision is given",
-                [Problem(str(exc), ("rules", rule.index), rule.file)],
+                [Problem(str(exc), rule.path, rule.file)],
             ) from None
 
     def _fire(self, rule: Rule) -> list[str]:
