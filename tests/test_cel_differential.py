@@ -26,6 +26,7 @@ from engine import Library, load_dossier
 from engine.compilation import expressions
 from engine.compilation.cel import nodes, parse, translate
 from engine.compilation.expressions import FUNCTIONS, Scope, Template, ordered
+from engine.compilation.sugar import core_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*/*.yaml"))
@@ -43,7 +44,7 @@ def bundled_sources() -> frozenset[str]:
         sources.update(part.source for part in Template.compile(text).parts if not isinstance(part, str))
 
     for path in sorted((ROOT / "rules").glob("**/*.yaml")):
-        for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
+        for rule in (core.body for core in core_rules(yaml.safe_load(path.read_text(encoding="utf-8")))):
             sources.update(rule[key] for key in ("when", "for_each") if key in rule)
             then = rule["then"]
             if "value" in then:

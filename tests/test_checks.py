@@ -237,7 +237,7 @@ def test_a_band_problem_names_the_referential_file(scratch: Path) -> None:
 def test_a_rule_without_a_clause(scratch: Path, cli: Callable[..., Any]) -> None:
     audit = break_rules(scratch, "audit.yaml", lambda d: d["rules"][1].pop("clause"))
     report = report_of(scratch)
-    message = f"{audit} $.rules[1].clause: rule audit.prerequisites cites no clause: set `clause`, or `defaults.clause` for the file"
+    message = f"{audit} $.rules[1].clause: rule audit.self-assessment-finding cites no clause: set `clause`, or `defaults.clause` for the file"
     assert problems(report) == [message]
     result = cli_validate(cli, scratch)
     assert result.exit_code == 1

@@ -119,8 +119,8 @@ def test_a_rule_condition_a_conclusion_an_input_field_and_a_time_policy(scratch:
     write_version(scratch, BC, successor(change))
     audit = rule_folder(scratch, BC, V3) / "audit.yaml"
     rules = yaml.safe_load(audit.read_text(encoding="utf-8"))
-    rules["rules"][1]["when"] = "facts.resources_complete"  # audit.prerequisites gains a condition
-    rules["rules"][2]["then"]["finding"]["severity"] = "warning"  # audit.self-assessment-finding
+    rules["rules"][1]["when"] = "facts.resources_complete && !facts.self_assessment_done"  # audit.self-assessment-finding
+    rules["rules"][1]["then"]["finding"]["severity"] = "warning"
     del rules["rules"][-1]  # audit.may-resubmit
     audit.write_text(yaml.safe_dump(rules, sort_keys=False, allow_unicode=True), encoding="utf-8")
     changes = {c.name: c for c in diff(Library.open(scratch), BC, V2, V3).changes}
@@ -128,8 +128,9 @@ def test_a_rule_condition_a_conclusion_an_input_field_and_a_time_policy(scratch:
     procedure = fields(changes["audit"])
     assert procedure["input.tool_type.allowed"][1][-1] == "open_source"
     assert procedure["outcomes.withdrawn"] == (ABSENT, "the owner withdrew the tool")
-    assert fields(changes["audit.prerequisites"])["when"] == (ABSENT, "facts.resources_complete")
-    assert fields(changes["audit.self-assessment-finding"])["then.finding.severity"] == ("error", "warning")
+    finding = fields(changes["audit.self-assessment-finding"])
+    assert finding["when"] == ("!facts.self_assessment_done", "facts.resources_complete && !facts.self_assessment_done")
+    assert finding["then.finding.severity"] == ("error", "warning")
     assert changes["audit.may-resubmit"].action == "removed"
     moved = changes["improvement_period_months"]
     assert (moved.action, fields(moved)["section"], moved.sections) == ("changed", ("assessment", "resources"), ("resources", "assessment"))

@@ -19,6 +19,7 @@ from test_transmission_account import EXAMPLES, LT, account, example
 from test_transmission_ledger import dossier as ledger_dossier
 from test_transmission_ledger import fec, purchase, sale
 
+from engine.compilation.sugar import core_rules
 from engine import DossierError, Library, load_dossier
 from engine.authoring.checks import validate_paths
 from engine.model.documents import load_document
@@ -493,7 +494,7 @@ def test_every_rule_cites_the_readings_it_applies(library: Library) -> None:
     """A rule whose sentence names « (decision X) » lists X among its readings, and every reading it lists is recorded."""
     decisions = {d["id"] for d in load_document(METHOD)["decisions"]}
     for file in sorted((ROOT / "rules" / LT / "2024-01-01").glob("*.yaml")):
-        for rule in load_document(file)["rules"]:
+        for rule in (core.body for core in core_rules(load_document(file))):
             texts = json.dumps([rule.get("because", ""), rule["then"].get("finding", {}).get("message", "")], ensure_ascii=False)
             named = {d for d in decisions if f"decision {d})" in texts or f"decision {d};" in texts or f"decision {d}," in texts}
             assert named <= set(rule.get("readings", [])), (rule["id"], named)
