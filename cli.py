@@ -793,19 +793,23 @@ def store_stats(library: Library, store: str | None, output_format: str) -> None
 
 @main.command()
 @click.argument("scheme")
-@click.argument("portfolio", nargs=-1, required=True, metavar="PORTFOLIO...", type=click.Path(exists=True, path_type=Path))
+@click.argument("portfolio", nargs=-1, metavar="[PORTFOLIO...]", type=click.Path(exists=True, path_type=Path))
 @click.option("--to", "new_id", required=True, metavar="NEW", help="The new version, usually a draft.")
 @click.option("--from", "old_id", metavar="OLD", help="The version to compare it with (default: the one NEW supersedes).")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Processes judging in parallel, for each of the three judgements.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.csv", help="Write one row per dossier and group.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.html", help="Write the matrices and the dossiers that change as one page.")
 @click.option("--force", is_flag=True, help="Overwrite the --csv and --html files if they exist.")
+@click.option(
+    "--store", metavar="PATH|URL",
+    help="Instead of PORTFOLIO, the dossiers a decision store holds (a SQLite file, or postgresql://USER@HOST/DB), as received.",
+)
 @FORMAT
 @click.pass_obj
 @guarded
 def impact(
     library: Library, scheme: str, portfolio: tuple[Path, ...], new_id: str, old_id: str | None, jobs: int,
-    csv_file: Path | None, html_file: Path | None, force: bool, output_format: str,
+    csv_file: Path | None, html_file: Path | None, force: bool, store: str | None, output_format: str,
 ) -> None:
     """What version NEW of SCHEME changes on a portfolio of dossiers, before it is published.
 
@@ -814,19 +818,23 @@ def impact(
     with NEW forced. Prints the outcome transitions in three groups: running
     cycles (pinning should keep them unchanged: any change is flagged), new
     cycles, and the whole portfolio were NEW forced; then each dossier that
-    changes, with the first conclusion of its trail that differs.
-    See docs/diff-and-impact.md.
+    changes, with the first conclusion of its trail that differs, and each
+    dossier refused as input. See docs/diff-and-impact.md.
 
     \b
     referee impact bilan-carbone-compliance --to 2025-12-01 portfolio.jsonl --html impact.html
+    referee impact bilan-carbone-compliance --to 2025-12-01 --store referee.db
     """
-    from engine.authoring.impact import impact_html, impact_of, impact_text, write_csv
+    from engine.authoring.impact import impact_html, impact_of, impact_text, stored_portfolio, write_csv
     from engine.running.batch import collect
 
+    if bool(portfolio) == bool(store):
+        raise UsageError("name the dossiers to judge: PORTFOLIO… (files, folders, JSON Lines) or --store, not both", [Problem(f"given: {'both' if store else 'neither'}")])
     for path in (csv_file, html_file):
         if path is not None:
             writable(path, force)
-    result = impact_of(library, scheme, new_id, collect(portfolio), old_id=old_id, jobs=jobs)
+    entries = stored_portfolio(_open_store(store), library.limits) if store else collect(portfolio)
+    result = impact_of(library, scheme, new_id, entries, old_id=old_id, jobs=jobs)
     if csv_file is not None:
         with csv_file.open("w", encoding="utf-8", newline="") as file:
             write_csv(result, file)

@@ -353,3 +353,11 @@ def test_a_library_with_a_new_version_judges_again_and_records_only_what_differs
     assert "1 judged again to the same versions as a decision in the store, not recorded twice" in again.stderr
     assert query(store_url, sa.select(sa.func.count()).select_from(libraries))[0][0] == 2
     assert count(store_url) == 1
+
+
+def test_a_postgresql_store_without_psycopg_says_which_extra_to_install(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as where referee is installed without its postgresql extra
+    result = cli("store", "stats", "--store", "postgresql://auditor@db.example.org/referee")
+    assert result.exit_code == 2
+    assert "a PostgreSQL store needs psycopg 3, which is not installed" in result.stderr
+    assert "pip install 'referee[postgresql]'" in result.stderr

@@ -1,7 +1,8 @@
 """What a new version does to a portfolio of dossiers, before it is published: `referee impact`.
 
-Each dossier of the scheme (or naming it as a companion, e.g. a method of a
-decree) is judged three times through the compiled batch path
+The portfolio is dossier files (`engine.running.batch.collect`) or the
+dossiers a decision store holds (`stored_portfolio`). Each dossier of the
+scheme (or naming it as a companion, e.g. a method of a decree) is judged three times through the compiled batch path
 (`engine.running.batch.judge_all`):
 
 - before: the tree as if OLD were the scheme's latest version (its successors
@@ -15,8 +16,10 @@ Three groups of outcome transitions follow: the running cycles (anchored before
 NEW's `in_force_from`, before → after: pinning should leave them unchanged, and
 every change is flagged), the new cycles (before → after), and the whole
 portfolio were NEW forced (before → forced). A dossier changes when its
-outcome, a reported value or the findings (code and severity) differ; each is
-listed with the first conclusion of the trail that differs. `Impact` is typed
+outcome, a reported value or the findings (code and severity) differ, or when
+it is refused as input on one side only; each is listed with the first
+conclusion of the trail that differs. A dossier refused as input is reported
+with its file and path, and the impact goes on. `Impact` is typed
 data with one serialiser; its views are text, JSON, CSV and one self-contained
 HTML page.
 """
@@ -25,11 +28,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import zip_longest
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
@@ -37,13 +42,18 @@ from engine.errors import Problem, RefereeError, UsageError
 from engine.library import Library
 from engine.model.canonical import to_plain
 from engine.model.dossier import read_dossier
+from engine.model.limits import Limits
 from engine.model.referential import ReferentialVersion
-from engine.running.batch import DossierResult, Entry, judge_all
+from engine.running.batch import DossierResult, Entry, judge_all, one_line
 from engine.running.evaluation import FORCED_FINDING
 
+if TYPE_CHECKING:
+    from engine.store.repository import Store
+
 INVALID = "(invalid)"  # the outcome column of a dossier refused as input
+INTERNAL = "(internal error)"  # the outcome column of a dossier referee failed on: a bug
 GROUPS = {
-    "running": "Running cycles (anchored before {new} came into force): pinning keeps {old}",
+    "running": "Running cycles (anchored before {new} came into force): pinning keeps them where they started",
     "new": "New cycles (anchored from {since})",
     "forced": "The whole portfolio, were {new} forced",
 }
@@ -71,6 +81,17 @@ class Transition:
 
     def csv_row(self) -> list[str]:
         return [self.group, self.source, self.dossier_id, self.procedure, self.anchor, self.before, self.after, "yes" if self.difference else "no", self.difference or ""]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A dossier of the portfolio refused as input, as OLD judges it: the message names its file and the path of each problem."""
+
+    source: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"source": self.source, "message": self.message}
 
 
 @dataclass
@@ -111,7 +132,7 @@ class Impact:
     groups: dict[str, Matrix]
     transitions: list[Transition] = field(default_factory=list)  # every dossier of each group
     other_schemes: int = 0  # dossiers of the portfolio that neither belong to the scheme nor name it as a companion
-    unreadable: list[str] = field(default_factory=list)  # dossiers whose envelope cannot be read: no group holds them
+    refused: list[Refusal] = field(default_factory=list)  # refused as input; those whose envelope cannot be read are in no group
 
     @property
     def changes(self) -> list[Transition]:
@@ -130,7 +151,7 @@ class Impact:
             "flagged": len(self.flagged),
             "changes": [t.to_json() for t in self.changes],
             "other_schemes": self.other_schemes,
-            "unreadable": self.unreadable,
+            "refused": [r.to_json() for r in self.refused],
         }
 
 
@@ -185,8 +206,8 @@ def _portfolio(library: Library, entries: Sequence[Entry], scheme: str, new: Ref
         try:
             _, document = entry.read(library.limits)
             dossier = read_dossier(document, entry.source)
-        except RefereeError:
-            impact.unreadable.append(entry.source)
+        except RefereeError as exc:
+            impact.refused.append(Refusal(entry.source, one_line(exc, entry.source)))
             continue
         roles = [role for role, (companion, _) in dossier.companions.items() if companion == scheme]
         if dossier.scheme != scheme and not roles:
@@ -201,6 +222,35 @@ def _portfolio(library: Library, entries: Sequence[Entry], scheme: str, new: Ref
         group = "running" if dossier.anchor < new.in_force_from else "new"
         kept.append(_Dossier(entry, forced, group, dossier.procedure, dossier.anchor.isoformat()))
     return kept
+
+
+def stored_portfolio(store: Store, limits: Limits) -> list[Entry]:
+    """The dossiers a decision store holds, once each, in the order they were first decided, as they were received.
+
+    Each is named by where it was first received and its digest (`referee history` takes it). A YAML
+    dossier is handed on as JSON: the batch path reads an entry's text as JSON, and the dossier's
+    digest is over its values, not its bytes. A `ledger:` it names relatively is looked for beside
+    the file it was received from.
+    """
+    from engine.store.database import StoreError
+
+    entries, seen = [], set()
+    for row in store.decisions(body=False):
+        if row.dossier in seen:
+            continue
+        seen.add(row.dossier)
+        stored = store.dossier(row.dossier)
+        if stored is None:
+            raise StoreError(f"the store {store.name} lacks the dossier {row.dossier} its decision {row.seq} cites", [Problem("run referee store verify")])
+        text = stored.content if stored.format == "json" else orjson.dumps(to_plain(stored.document(limits)))
+        received = Path(_JSON_LINE.sub("", stored.source))  # FILE:LINE for a line of JSON Lines
+        entries.append(Entry(f"{stored.source} ({stored.digest})", received, None, text))
+    if not entries:
+        raise UsageError(f"the store {store.name} holds no dossier", [Problem("referee batch --store records the dossiers it judges")])
+    return entries
+
+
+_JSON_LINE = re.compile(r":\d+$")
 
 
 # -- judging and comparing ----------------------------------------------------------------------
@@ -221,8 +271,12 @@ def impact_of(library: Library, scheme: str, new_id: str, entries: Sequence[Entr
     )
     for dossier, (was, now, forced) in zip(dossiers, judged, strict=True):
         before_verdict = _Verdict.of(was)
+        if before_verdict.error is not None:
+            impact.refused.append(Refusal(dossier.entry.source, before_verdict.error))
         _count(impact, dossier, dossier.group, before_verdict, _Verdict.of(now))
         _count(impact, dossier, "forced", before_verdict, _Verdict.of(forced))
+    position = {entry.source: i for i, entry in enumerate(entries)}
+    impact.refused.sort(key=lambda refusal: position[refusal.source])  # in the portfolio's order, unreadable envelopes among the rest
     return impact
 
 
@@ -232,18 +286,19 @@ class _Verdict:
 
     outcome: str
     substance: bytes  # canonical JSON of the outcome, the values and the findings' codes and severities
+    dossier_id: str
     decision: Mapping[str, Any] | None
     error: str | None
 
     @classmethod
     def of(cls, result: DossierResult) -> _Verdict:
-        if result.decision is None:
-            error = result.invalid or f"internal error: {result.internal}"
-            return cls(INVALID, _canonical({"error": error}), None, error)
+        if result.decision is None:  # refused either way is no change: the refusal's words name the version that refused
+            outcome = INVALID if result.invalid else INTERNAL
+            return cls(outcome, outcome.encode(), result.dossier_id, None, result.invalid or f"internal error: {result.internal}")
         decision = orjson.loads(result.decision)
         findings = sorted((f["code"], f["severity"]) for f in decision["findings"] if f["code"] != FORCED_FINDING)  # forcing is the question asked
         substance = _canonical({"outcome": decision["outcome"], "values": decision["values"], "findings": findings})
-        return cls(decision["outcome"], substance, decision, None)
+        return cls(decision["outcome"], substance, str(decision["dossier_id"]), decision, None)
 
 
 def _count(impact: Impact, dossier: _Dossier, group: str, before: _Verdict, after: _Verdict) -> None:
@@ -251,9 +306,8 @@ def _count(impact: Impact, dossier: _Dossier, group: str, before: _Verdict, afte
     matrix.counts[before.outcome, after.outcome] += 1
     changed = before.substance != after.substance
     matrix.changed += changed
-    decision = before.decision or after.decision
     impact.transitions.append(Transition(
-        group, dossier.entry.source, str(decision["dossier_id"]) if decision else "", dossier.procedure, dossier.anchor,
+        group, dossier.entry.source, before.dossier_id or after.dossier_id, dossier.procedure, dossier.anchor,
         before.outcome, after.outcome, first_difference(before, after, moves=group == "running") if changed else None,
     ))
 
@@ -319,8 +373,8 @@ def impact_text(impact: Impact, limit: int = 20) -> str:
         lines += ["", f"{matrix.title}: {matrix.dossiers} dossiers, {matrix.changed} change"]
         lines += [f"  {before:<28} → {after:<28} {count:>7}{'' if before == after else '  *'}" for (before, after), count in _ordered(matrix)]
     if impact.flagged:
-        lines += ["", f"FLAGGED: {len(impact.flagged)} running cycles change; pinning keeps their pinned sections on {impact.old}: "
-                  "see the sections moved (a section that follows the event date) or the first difference"]
+        lines += ["", f"FLAGGED: {len(impact.flagged)} running cycles change; pinning keeps their pinned sections on the versions they started under: "
+                  "see the sections moved (a section that follows the event date or applies retroactively) or the first difference"]
     for group, matrix in impact.groups.items():
         changed = [t for t in impact.changes if t.group == group]
         if changed:
@@ -328,8 +382,13 @@ def impact_text(impact: Impact, limit: int = 20) -> str:
             lines += [f"  {t.source} ({t.dossier_id}, {t.procedure}): {t.before} → {t.after}: {t.difference}" for t in changed[:limit]]
             if len(changed) > limit:
                 lines.append(f"  … and {len(changed) - limit} more")
-    if impact.other_schemes or impact.unreadable:
-        lines += ["", f"Not judged: {impact.other_schemes} dossiers of other schemes, {len(impact.unreadable)} whose envelope cannot be read"]
+    if impact.refused:
+        lines += ["", f"Refused as input under {impact.old} ({len(impact.refused)}; one whose scheme, procedure or dates cannot be read is in no group):"]
+        lines += [f"  {r.message}" for r in impact.refused[:limit]]
+        if len(impact.refused) > limit:
+            lines.append(f"  … and {len(impact.refused) - limit} more (all are in the JSON)")
+    if impact.other_schemes:
+        lines += ["", f"Not judged: {impact.other_schemes} dossiers of other schemes"]
     return "\n".join(lines)
 
 

@@ -5,8 +5,9 @@ machine) or by a URL (`postgresql://user@host/db`: a store shared by several
 machines, through psycopg 3). `REFEREE_STORE` names it when `--store` does not.
 
 Writers take one lock for the length of a transaction: SQLite's `BEGIN
-IMMEDIATE`, PostgreSQL's `LOCK TABLE decisions IN SHARE ROW EXCLUSIVE MODE`
-(which readers do not wait for). So two batches appending to one store take
+IMMEDIATE`, a PostgreSQL transaction-level advisory lock (which readers do not
+wait for, and which needs no privilege beyond INSERT: a role granted no UPDATE
+or DELETE on the tables can record). So two batches appending to one store take
 turns: each reads the head of the chain and the decisions already there, then
 appends, and nothing is lost or doubled. SQLite runs in WAL mode, which lets
 readers read while a batch writes, and whose commits survive a killed process.
@@ -28,6 +29,8 @@ from engine.errors import Problem, RefereeError, UsageError
 from engine.store import STORE_ENV
 
 POSTGRESQL = "postgresql+psycopg"
+WRITERS_LOCK = 0x7265_6665_7265_64  # "refered": the advisory lock every writer of a PostgreSQL store takes
+SCHEMA_LOCK = 0x7265_6665_7265_65  # "referee": the one that making or migrating the tables takes
 WAIT_SECONDS = 120  # how long a writer waits for another one's transaction before it gives up
 
 
@@ -72,7 +75,12 @@ def connect(url: URL, *, create: bool) -> sa.Engine:
         event.listen(engine, "connect", _sqlite_connection)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, connect_args={"connect_timeout": 10}, pool_pre_ping=True)
+    try:
+        return sa.create_engine(url, connect_args={"connect_timeout": 10}, pool_pre_ping=True)
+    except ImportError:
+        raise UsageError(f"--store {shown(url)}: a PostgreSQL store needs psycopg 3, which is not installed", [
+            Problem("install referee with its PostgreSQL extra: pip install 'referee[postgresql]'"),
+        ]) from None
 
 
 def _sqlite_connection(connection: Any, _record: Any) -> None:
@@ -91,7 +99,7 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A transaction that holds the writers' lock: one writer at a time appends to the chain."""
     with engine.connect().execution_options(writing=True) as connection, connection.begin():
         if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("LOCK TABLE decisions IN SHARE ROW EXCLUSIVE MODE")
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK})
         yield connection
 
 

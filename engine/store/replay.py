@@ -98,6 +98,7 @@ class Replayer:
         self._scratch = tempfile.TemporaryDirectory(prefix="referee-replay-")
         self.folder = Path(self._scratch.name)
         self._libraries: dict[str, tuple[Library, dict[str, VersionFiles]]] = {}
+        self._recorded: dict[str, list[VersionFiles] | None] = {}  # a recorded library's versions, read once from the store
         self._tree: Snapshot | None = None
 
     def __enter__(self) -> Self:
@@ -115,10 +116,13 @@ class Replayer:
             data, decision = _sealed(_json(row.body), f"row {row.seq} of the store")
             if data["seal"] != row.seal:
                 raise _Unverifiable("the row's seal is not the seal of the decision it holds: run referee store verify")
-            assert self.store is not None
-            versions = self.store.library(row.library)
+            if row.library not in self._recorded:
+                assert self.store is not None
+                self._recorded[row.library] = self.store.library(row.library)
+            versions = self._recorded[row.library]
             if versions is None:
                 raise _Unverifiable(f"the store holds no library {row.library}: run referee store verify")
+            assert self.store is not None
             library, used = self._library(versions, self.store.blob)
             return self._judge(about, data, decision, library, used, row.runtime, row.ledger)
         except _Unverifiable as exc:
@@ -153,7 +157,7 @@ class Replayer:
         now = again.to_json()
         if now["seal"] == data["seal"]:
             return Replay(REPRODUCED, **about)
-        return Replay(DIFFERING, **about, difference=_described(data, now), because=tuple(self._explain(decision, again, used)))
+        return Replay(DIFFERING, **about, difference=_described(data, now, decision, again), because=tuple(self._explain(decision, again, used)))
 
     def _dossier(self, decision: Decision, limits: Limits, ledger: str | None) -> Dossier:
         """The dossier as received, checked against the digest the decision cites; its ledger placed where it names it."""
@@ -237,6 +241,8 @@ class Replayer:
         said = []
         if before.dossier != after.dossier:
             said.append(f"the dossier's digest differs: {before.dossier} then, {after.dossier} now")
+        changed = [label for label in before.referentials if label in after.referentials and before.referentials[label] != after.referentials[label]]
+        rules = (before.rules, after.rules) if before.rules != after.rules and len(changed) == 1 else None  # the rules' digest, when one version explains it
         for label in dict.fromkeys([*before.referentials, *after.referentials]):
             old, new = before.referentials.get(label), after.referentials.get(label)
             if old == new:
@@ -246,22 +252,26 @@ class Replayer:
             elif new is None:
                 said.append(f"{label} was used then, and is not now")
             else:
-                said.append(self._changed(label, old, new, used.get(label)))
+                said.append(self._changed(label, old, new, used.get(label), rules))
         if before.rules != after.rules and not said:
             said.append(f"the rules' digest differs: {before.rules} then, {after.rules} now")
         for label in dict.fromkeys([*before.locks, *after.locks]):
-            if before.locks.get(label) != after.locks.get(label):
-                said.append(f"the lock of {label} differs: {before.locks.get(label) or 'none'} then, {after.locks.get(label) or 'none'} now")
+            then_lock, now_lock = before.locks.get(label, {}).get("digest"), after.locks.get(label, {}).get("digest")
+            if then_lock != now_lock:
+                said.append(f"the lock of {label} differs: {then_lock or 'none (a draft)'} then, {now_lock or 'none (a draft)'} now")
         if before.ledger != after.ledger:
             said.append(f"the ledger differs: {before.ledger} then, {after.ledger} now")
         if before.engine != after.engine:
             said.append(f"it was decided by {before.engine} and is judged again by {after.engine}: replay it with {before.engine} to reproduce it")
         return said or [f"every digest it records matches: what differs comes from referee's own code ({after.engine}), not from what it judged"]
 
-    def _changed(self, label: str, old: str, new: str, current: VersionFiles | None) -> str:
+    def _changed(self, label: str, old: str, new: str, current: VersionFiles | None, rules: tuple[str | None, str | None] | None) -> str:
+        """What changed in a version since: its files named when a store holds it as it was, else what the digests tell."""
         recorded = self.store.versions_with_digest(old) if self.store is not None else []
         if not recorded or current is None:
-            return f"{label} has another digest now ({old} then, {new} now), and no store holds it as it was"
+            if rules is not None:
+                return f"the rules of {label} changed since: their digest was {rules[0]} then, {rules[1]} now (the version's: {old} then, {new} now); no store holds it as it was"
+            return f"the files of {label} changed since, its rules aside: its digest was {old} then, {new} now; no store holds it as it was"
         files, now = recorded[0].files, current.files
         changed = sorted(p for p in {*files, *now} if files.get(p) != now.get(p) and not p.endswith(LOCK))  # a lock is said apart
         what = "the rules of" if changed and all(p.startswith("rules/") for p in changed) else ""
@@ -292,8 +302,10 @@ def _said(exc: RefereeError) -> str:
     return "; ".join([exc.message, *(p.render() for p in exc.problems)])
 
 
-def _described(then: Mapping[str, Any], now: Mapping[str, Any]) -> str:
-    difference = first_difference(then, now)
+def _described(then: Mapping[str, Any], now: Mapping[str, Any], before: Decision, after: Decision) -> str:
+    """The first difference in what the decision says, its recorded digests set aside (the `because` lines explain them); else in the digests."""
+    renamed = {old: after.digests.referentials[label] for label, old in before.digests.referentials.items() if label in after.digests.referentials}
+    difference = first_difference(_digests_aside(then, renamed), _digests_aside(now, {})) or first_difference(then, now)
     assert difference is not None  # the seals differ
 
     def shown(value: Any) -> str:
@@ -301,3 +313,12 @@ def _described(then: Mapping[str, Any], now: Mapping[str, Any]) -> str:
         return text if len(text) <= 300 else text[:300] + "…"
 
     return f"{difference.where}{f' at {difference.place}' if difference.place else ''}: {shown(difference.first)} then, {shown(difference.second)} now"
+
+
+def _digests_aside(value: Any, renamed: Mapping[str, str], top: bool = True) -> Any:
+    """A decision without its digests and seal, each version digest it cites (in `versions`, in premises) read as `renamed` says."""
+    if isinstance(value, Mapping):
+        return {key: _digests_aside(item, renamed, False) for key, item in value.items() if not (top and key in ("digests", "seal"))}
+    if isinstance(value, list):
+        return [_digests_aside(item, renamed, False) for item in value]
+    return renamed.get(value, value) if isinstance(value, str) else value

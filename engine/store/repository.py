@@ -25,7 +25,7 @@ from engine.model.canonical import digest
 from engine.model.documents import parse_bytes
 from engine.model.limits import DEFAULT_LIMITS, Limits
 from engine.store.chain import GENESIS, Fault, row_hash, walk
-from engine.store.database import StoreError, connect, reading, reported, shown, store_url, writing
+from engine.store.database import SCHEMA_LOCK, StoreError, connect, reading, reported, shown, store_url, writing
 from engine.store.schema import FORMAT, blobs, decisions, dossiers, libraries, migrate, stored_format, versions
 from engine.store.snapshot import Snapshot, VersionFiles, file_digest
 
@@ -134,7 +134,7 @@ class Store:
         """Make or upgrade the tables, one process at a time: the others wait, then find it done."""
         with self.engine.connect().execution_options(writing=True) as connection, connection.begin():
             if self.engine.dialect.name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x7265_6665_7265_65})  # "referee"
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
             found = stored_format(connection)
             if found is None or found < FORMAT:
                 if found is None and sa.inspect(connection).get_table_names():
