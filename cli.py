@@ -842,5 +842,43 @@ def impact(
         write(html_file, impact_html(result))
     _emit(result.to_json(), output_format, lambda _: impact_text(result))
 
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True, help="Port to listen on.")
+@STORE
+@click.option(
+    "--tokens", "tokens_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Bearer tokens, one `ROLE TOKEN [NAME]` a line, ROLE reader or evaluator (default: REFEREE_TOKENS).",
+)
+@click.pass_obj
+@guarded
+def serve(library: Library, host: str, port: int, store: str | None, tokens_file: Path | None) -> None:
+    """Serve the HTTP API, its OpenAPI description (/openapi.json, /docs) and a page at / (docs/api.md).
+
+    Decisions are recorded in the store (made if missing). A reader's token
+    reads stored decisions, their explanation and report; an evaluator's
+    also judges (evaluate, batch, impact, replay). Without a token only /,
+    the docs and /schemes answer. One JSON line per request goes to
+    standard error; a token never does. The --limit options apply to what
+    requests send.
+
+    \b
+    referee serve --tokens tokens.txt --store referee.db
+    """
+    import uvicorn
+
+    from engine.service import Tokens, create_app
+    from engine.service.access_log import log_to
+    from engine.store import store_location
+    from engine.store.repository import Store
+
+    tokens = Tokens.configured(tokens_file)
+    if not len(tokens):
+        click.echo("warning: no tokens (--tokens FILE or REFEREE_TOKENS): only /, /docs, /openapi.json and /schemes answer", err=True)
+    app = create_app(library, Store.open(store_location(store), create=True), tokens)
+    log_to(sys.stderr)
+    uvicorn.run(app, host=host, port=port, access_log=False)
+
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))
