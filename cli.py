@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -33,12 +33,19 @@ from engine.model.limits import DEFAULT_LIMITS
 from engine.model.referential import ReferentialVersion
 from engine.running.runtimes import REFERENCE_RUNTIME, RUNTIMES
 
+if TYPE_CHECKING:
+    from engine.decision.report import Provenance
+
 INTERNAL_ERROR = 3
 TREELESS = {"init", "keygen"}  # commands that read no tree: they open no library
 
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="text for people, json for programs (stable, see docs/decision.md).",
+)
+STORE = click.option(
+    "--store", metavar="PATH|URL",
+    help="The decision store: a SQLite file, or postgresql://USER@HOST/DB for a shared one (default: REFEREE_STORE, else referee.db).",
 )
 
 
@@ -410,7 +417,11 @@ def explain(library: Library, decision_file: Path, fact: str, category: str | No
 
 def read_decision(library: Library, decision_file: Path) -> tuple[Decision, bool]:
     """A decision file, checked against its seal; a /1 file (never sealed) is read with a warning. -> (decision, sealed)."""
-    data = load_document(decision_file, DecisionFileError, library.limits)
+    return decision_of(load_document(decision_file, DecisionFileError, library.limits), decision_file)
+
+
+def decision_of(data: Any, decision_file: Path) -> tuple[Decision, bool]:
+    """The decision a file's document holds, checked against its seal (see read_decision)."""
     decision = Decision.from_json(data, str(decision_file))
     if data["format"] == FORMAT_1:  # from_json read it: a mapping with a known format
         unsealed = f"{decision_file} is a {FORMAT_1} decision, written before decisions were sealed: referee cannot tell whether it was altered"
@@ -424,30 +435,59 @@ def read_decision(library: Library, decision_file: Path) -> tuple[Decision, bool
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the page to this file (default: standard output).")
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Language of the page (default: the referential's, else en).")
 @click.option("--force", is_flag=True, help="Overwrite the -o file if it exists.")
+@STORE
 @click.pass_obj
 @guarded
-def report(library: Library, decision_file: Path, output: Path | None, lang: str | None, force: bool) -> None:
+def report(library: Library, decision_file: Path, output: Path | None, lang: str | None, force: bool, store: str | None) -> None:
     """Make the applicant's report of a decision: one HTML page, self-contained, ready to print to PDF (A4).
 
     It shows the outcome, the values, the findings, the versions applied and
     why, the trail step by step with each clause quoted and the readings
     applied, the digests and the seal. A decision changed since it was
-    written is refused ("decision altered", exit 1). See docs/report.md.
+    written is refused ("decision altered", exit 1). With a store (--store,
+    REFEREE_STORE, or referee.db in the working folder; never made here), the
+    decision is replayed as `referee replay DECISION.json` does, and the page
+    shows the verdict, and who decided it and when if the store holds it.
+    See docs/report.md.
 
     \b
     referee report decision.json -o report.html --lang fr
+    referee report decision.json -o report.html --store referee.db
     """
     if output is not None:
         writable(output, force)
-    from engine.decision.report import report_html
+    from engine.decision.report import Provenance, report_html
 
-    decision, sealed = read_decision(library, decision_file)
-    page = report_html(decision, library, lang=lang, sealed=sealed)
+    data = load_document(decision_file, DecisionFileError, library.limits)
+    decision, sealed = decision_of(data, decision_file)
+    provenance = _replayed(library, data, decision_file, store) if sealed and _store_named(store) else Provenance()
+    page = report_html(decision, library, lang=lang, sealed=sealed, provenance=provenance)
     if output is None:
         click.echo(page, nl=False)
     else:
         write(output, page)
-        click.echo(f"{output}: report of {decision.dossier_id} ({decision.outcome})", err=True)
+        click.echo(f"{output}: report of {decision.dossier_id} ({decision.outcome}){_replay_said(provenance)}", err=True)
+
+
+def _replay_said(provenance: Provenance) -> str:
+    """The replay's verdict for the line `report` prints: which decision was judged again, and why not if it was not."""
+    replayed = provenance.replay
+    if replayed is None:
+        return ""
+    where = f"row {replayed.row} of the store" if replayed.row is not None else "not in the store"
+    return f"; replay: {replayed.verdict} ({where}){f': {replayed.reason}' if replayed.reason else ''}"
+
+
+def _replayed(library: Library, data: Any, decision_file: Path, store: str | None) -> Provenance:
+    """The Provenance of a decision file from the store: its replay, as `referee replay DECISION.json` gives it, and its row's evaluator and time."""
+    from engine.decision.report import Provenance
+    from engine.store.replay import Replayer
+
+    opened = _open_store(store)
+    with Replayer(opened, library) as replayer:
+        replayed = replayer.file(data, str(decision_file))
+    row = next(opened.decisions(seq=replayed.row, body=False)) if replayed.row is not None else None
+    return Provenance(row.evaluator if row else None, row.decided_at if row else None, replayed)
 
 
 @main.command()
@@ -650,11 +690,6 @@ def diff_command(library: Library, scheme: str, old_id: str, new_id: str, output
         click.echo(diff_markdown(diff), nl=False)
     else:
         _emit(diff.to_json(), output_format, lambda _: diff_text(diff))
-
-STORE = click.option(
-    "--store", metavar="PATH|URL",
-    help="The decision store: a SQLite file, or postgresql://USER@HOST/DB for a shared one (default: REFEREE_STORE, else referee.db).",
-)
 
 
 def _open_store(store: str | None) -> Any:

@@ -22,8 +22,9 @@ from engine import Decision, Library, load_dossier, read_dossier
 from engine.decision.explain import derivation_tree, render_tree
 from engine.decision.locale import CATALOGUE, Locale, unit_of
 from engine.decision.model import RuleStep
-from engine.decision.report import Provenance, Replay, report_html
+from engine.decision.report import Provenance, report_html
 from engine.model.documents import load_document
+from engine.store.replay import DIFFERING, REPRODUCED, UNVERIFIABLE, VERDICTS, Replay
 
 # one dossier per scheme, each with quoted clauses and readings on its outcome's trail
 EXAMPLES = {
@@ -177,6 +178,8 @@ def test_numbers_amounts_units_and_dates_in_each_language() -> None:
     assert fr.quantity(35, unit_of("total_rate_percent")) == f"35{NBSP}%" and en.quantity(35, "%") == "35%"
     assert fr.quantity(12, "kgCO2e per unit") == f"12{NBSP}kgCO₂e per unit"
     assert fr.date("2024-05-21") == "21 mai 2024" and en.date("2024-05-21") == "21 May 2024"
+    assert fr.moment("2026-12-06T20:12:04+00:00") == "6 déc. 2026, 20:12:04 UTC"
+    assert en.moment("2026-12-06T21:12:04+01:00") == "6 Dec 2026, 20:12:04 UTC", "a store's time is shown in UTC"
     assert fr.scalar(True) == "oui" and en.scalar(None) == "not given"
     assert fr.scalar("2021-06-01") == "2021-06-01", "a text that looks like a date (a version's id) reads as written"
 
@@ -204,7 +207,7 @@ def test_both_languages_have_every_word_and_every_word_is_used() -> None:
     assert CATALOGUE["fr"].keys() == CATALOGUE["en"].keys()
     folder = ROOT / "engine" / "decision"
     source = "".join((folder / name).read_text(encoding="utf-8") for name in ("templates/report.html.j2", "report.py", "locale.py"))
-    terms = {key for key in CATALOGUE["en"] if key.startswith(("mode_", "severity_"))}  # looked up by the decision's term
+    terms = {key for key in CATALOGUE["en"] if key.startswith(("mode_", "severity_", "verdict_"))}  # looked up by the decision's or the replay's term
     unused = [key for key in CATALOGUE["en"].keys() - terms if f'word("{key}"' not in source and f"word('{key}'" not in source]
     assert unused == []
 
@@ -214,13 +217,36 @@ def test_both_languages_have_every_word_and_every_word_is_used() -> None:
 
 def test_the_evaluator_and_the_replay_are_shown_when_given(decisions: dict[str, Decision], library: Library) -> None:
     decision = decisions["objectif-co2"]
-    reproduced = Provenance(evaluator="Bureau Veritas <audit>", decided_at="2026-03-02", replay=Replay(True, "replayed on 2026-03-05 under the same digests"))
+    about = {"dossier_id": decision.dossier_id, "scheme": decision.scheme, "procedure": decision.procedure, "seal": decision.to_json()["seal"]}
+    reproduced = Provenance(evaluator="Bureau Veritas <audit>", decided_at="2026-03-02", replay=Replay(REPRODUCED, **about, row=7))
     text = text_of(report_html(decision, library, lang="en", provenance=reproduced))
-    assert "Evaluator Bureau Veritas <audit>" in text and "Decided on 2026-03-02" in text
-    assert "Replay reproduced — replayed on 2026-03-05 under the same digests" in text
-    differs = text_of(report_html(decision, library, lang="fr", provenance=Provenance(replay=Replay(False, "d4: score 82 became 80"))))
-    assert "Rejeu NON reproduite — d4: score 82 became 80" in differs and "Évaluateur" not in differs
+    assert "Evaluator Bureau Veritas <audit>" in text and "Decided on 2 March 2026" in text
+    assert "Replay reproduced — row 7 of the decision store judged again under the versions recorded with it" in text
+    differs = Replay(DIFFERING, **about, difference="trail entry 'd4' at $.value: 82 then, 80 now", because=("the rules of objectif-co2 2017-05-24 changed since",))
+    french = text_of(report_html(decision, library, lang="fr", provenance=Provenance(replay=differs)))
+    assert (
+        "Rejeu NON reproduite — absente du registre de décisions rejugée sous les versions qu’elle nomme, son dossier tiré du registre "
+        "première différence : trail entry 'd4' at $.value: 82 then, 80 now parce que : the rules of objectif-co2 2017-05-24 changed since"
+    ) in french
+    assert "Évaluateur" not in french
+    lacking = Replay(UNVERIFIABLE, **about, reason="the store does not hold its dossier sha256:0f")
+    said = text_of(report_html(decision, library, lang="en", provenance=Provenance(replay=lacking)))
+    assert "Replay could not be judged again — not in the decision store the store does not hold its dossier sha256:0f" in said
     assert "Replay not replayed (no decision store was given)" in text_of(report_html(decision, library, lang="en"))
+
+
+def test_every_verdict_of_a_replay_has_its_words_and_its_mark(decisions: dict[str, Decision], library: Library) -> None:
+    decision = decisions["bilan-carbone-compliance"]
+    about = {"dossier_id": decision.dossier_id, "scheme": decision.scheme, "procedure": decision.procedure, "seal": decision.to_json()["seal"]}
+    marks = {}
+    for verdict in VERDICTS:
+        assert all(f"verdict_{verdict}" in words for words in CATALOGUE.values())
+        replayed = Replay(verdict, **about, reason="a reason" if verdict == UNVERIFIABLE else None)
+        page = report_html(decision, library, provenance=Provenance(replay=replayed))
+        found = re.search(r'<tr id="replay">.*?<span class="status (\w+)">', page, re.S)
+        assert found is not None
+        marks[verdict] = found.group(1)
+    assert marks == {REPRODUCED: "ok", DIFFERING: "bad", UNVERIFIABLE: "warn"}
 
 
 def test_a_decision_1_file_is_reported_as_unsealed(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -268,6 +294,76 @@ def test_the_command_writes_the_page_and_refuses_to_overwrite_it_unasked(cli: Ca
     to_stdout = cli("report", decision_file)
     assert to_stdout.exit_code == 0 and to_stdout.stdout.startswith("<!DOCTYPE html>")
     assert cli("report", decision_file, "--lang", "de").exit_code == 2
+
+
+# --- the command with a store: the replay, and who decided -------------------------------------------------------
+
+BC_EXAMPLES = ROOT / "examples" / "bilan-carbone-compliance"
+
+
+@pytest.fixture
+def store(cli: Callable[..., Any], tmp_path: Path) -> Path:
+    """A SQLite store holding the decision on the compliant Bilan Carbone example, recorded by `referee batch --store`."""
+    path = tmp_path / "referee.db"
+    assert cli("batch", BC_EXAMPLES / "compliant.yaml", "--store", path, "--evaluator", "A. Auditor").exit_code == 0
+    return path
+
+
+def evaluated(cli: Callable[..., Any], folder: Path, dossier: Path, *options: str) -> Path:
+    output = folder / f"{dossier.stem}.json"
+    result = cli("evaluate", dossier, "-o", output, *options)
+    assert result.exit_code == 0, result.stderr
+    return output
+
+
+def test_with_a_store_the_report_shows_who_decided_and_that_the_decision_is_reproduced(cli: Callable[..., Any], store: Path, tmp_path: Path) -> None:
+    from engine.store.repository import Store
+
+    decision_file = evaluated(cli, tmp_path, BC_EXAMPLES / "compliant.yaml")
+    out = tmp_path / "report.html"
+    result = cli("report", decision_file, "-o", out, "--store", store)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"{out}: report of BC-2024-017 (compliant); replay: reproduced (row 1 of the store)\n"
+    row = next(Store.open(str(store)).decisions(seq=1, body=False))
+    text = text_of(out.read_text(encoding="utf-8"))
+    assert f"Evaluator A. Auditor Decided on {Locale('en').moment(row.decided_at)}" in text
+    assert "Replay reproduced — row 1 of the decision store judged again under the versions recorded with it" in text
+    french = text_of(cli("report", decision_file, "--store", store, "--lang", "fr").stdout)
+    assert "Rejeu reproduite — ligne 1 du registre de décisions rejugée sous les versions enregistrées avec elle" in french
+
+
+def test_a_decision_the_store_lacks_is_judged_under_the_versions_it_names_or_said_unverifiable(
+    cli: Callable[..., Any], store: Path, tmp_path: Path,
+) -> None:
+    forced = evaluated(cli, tmp_path, BC_EXAMPLES / "compliant.yaml", "--version", "2014-05-19")  # another seal; the store holds its dossier
+    result = cli("report", forced, "--store", store)
+    assert result.exit_code == 0 and "Evaluator" not in result.stdout
+    assert (
+        "Replay reproduced — not in the decision store judged again under the versions it names, its dossier from the store"
+    ) in text_of(result.stdout)
+    other = evaluated(cli, tmp_path, BC_EXAMPLES / "improvement-1-month.yaml")  # a dossier the store has never received
+    dossier = json.loads(other.read_text(encoding="utf-8"))["digests"]["dossier"]
+    out = tmp_path / "other.html"
+    result = cli("report", other, "-o", out, "--store", store)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.endswith(f"; replay: unverifiable (not in the store): the store does not hold its dossier {dossier}\n")
+    text = text_of(out.read_text(encoding="utf-8"))
+    assert f"Replay could not be judged again — not in the decision store the store does not hold its dossier {dossier}" in text
+    unsealed = text_of(cli("report", DECISION_1, "--store", store).stdout)
+    assert "Replay not replayed: a referee.decision/1 decision has no seal to compare a replay with" in unsealed
+
+
+def test_a_report_never_makes_a_store(cli: Callable[..., Any], decisions: dict[str, Decision], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    decision_file = write_decision(decisions["bilan-carbone-compliance"], tmp_path, "compliant")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REFEREE_STORE", raising=False)
+    alone = cli("report", decision_file)
+    assert alone.exit_code == 0 and "Replay not replayed (no decision store was given)" in text_of(alone.stdout)
+    missing = tmp_path / "elsewhere.db"
+    monkeypatch.setenv("REFEREE_STORE", str(missing))
+    named = cli("report", decision_file)
+    assert named.exit_code == 2 and f"there is no store at {missing}" in named.stderr and "Traceback" not in named.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compliant.json"]
 
 
 # --- explain's text: wrapped, value and unit apart -----------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from engine.compilation.expressions import format_value
@@ -82,6 +82,19 @@ class Locale:
         except ValueError:
             return value
         return format_date(day, format="long", locale=_CLDR[self.lang]) if isinstance(day, dt.date) else str(value)
+
+    def moment(self, value: Any) -> str:
+        """An ISO timestamp (when a store recorded a decision) in words, in UTC; a date alone as `date` writes it;
+        anything else as written."""
+        if isinstance(value, str) and len(value) == len("YYYY-MM-DD"):
+            return self.date(value)
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return f"{format_datetime(when, format='medium', tzinfo=dt.UTC, locale=_CLDR[self.lang])} UTC"
 
     def unit(self, unit: str) -> str:
         """A unit as written in a referential, with its symbols (`EUR excl. VAT` -> `€ excl. VAT`, `kgCO2e` -> `kgCO₂e`)."""
@@ -187,9 +200,17 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "seal_verified": "verified: the decision is the one that was sealed",
         "seal_none": "none: a {format} decision, written before decisions were sealed; whether it was altered cannot be told",
         "replay": "Replay",
-        "replay_reproduced": "reproduced",
-        "replay_differs": "NOT reproduced",
+        "verdict_reproduced": "reproduced",
+        "verdict_differing": "NOT reproduced",
+        "verdict_unverifiable": "could not be judged again",
+        "replay_row": "row {row} of the decision store",
+        "replay_not_stored": "not in the decision store",
+        "replay_under_recorded": "judged again under the versions recorded with it",
+        "replay_under_named": "judged again under the versions it names, its dossier from the store",
+        "replay_difference": "first difference: {difference}",
+        "replay_because": "because: {because}",
         "replay_not_done": "not replayed (no decision store was given)",
+        "replay_unsealed": "not replayed: a {format} decision has no seal to compare a replay with",
         "yes": "yes",
         "no": "no",
         "not_given": "not given",
@@ -263,9 +284,17 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "seal_verified": "vérifié : la décision est celle qui a été scellée",
         "seal_none": "aucun : une décision {format}, écrite avant que les décisions soient scellées ; on ne peut dire si elle a été modifiée",
         "replay": "Rejeu",
-        "replay_reproduced": "reproduite",
-        "replay_differs": "NON reproduite",
+        "verdict_reproduced": "reproduite",
+        "verdict_differing": "NON reproduite",
+        "verdict_unverifiable": "n’a pu être rejugée",
+        "replay_row": "ligne {row} du registre de décisions",
+        "replay_not_stored": "absente du registre de décisions",
+        "replay_under_recorded": "rejugée sous les versions enregistrées avec elle",
+        "replay_under_named": "rejugée sous les versions qu’elle nomme, son dossier tiré du registre",
+        "replay_difference": "première différence : {difference}",
+        "replay_because": "parce que : {because}",
         "replay_not_done": "non rejouée (aucun registre de décisions n’a été donné)",
+        "replay_unsealed": "non rejouée : une décision {format} n’a pas de scellé auquel comparer un rejeu",
         "yes": "oui",
         "no": "non",
         "not_given": "non renseigné",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -36,15 +36,29 @@ if TYPE_CHECKING:
     from engine.model.referential import ReferentialVersion
 
 INLINE = 160  # a premise's value longer than this, written out, goes to the appendix
-_REFERENTIAL_KINDS = ("parameter", "table", "bands", "criteria")
+_REPLAY_STATUS = {"reproduced": "ok", "differing": "bad", "unverifiable": "warn"}  # how the page marks each verdict of a replay
 
 
-@dataclass(frozen=True, slots=True)
-class Replay:
-    """What replaying the decision gave: the decision store's replay fills it."""
+class ReplayResult(Protocol):
+    """What judging the decision again gave (engine/store/replay.py's `Replay`), as the page shows it.
 
-    reproduced: bool
-    detail: str  # e.g. when and under what it was replayed, or the first difference found
+    A protocol, not that class: the decision's views do not import the store that keeps decisions.
+    """
+
+    @property
+    def verdict(self) -> str: ...  # reproduced | differing | unverifiable
+
+    @property
+    def row(self) -> int | None: ...  # the store's row judged again; None: the decision file, under the versions it names
+
+    @property
+    def difference(self) -> str | None: ...  # differing: the first difference
+
+    @property
+    def because(self) -> tuple[str, ...]: ...  # differing: the recorded digests that explain it
+
+    @property
+    def reason(self) -> str | None: ...  # unverifiable: why
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +67,7 @@ class Provenance:
 
     evaluator: str | None = None
     decided_at: str | None = None  # an ISO date or timestamp
-    replay: Replay | None = None
+    replay: ReplayResult | None = None
 
 
 class ReportRenderer:
@@ -136,7 +150,7 @@ class _Builder:
             "outcome_meaning": decision.outcome_meaning,
             "forced_version": decision.forced_version,
             "evaluator": provenance.evaluator,
-            "decided_at": provenance.decided_at,
+            "decided_at": self.locale.moment(provenance.decided_at) if provenance.decided_at else None,
             "reported": [
                 {"name": name, "value": self.shape(value, unit_of(name)), "step": _anchor(concluded[name].id) if name in concluded else None}
                 for name, value in decision.values.items()
@@ -149,7 +163,7 @@ class _Builder:
             "digests": self.digests(),
             "seal": decision.to_json()["seal"] if sealed else None,
             "unsealed_format": None if sealed else FORMAT_1,
-            "replay": provenance.replay,
+            "replay": self.replay(provenance.replay),
             "engine": decision.digests.engine,
         }
 
@@ -240,6 +254,24 @@ class _Builder:
                 "reason": used.reason, "clause": used.clause, "provision": provision, "digest": used.digest,
             })
         return rows
+
+    def replay(self, replayed: ReplayResult | None) -> dict[str, Any] | None:
+        """The replay's verdict, which decision was judged again and under what, and what differs or why it could not be judged."""
+        if replayed is None:
+            return None
+        word = self.locale.word
+        stored = replayed.row is not None
+        where = word("replay_row").format(row=replayed.row) if stored else word("replay_not_stored")
+        if replayed.reason is not None:  # it could not be judged again
+            details = [replayed.reason]
+        else:
+            details = [word("replay_under_recorded") if stored else word("replay_under_named")]
+        if replayed.difference is not None:
+            details.append(word("replay_difference").format(difference=replayed.difference))
+        details += [word("replay_because").format(because=b) for b in replayed.because]
+        return {
+            "status": _REPLAY_STATUS[replayed.verdict], "verdict": self.locale.term("verdict", replayed.verdict), "where": where, "details": details,
+        }
 
     def digests(self) -> list[tuple[str, str]]:
         digests = self.decision.digests

@@ -5,7 +5,7 @@
     GET  /jobs/{id}                    a job's progress, and its result once done                           reader
     GET  /decisions/{id}               a stored decision                                                    reader
     GET  /decisions/{id}/explain       its derivation tree (?fact=)                                         reader
-    GET  /decisions/{id}/report        its report, one HTML page (?lang=)                                   reader
+    GET  /decisions/{id}/report        its report, one HTML page, with its replay (?lang=)                  reader
     POST /decisions/{id}/replay        judged again under what judged it                                    evaluator
     GET  /schemes                      the schemes, their versions and procedures                           anyone
     GET  /schemes/{s}/versions         a scheme's versions (?as_of=), as `referee versions` lists them       anyone
@@ -176,10 +176,11 @@ def explain(request: Request, decision_id: str, _principal: Reader, fact: str = 
 
 @router.get("/decisions/{decision_id}/report", tags=["decisions"], response_class=HTMLResponse, responses=_ERRORS)
 def report(request: Request, decision_id: str, _principal: Reader, lang: Literal["fr", "en"] | None = None) -> HTMLResponse:
-    """The applicant's report of a stored decision: one self-contained HTML page, as `referee report`."""
+    """The applicant's report of a stored decision, judged again: one self-contained HTML page, as `referee report --store`."""
     service = _service(request)
     row, found = service.stored(decision_id)
-    return HTMLResponse(_locked_report(service, found, lang, Provenance(evaluator=row.evaluator, decided_at=row.decided_at)))
+    provenance = Provenance(evaluator=row.evaluator, decided_at=row.decided_at, replay=service.replay(row))
+    return HTMLResponse(_locked_report(service, found, lang, provenance))
 
 
 def _locked_report(service: Service, decision: Any, lang: str | None, provenance: Provenance) -> str:
