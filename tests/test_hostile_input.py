@@ -286,3 +286,36 @@ def test_flow_collections_nested_deep_are_refused_at_once(tree: Path, cli: Calla
     start = time.process_time()
     refused(cli, "evaluate", write(tree, "d.yaml", body), root=tree)
     assert time.process_time() - start < 0.5
+
+
+# --- lists a rule reads item by item: bounded where the reference runtime grows with their square ---------------------
+
+BOUNDED_LISTS = [  # (example, the list, how many it may hold, what each copied item is given to stay consistent)
+    ("objectif-co2/auditor-assignment-assigned.yaml", "auditors", 500, {}),
+    ("objectif-co2/auditor-assignment-2016-assigned.yaml", "auditors", 500, {}),
+    ("label-bas-carbone/financing-two-participants-declared-in-time.yaml", "participants", 500, {"rate_percent": 0.1}),  # 100 % at most
+    ("label-bas-carbone/control-fraud-adversarial-procedure-required.yaml", "grounds", 500, {}),
+]
+
+
+@pytest.mark.parametrize(("example", "name", "most", "given"), BOUNDED_LISTS)
+def test_a_list_is_judged_up_to_its_bound_and_refused_past_it_naming_its_path(
+    library: Library, example: str, name: str, most: int, given: dict[str, Any]
+) -> None:
+    """The bound is common sense, not the text (the referential's `meta` says so): its last item is judged, one more refused."""
+    document = yaml.safe_load((ROOT / "examples" / example).read_text(encoding="utf-8"))
+    document.pop("expect", None)
+    items = document["facts"][name]
+
+    def grown(count: int) -> Any:
+        copies = [{**items[i % len(items)], **given} for i in range(count)]
+        for index, item in enumerate(copies):  # ids and names stay unique, as input checks require
+            for key in ("id", "name"):
+                if key in item:
+                    item[key] = f"{item[key]}-{index}"
+        return read_dossier({**document, "facts": {**document["facts"], name: copies}}, "grown.yaml")
+
+    assert library.evaluate(grown(most), runtime="compiled").outcome
+    with pytest.raises(DossierError) as refused:
+        library.evaluate(grown(most + 1), runtime="compiled")
+    assert [(p.path, p.message) for p in refused.value.problems] == [(("facts", name), f"max length is {most}")]
