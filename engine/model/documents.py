@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -252,19 +252,20 @@ def parse_bytes(data: bytes, name: str, error: type[RefereeError] = DossierError
     return parse_text(text, name, error, limits)
 
 
-def locate(problems: Iterable[Problem], limits: Limits = DEFAULT_LIMITS) -> tuple[Problem, ...]:
+def locate(problems: Iterable[Problem], limits: Limits = DEFAULT_LIMITS, texts: Mapping[str, str] | None = None) -> tuple[Problem, ...]:
     """The problems, each with the line of its path in its file, where the file is YAML or JSON and holds the path.
 
     A path the file does not hold (a required field that is missing) gets the line of its nearest ancestor
     that the file holds, which is where it is to be written. Each file is composed once, and only here: the
-    line costs nothing until a problem is shown.
+    line costs nothing until a problem is shown. `texts`: files already in memory, by name (a request's
+    body), read instead of the disk.
     """
     composed: dict[str, yaml.Node | None] = {}
     located = []
     for problem in problems:
         if problem.line is None and problem.file and problem.path:
             if problem.file not in composed:
-                composed[problem.file] = _composed(Path(problem.file), limits)
+                composed[problem.file] = _composed(problem.file, limits, (texts or {}).get(problem.file))
             root = composed[problem.file]
             line = _line(root, problem.path) if root is not None else None
             problem = replace(problem, line=line) if line is not None else problem
@@ -272,20 +273,22 @@ def locate(problems: Iterable[Problem], limits: Limits = DEFAULT_LIMITS) -> tupl
     return tuple(located)
 
 
-def _composed(path: Path, limits: Limits) -> yaml.Node | None:
-    """The node tree of a YAML or JSON file (JSON is YAML), or None when it cannot be read within the limits."""
-    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+def _composed(file: str, limits: Limits, text: str | None = None) -> yaml.Node | None:
+    """The node tree of a YAML or JSON file (JSON is YAML), read unless its text is given, or None when it
+    cannot be read within the limits."""
+    if Path(file).suffix.lower() not in (".yaml", ".yml", ".json"):
         return None
     try:
-        regular_file(path, limits.document_bytes, "document_bytes", RefereeError)
-        text = path.read_text(encoding="utf-8")
+        if text is None:
+            regular_file(Path(file), limits.document_bytes, "document_bytes", RefereeError)
+            text = Path(file).read_text(encoding="utf-8")
         if "\n" not in text.rstrip("\n"):  # one line (a decision as written): a line number would say nothing
             return None
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
             if node is not None:
-                check_yaml_nodes(node, str(path), limits, RefereeError)
+                check_yaml_nodes(node, file, limits, RefereeError)
             return node
         finally:
             loader.dispose()

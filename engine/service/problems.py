@@ -10,15 +10,12 @@ goes to the server's log only.
 
 A request's dossier is no file: its problems name it as the request named it
 (`dossier.yaml`, the uploaded file's name), and `located` finds their lines as
-the CLI does, in a scratch copy of the body written only when there is a
-problem to place.
+the CLI does, in the body itself, when there is a problem to place.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -107,21 +104,19 @@ def located(error: RefereeError, name: str, body: bytes, limits: Limits, folder:
     """The error with each problem's line in the request's dossier, and its names as the request gave them.
 
     `folder`: where the request's files were placed (a dossier with its uploaded ledger); its path is
-    the server's business, so it is taken out of every name and message. Without one, the body is
-    written to a scratch folder just long enough for `locate` to read it.
+    the server's business, so it is taken out of every name and message.
     """
-    scratch = folder is None
-    folder = Path(tempfile.mkdtemp(prefix="referee-problem-")) if folder is None else folder
-    prefix = f"{folder}/"
+    prefix = f"{folder}/" if folder is not None else None
+
+    def named(text: str) -> str:
+        return text.replace(prefix, "") if prefix else text
+
     try:
-        if not (folder / name).exists():
-            (folder / name).write_bytes(body)
-        placed = [replace(p, file=prefix + name) if p.file == name else p for p in error.problems]
-        problems = [replace(p, file=p.file.removeprefix(prefix) if p.file else None, message=p.message.replace(prefix, "")) for p in locate(placed, limits)]
-    finally:
-        if scratch:
-            shutil.rmtree(folder, ignore_errors=True)
-    return type(error)(error.message.replace(prefix, ""), problems)
+        texts = {f"{prefix or ''}{name}": body.decode("utf-8")}  # the dossier as the engine named it
+    except UnicodeDecodeError:  # a body that is not UTF-8 is refused as such: no line to find in it
+        texts = {}
+    problems = [replace(p, file=named(p.file) if p.file else None, message=named(p.message)) for p in locate(error.problems, limits, texts)]
+    return type(error)(named(error.message), problems)
 
 
 def install(app: FastAPI) -> None:
