@@ -184,7 +184,7 @@ class Judge:
             text = compact.decode("utf-8") if self.indent is None else json.dumps(data, indent=self.indent, ensure_ascii=False)
             result = _decided(entry.source, verdict, text)
             if self.recording:
-                result = replace(result, record=_record(entry, raw, dossier, verdict, compact, data["seal"]))
+                result = replace(result, record=store_record(entry, raw, dossier, verdict, compact, data["seal"]))
         if not in_sample(entry.source, self.check_share):
             return result
         reference = self._verdict(dossier, REFERENCE_RUNTIME)
@@ -197,7 +197,7 @@ class Judge:
             return exc
 
 
-def _record(entry: Entry, raw: bytes, dossier: Dossier, decision: Decision, body: bytes, seal: str) -> Record:
+def store_record(entry: Entry, raw: bytes, dossier: Dossier, decision: Decision, body: bytes, seal: str) -> Record:
     """What the store keeps of a decision: made here, in the worker, so that the batch's parent only appends it."""
     from engine.store.repository import Record
     from engine.store.snapshot import file_digest

@@ -40,7 +40,7 @@ from engine.library import Library
 from engine.model.documents import parse_bytes
 from engine.model.dossier import read_dossier
 from engine.model.referential import ReferentialVersion
-from engine.running.batch import DossierResult, Entry, _record, judge_all
+from engine.running.batch import DossierResult, Entry, judge_all, store_record
 from engine.running.evaluation import engine_version
 from engine.service.access_log import AccessLog
 from engine.service.auth import Principal, Tokens
@@ -116,7 +116,7 @@ class Service:
             if self.store is None:
                 return Judged(decision, body, None, False)
             entry = Entry(f"HTTP {received.name}", Path(received.name))
-            row, created = self._record(_record(entry, received.body, dossier, decision, body, data["seal"]), principal)
+            row, created = self._record(store_record(entry, received.body, dossier, decision, body, data["seal"]), principal)
             return Judged(decision, body, row, created)
         finally:
             if folder is not None:
