@@ -30,7 +30,6 @@ from engine.errors import DecisionFileError, Problem, RefereeError, UsageError
 from engine.model.dates import parse_date
 from engine.model.documents import load_document, locate
 from engine.model.limits import DEFAULT_LIMITS
-from engine.model.referential import ReferentialVersion
 from engine.running.runtimes import REFERENCE_RUNTIME, RUNTIMES
 
 if TYPE_CHECKING:
@@ -651,15 +650,6 @@ def import_table_command(
     click.echo(changes.summary(), err=True)
 
 
-def versions_named(library: Library, scheme: str, *ids: str) -> list[ReferentialVersion]:
-    """The versions of SCHEME named by a command's arguments; an unknown scheme or id is a usage error naming the known ones."""
-    versions = {v.id: v for v in library.versions(scheme)}
-    unknown = [i for i in ids if i not in versions]
-    if unknown:
-        raise UsageError(f"{scheme} has no version {', '.join(unknown)}", [Problem(f"known versions of {scheme}: {', '.join(versions)}")])
-    return [versions[i] for i in ids]
-
-
 @main.command("diff")
 @click.argument("scheme")
 @click.argument("old_id", metavar="A")
@@ -684,7 +674,7 @@ def diff_command(library: Library, scheme: str, old_id: str, new_id: str, output
     """
     from engine.authoring.diff import diff_markdown, diff_text, diff_versions
 
-    old, new = versions_named(library, scheme, old_id, new_id)
+    old, new = library.versions_named(scheme, old_id, new_id)
     diff = diff_versions(library, old, new)
     if output_format == "markdown":
         click.echo(diff_markdown(diff), nl=False)

@@ -96,6 +96,14 @@ class Library:
             self._versions[scheme] = sorted(loaded, key=lambda v: (v.in_force_from, v.id))
         return self._versions[scheme]
 
+    def versions_named(self, scheme: str, *ids: str) -> list[ReferentialVersion]:
+        """The versions of `scheme` with these ids, in their order; an unknown scheme or id is a usage error naming the known ones."""
+        versions = {v.id: v for v in self.versions(scheme)}
+        unknown = [i for i in ids if i not in versions]
+        if unknown:
+            raise UsageError(f"{scheme} has no version {', '.join(unknown)}", [Problem(f"known versions of {scheme}: {', '.join(versions)}")])
+        return [versions[i] for i in ids]
+
     def checked(self, scheme: str) -> list[ReferentialVersion]:
         """The versions of `scheme`, if `referee validate` finds no error in them: no dossier is judged under one it rejects.
 

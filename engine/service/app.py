@@ -222,13 +222,12 @@ class Service:
     def versions_named(self, scheme: str, *ids: str) -> list[ReferentialVersion]:
         """The versions of `scheme` with these ids; an unknown scheme or id is not found (404), naming the known ones."""
         with self.lock:
-            if scheme not in self.library.schemes():
+            if scheme not in self.library.schemes():  # checked here: the library's message names the server's folder
                 raise HTTPProblem(404, "not found", f"unknown scheme {scheme!r}", [Problem(f"known schemes: {', '.join(self.library.schemes())}")])
-            versions = {v.id: v for v in self.library.versions(scheme)}
-        unknown = [i for i in ids if i not in versions]
-        if unknown:
-            raise HTTPProblem(404, "not found", f"{scheme} has no version {', '.join(unknown)}", [Problem(f"known versions of {scheme}: {', '.join(versions)}")])
-        return [versions[i] for i in ids]
+            try:
+                return self.library.versions_named(scheme, *ids)
+            except UsageError as exc:
+                raise HTTPProblem(404, "not found", exc.message, list(exc.problems)) from None
 
 
 def _result(result: DossierResult) -> dict[str, Any]:
