@@ -30,7 +30,7 @@ from engine.model.rule_files import RuleSource, read_rule_file
 from engine.model.schemas import REFERENTIAL_SCHEMA, RULES_SCHEMA, SchemaFile
 
 if TYPE_CHECKING:
-    from engine.compilation.procedure import CompiledProcedure
+    from engine.compilation.procedure import CompiledCheck, CompiledProcedure
     from engine.decision.model import Decision
     from engine.model.dossier import Dossier, FactsValidator
     from engine.model.referential import Procedure
@@ -56,6 +56,7 @@ class Library:
         self._books: dict[tuple[Path, ...], RuleBook] = {}
         self._validators: dict[tuple[int, tuple[Any, ...]], tuple[Procedure, FactsValidator]] = {}
         self._compiled: dict[tuple[Any, ...], CompiledProcedure] = {}
+        self._checks: dict[int, tuple[Procedure, tuple[CompiledCheck, ...]]] = {}
         self._checked: set[str] = set()
 
     @classmethod
@@ -274,6 +275,16 @@ class Library:
             self._validators[key] = cached
         return cached[1]
 
+    def input_checks(self, procedure: Procedure, version: ReferentialVersion) -> tuple[CompiledCheck, ...]:
+        """The input checks of `version`'s `procedure`, compiled once each: only when a dossier or a check needs them."""
+        from engine.compilation.procedure import compile_checks
+
+        cached = self._checks.get(id(procedure))
+        if cached is None or cached[0] is not procedure:
+            cached = (procedure, compile_checks(procedure, version, self.limits))
+            self._checks[id(procedure)] = cached
+        return cached[1]
+
     def compiled(self, selection: Selection, procedure: Procedure) -> CompiledProcedure:
         """The procedure compiled for a selection of versions, once per selection."""
         from engine.compilation.procedure import compile_procedure
@@ -296,11 +307,18 @@ class Library:
             except (ReferentialError, UsageError):
                 continue
             for version in versions:
-                for ref in self.rule_refs(version):
-                    self.rules(self.rule_path(version, ref), scheme)
-                for procedure in version.procedures().values():
-                    if all(s in version.sections for s in procedure.sections):
-                        self.validator(procedure, lambda _: version)  # noqa: B023 (called at once; validator() keeps no reference to it)
+                try:
+                    self._compile_version(version)
+                except ReferentialError:
+                    continue
+
+    def _compile_version(self, version: ReferentialVersion) -> None:
+        for ref in self.rule_refs(version):
+            self.rules(self.rule_path(version, ref), version.scheme)
+        for procedure in version.procedures().values():
+            if all(s in version.sections for s in procedure.sections):
+                self.validator(procedure, lambda _: version)
+                self.input_checks(procedure, version)
 
     def evaluate(self, dossier: Dossier, version: str | None = None, runtime: str | Runtime = "durable-rules") -> Decision:
         """Judge one dossier; `version` forces a version of its scheme."""

@@ -621,3 +621,19 @@ def test_a_table_column_holds_one_type_of_value() -> None:
     rows = {"micro": {"title": "Micro", "max_cost": 2700}, "small": {"title": "Small", "max_cost": "3400"},
             "medium": {"title": "Medium", "max_cost": 5000}, "large": {"title": "Large", "max_cost": None}}  # null: not given
     assert list(column_problems(rows)) == [("small", "max_cost", "column max_cost holds a text here and a number in the other rows")]
+
+
+def test_an_input_check_that_does_not_compile(scratch: Path, cli: Callable[..., Any]) -> None:
+    """Input checks compile with their procedure, not when the version is read: validate still finds a broken one,
+    and a dossier of that procedure is refused naming the file and the check, never judged without it."""
+    def change(document: dict[str, Any]) -> None:
+        document["sections"]["assessment"]["procedures"]["improvement_review"]["input_checks"][0]["check"] = "facts.period_started_on <="
+
+    version = break_version(scratch, change)
+    check = ("sections", "assessment", "procedures", "improvement_review", "input_checks", 0, "check")
+    report = report_of(scratch)
+    assert [(p.file, p.path) for p in report.problems] == [(str(version), check)]
+    assert "Syntax error" in report.problems[0].message
+    judged = cli("evaluate", ROOT / "examples" / BC / "review-six-months-unmet-refused.yaml", root=scratch)
+    assert judged.exit_code == 1
+    assert str(version) in judged.stderr and "input_checks[0].check" in unlined(judged.stderr)

@@ -103,6 +103,7 @@ def inference_for(book: RuleBook, inputs: dict[str, Any]) -> Inference:
         origins={},
         cited={},
         validator=None,  # type: ignore[arg-type]
+        checks=(),
         where="test",
     )
     return Inference(compiled, inputs, Scope(scope, inputs))

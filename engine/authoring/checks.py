@@ -230,10 +230,15 @@ def _procedure_rules(library: Library, version: ReferentialVersion, procedure: A
         "facts": set(schema) | set(DOSSIER_FACTS) | {r.concludes for r in book.rules if r.concludes},
     }
     readers: list[tuple[str, frozenset[tuple[str, str]], tuple, str]] = [(f"rule {r.id}", r.references, r.path, r.file) for r in book.rules]
+    try:
+        checks = library.input_checks(procedure, version)
+    except RefereeError as exc:
+        report.problems += list(exc.problems)
+        checks = ()
     readers += [
         (f"input check {i}", c.check.references | c.message.references,
          ("sections", procedure.section, "procedures", procedure.name, "input_checks", i), str(version.path))
-        for i, c in enumerate(procedure.input_checks)
+        for i, c in enumerate(checks)
     ]
     ledger_role = procedure.ledger.companion if procedure.ledger else None
     without_ledger = own + _sections(by_role, but=ledger_role)
@@ -372,7 +377,11 @@ def check_companion(library: Library, version: ReferentialVersion, report: Repor
             except RefereeError:
                 continue  # reported when the framework's own version is checked
             readers = [(f"rule {r.id}", r.references) for r in book.rules]
-            readers += [(f"input check {i}", c.check.references | c.message.references) for i, c in enumerate(procedure.input_checks)]
+            try:
+                checks = library.input_checks(procedure, host)
+            except RefereeError:
+                continue  # reported when the framework's own version is checked
+            readers += [(f"input check {i}", c.check.references | c.message.references) for i, c in enumerate(checks)]
             mine = [version.sections[s] for s in sections]
             if procedure.ledger is not None and procedure.ledger.companion == role:
                 report.problems += _ledger_shape_problems(procedure.ledger, mine, f"the ledger of {where}", ("sections",), file)

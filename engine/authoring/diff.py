@@ -387,7 +387,7 @@ def _procedures(version: ReferentialVersion) -> dict[str, Any]:
         name: {
             "section": s.name, "title": p.title, "clause": p.clause, "uses": list(p.uses), "criteria_input": p.criteria_input,
             "outcomes": dict(p.outcomes), "values": list(p.values), "input": dict(p.input),
-            "input_checks": {c.check.source: {"input": c.input, "clause": c.clause, "message": c.message.source} for c in p.input_checks},
+            "input_checks": {c.check: {"input": c.input, "clause": c.clause, "message": c.message} for c in p.input_checks},
             "companions": {role: list(sections) for role, sections in p.companions.items()},
             "ledger": None if p.ledger is None else {k: getattr(p.ledger, k) for k in ("fact", "accounts", "in_scope", "skip_journals", "clause", "companion")},
         }

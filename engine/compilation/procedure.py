@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.compilation.cel import parse
 from engine.compilation.cel.nodes import Call, Ident, Select, walk
-from engine.compilation.expressions import ALL, Expression, Template
+from engine.compilation.expressions import ALL, Expression, ExpressionError, Template
 from engine.compilation.rules import Rule, RuleBook
 from engine.decision.model import ABSENT, Premise
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import to_plain
+from engine.model.limits import Limits
 from engine.model.referential import BandSet, Procedure, ReferentialVersion, RuleFile, Section
 
 if TYPE_CHECKING:
@@ -49,6 +49,37 @@ class Range:
 
 
 @dataclass(frozen=True)
+class CompiledCheck:
+    """An input check of a procedure, its condition and its message compiled."""
+
+    check: Expression
+    message: Template
+    input: str
+    clause: str
+
+
+def compile_checks(procedure: Procedure, version: ReferentialVersion, limits: Limits) -> tuple[CompiledCheck, ...]:
+    """The procedure's input checks compiled; ReferentialError naming the version's file and each check that does not compile."""
+    compiled, problems = [], []
+    for index, check in enumerate(procedure.input_checks):
+        path = ("sections", procedure.section, "procedures", procedure.name, "input_checks", index)
+        try:
+            condition = Expression.compile(check.check, limits)
+        except ExpressionError as exc:
+            problems.append(Problem(str(exc), (*path, "check"), str(version.path)))
+            continue
+        try:
+            message = Template.compile(check.message, limits)
+        except ExpressionError as exc:
+            problems.append(Problem(str(exc), (*path, "message"), str(version.path)))
+            continue
+        compiled.append(CompiledCheck(condition, message, check.input, check.clause))
+    if problems:
+        raise ReferentialError(f"{version.path}: input checks of procedure {procedure.name} do not compile", problems)
+    return tuple(compiled)
+
+
+@dataclass(frozen=True)
 class CompiledProcedure:
     procedure: Procedure
     scope: dict[str, Any]  # what expressions read: params, tables, bands, criteria, versions
@@ -56,6 +87,7 @@ class CompiledProcedure:
     origins: dict[str, Origin]  # rule file -> where it came from
     cited: dict[str, tuple[Premise, ...]]  # rule id -> the referential values and versions it reads, as premises
     validator: FactsValidator
+    checks: tuple[CompiledCheck, ...]  # the procedure's input checks
     where: str  # "<scheme> <version>, procedure <name>", for messages
     ranges: tuple[Range, ...] = ()  # inputs read by band(): refused at validation when out of the set's range
 
@@ -117,6 +149,7 @@ def compile_procedure(library: Library, selection: Selection, procedure: Procedu
         origins=origins,
         cited={rule.id: tuple(premises[key] for key in sorted(rule.references) if key[0] != "facts" and key in premises) for rule in rulebook.rules},
         validator=validator,
+        checks=library.input_checks(procedure, home),
         where=validator.where,
         ranges=_ranges(rulebook, band_sets, set(procedure.input)),
     )
@@ -159,7 +192,7 @@ def _ranges(rulebook: RuleBook, band_sets: dict[str, BandSet], inputs: set[str])
         for expression in _expressions(rule):
             if "band(" not in expression.source:
                 continue
-            for node in walk(parse(expression.source)):
+            for node in walk(expression.tree):
                 if not (isinstance(node, Call) and node.function == "band" and node.target is None and len(node.args) == 2):
                     continue
                 bands, value = (_named(arg) for arg in node.args)

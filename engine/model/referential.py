@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.compilation.expressions import Expression, ExpressionError, Template
 from engine.errors import Problem, ReferentialError
 from engine.model.canonical import digest, to_plain
 from engine.model.dates import parse_date
@@ -102,11 +101,15 @@ class TimePolicy:
 
 @dataclass(frozen=True)
 class InputCheck:
-    """A condition the inputs must meet together, beyond their types (e.g. dates in order)."""
+    """A condition the inputs must meet together, beyond their types (e.g. dates in order), as written.
 
-    check: Expression
+    Its expressions are compiled with the procedure that runs it (`Library.input_checks`), not when the
+    version is read: a dossier needs those of one procedure of one version, not those of every version.
+    """
+
+    check: str
     input: str
-    message: Template
+    message: str
     clause: str
 
 
@@ -249,10 +252,7 @@ def load_referential(path: Path, schema: SchemaFile, vouched: Collection[str] = 
             f"{file}: scheme and id must match the file's place",
             [Problem(f"declares {document['scheme']}/{document['id']}, stored as {expected[0]}/{expected[1]}", ("id",), file)],
         )
-    try:
-        return _build(to_plain(document), path, document, document_digest, limits)
-    except ExpressionError as exc:
-        raise ReferentialError(f"{file}: an input check does not compile", [Problem(str(exc), ("sections",), file)]) from None
+    return _build(to_plain(document), path, document, document_digest)
 
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -320,14 +320,14 @@ def _date(value: Any) -> dt.date | None:
     return None if value is None else parse_date(value)
 
 
-def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], document_digest: str, limits: Limits) -> ReferentialVersion:
+def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], document_digest: str) -> ReferentialVersion:
     """The model, from the document with its YAML dates written as ISO texts (an unquoted id is a date in YAML)."""
     provisions = {
         p["id"]: Provision(p["id"], p["title"], p["status"], source["id"], p.get("reason", ""), p.get("text", ""))
         for source in doc["sources"]
         for p in source["provisions"]
     }
-    sections = {name: _section(name, body, limits) for name, body in doc["sections"].items()}
+    sections = {name: _section(name, body) for name, body in doc["sections"].items()}
     return ReferentialVersion(
         scheme=doc["scheme"],
         id=doc["id"],
@@ -350,7 +350,7 @@ def _build(doc: Mapping[str, Any], path: Path, document: Mapping[str, Any], docu
     )
 
 
-def _section(name: str, body: Mapping[str, Any], limits: Limits) -> Section:
+def _section(name: str, body: Mapping[str, Any]) -> Section:
     policy_doc = body.get("time_policy") or {}
     policy = TimePolicy(
         mode=policy_doc.get("mode", "pinned"),
@@ -368,7 +368,7 @@ def _section(name: str, body: Mapping[str, Any], limits: Limits) -> Section:
         criteria={k: Criterion(id=k, **v) for k, v in (body.get("criteria") or {}).items()},
         bands={k: _band_set(k, v) for k, v in (body.get("bands") or {}).items()},
         rule_files=_rule_files(body),
-        procedures={k: _procedure(k, name, v, limits) for k, v in (body.get("procedures") or {}).items()},
+        procedures={k: _procedure(k, name, v) for k, v in (body.get("procedures") or {}).items()},
     )
 
 
@@ -394,7 +394,7 @@ def _band_set(name: str, body: Mapping[str, Any]) -> BandSet:
     )
 
 
-def _procedure(name: str, section: str, body: Mapping[str, Any], limits: Limits) -> Procedure:
+def _procedure(name: str, section: str, body: Mapping[str, Any]) -> Procedure:
     return Procedure(
         name=name,
         title=body["title"],
@@ -406,7 +406,7 @@ def _procedure(name: str, section: str, body: Mapping[str, Any], limits: Limits)
         criteria_input=body.get("criteria_input"),
         values=tuple(body.get("values") or ()),
         rule_files=_rule_files(body),
-        input_checks=tuple(_input_check(c, limits) for c in body.get("input_checks") or ()),
+        input_checks=tuple(_input_check(c) for c in body.get("input_checks") or ()),
         companions={role: tuple(sections) for role, sections in (body.get("companions") or {}).items()},
         ledger=_ledger_spec(body.get("ledger")),
     )
@@ -422,5 +422,5 @@ def _ledger_spec(body: Mapping[str, Any] | None) -> LedgerSpec | None:
     return LedgerSpec(body["fact"], body["accounts"], body["in_scope"], body.get("skip_journals"), body["clause"], body.get("companion"))
 
 
-def _input_check(body: Mapping[str, Any], limits: Limits) -> InputCheck:
-    return InputCheck(Expression.compile(body["check"], limits), body["input"], Template.compile(body["message"], limits), body["clause"])
+def _input_check(body: Mapping[str, Any]) -> InputCheck:
+    return InputCheck(body["check"], body["input"], body["message"], body["clause"])

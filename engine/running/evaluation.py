@@ -129,7 +129,7 @@ def _check_inputs(inference: Inference, dossier: Dossier) -> None:
     """The procedure's input checks, all at once: inputs that are each well typed but impossible together."""
     procedure = inference.compiled.procedure
     problems = []
-    for check in procedure.input_checks:
+    for check in inference.compiled.checks:
         try:
             holds = inference.scope.evaluate(check.check)
             # the message may read inputs that only exist when the check fails (e.g. an optional date)
