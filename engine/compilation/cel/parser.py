@@ -57,25 +57,27 @@ def grammar() -> str:
     return files(__package__).joinpath("cel.lark").read_text(encoding="utf-8")
 
 
-def _built() -> lark.Lark:
-    return lark.Lark(grammar(), **_OPTIONS)
+def _built(positions: bool = True) -> lark.Lark:
+    return lark.Lark(grammar(), **{**_OPTIONS, "propagate_positions": positions})
 
 
 @functools.cache
-def _lark() -> lark.Lark:
+def _lark(positions: bool = True) -> lark.Lark:
     """The parser, from the tables shipped in `_parser_tables` when they were made from this grammar by this Lark.
 
     Building the LALR tables costs about 40 ms, a sixth of a one-dossier run; the shipped tables load
     in 2 ms. They are plain Python literals (no pickle), and any doubt about them means a build.
+    `positions`: each subtree knows where it starts, which only an error needs, and which doubles the
+    time of a parse.
     """
     from engine.compilation.cel import _parser_tables
 
     if _parser_tables.GRAMMAR_SHA256 == hashlib.sha256(grammar().encode("utf-8")).hexdigest() and _parser_tables.LARK_VERSION == lark.__version__:
         try:
-            return lark.Lark.__new__(lark.Lark)._load(_parser_tables.TABLES)  # read once: `_lark` is cached
+            return lark.Lark.__new__(lark.Lark)._load(_parser_tables.TABLES, propagate_positions=positions)  # read once: cached
         except Exception:  # noqa: BLE001 - tables this Lark cannot read: build them instead
             pass
-    return _built()
+    return _built(positions)
 
 
 def parser_tables_module() -> str:
@@ -98,7 +100,9 @@ def parse(source: str) -> Node:
         line, column = _line_column(source, exc.start)
         raise _error(source, line, column, "the expression is not valid Unicode") from None
     try:
-        tree = _lark().parse(source)
+        return _Converter(source).node(_lark(positions=False).parse(source))
+    except _Unplaced:  # a fault the grammar allows: parsed again, keeping positions, to say where it is
+        return _Converter(source).node(_lark().parse(source))
     except lark.exceptions.UnexpectedCharacters as exc:
         raise _error(source, exc.line, exc.column, f"unexpected character {exc.char!r}") from None
     except lark.exceptions.UnexpectedToken as exc:
@@ -109,7 +113,6 @@ def parse(source: str) -> Node:
     except lark.exceptions.UnexpectedEOF:
         line, column = _line_column(source, len(source))
         raise _error(source, line, column, "unexpected end of expression") from None
-    return _Converter(source).node(tree)
 
 
 def _line_column(source: str, offset: int) -> tuple[int, int]:
@@ -122,6 +125,10 @@ def _error(source: str, line: int, column: int, message: str) -> CelSyntaxError:
     return CelSyntaxError(f"{message} at line {line}, column {column}\n| {text}\n| {'.' * (column - 1)}^")
 
 
+class _Unplaced(Exception):
+    """A fault in a tree parsed without positions: it must be parsed again to be placed."""
+
+
 class _Converter:
     """Builds nodes from Lark's tree; holds the source only to place errors."""
 
@@ -129,7 +136,12 @@ class _Converter:
         self.source = source
 
     def fail(self, where: lark.Tree[Any] | lark.Token, message: str, offset: int = 0) -> CelSyntaxError:
-        start = where.start_pos if isinstance(where, lark.Token) else where.meta.start_pos
+        if isinstance(where, lark.Token):
+            start = where.start_pos
+        elif where.meta.empty:
+            raise _Unplaced
+        else:
+            start = where.meta.start_pos
         line, column = _line_column(self.source, (start or 0) + offset)
         return _error(self.source, line, column, message)
 
