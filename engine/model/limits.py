@@ -88,6 +88,37 @@ def too_large(file: str, size: int, limit: int, name: str, error: type[RefereeEr
 
 def check_yaml_nodes(node: yaml.Node, file: str, limits: Limits, error: type[RefereeError]) -> None:
     """The depth and the number of values of a composed YAML document, its aliases expanded, without expanding them."""
+    if not _plain_tree_within(node, limits):
+        _check_expanded(node, file, limits, error)
+
+
+def _plain_tree_within(node: yaml.Node, limits: Limits) -> bool:
+    """True for a document that uses no alias and is within the limits: what nearly every file is, told in one walk.
+
+    Anything else (an alias, a node too deep, too many values) is for `_check_expanded` to weigh and word.
+    """
+    seen: set[int] = set()
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        key = id(current)
+        if key in seen or depth > limits.depth:
+            return False
+        seen.add(key)
+        if len(seen) > limits.values:
+            return False
+        value = current.value
+        kind = type(current)
+        if kind is yaml.MappingNode:
+            for pair in value:
+                stack.append((pair[0], depth + 1))
+                stack.append((pair[1], depth + 1))
+        elif kind is yaml.SequenceNode:
+            stack.extend([(child, depth + 1) for child in value])
+    return True
+
+
+def _check_expanded(node: yaml.Node, file: str, limits: Limits, error: type[RefereeError]) -> None:
     expanded: dict[int, int] = {}  # id(node) -> values it holds once expanded
     on_path: set[int] = set()
     stack: list[tuple[yaml.Node, int, bool]] = [(node, 1, False)]
