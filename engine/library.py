@@ -115,11 +115,14 @@ class Library:
         """
         versions = self.versions(scheme)
         if scheme not in self._checked:
-            from engine.authoring.checks import check_chain, check_version
+            from engine.selection.chain import check_chain
 
             problems = check_chain(versions)
-            for version in versions:
-                if version.lock is None:
+            drafts = [v for v in versions if v.lock is None]
+            if drafts:  # the checks of authoring are imported only then: a published tree judges without them
+                from engine.authoring.checks import check_version
+
+                for version in drafts:
                     problems += check_version(self, version, log=False).problems  # a draft's impact is weighed before its log is written
             if problems:
                 raise ReferentialError(f"{scheme} has versions that `referee validate` rejects: no dossier is judged under them", problems)

@@ -26,9 +26,6 @@ from engine.errors import DossierError, Problem, ReferentialError
 from engine.model.limits import DEFAULT_LIMITS, Limits, regular_file
 from engine.model.referential import LedgerSpec
 
-LEDGER_PATH = "$.ledger"
-"""Where the trail says a ledger fact comes from: the envelope's `ledger` file, not `facts`."""
-
 
 @dataclass(frozen=True)
 class LedgerInput:

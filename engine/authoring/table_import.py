@@ -26,13 +26,14 @@ from typing import Any
 
 import yaml
 
-from engine.authoring.checks import check_chain, check_version
+from engine.authoring.checks import check_version
 from engine.errors import DossierError, Problem, RefereeError, ReferentialError, UsageError
 from engine.library import Library
 from engine.model.canonical import to_plain
 from engine.model.dates import parse_date
 from engine.model.limits import DEFAULT_LIMITS, Limits, regular_file
 from engine.model.referential import ReferentialVersion
+from engine.selection.chain import check_chain
 from engine.selection.versions import version_by_id
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../referential.schema.json\n"

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.adapters.fec import file_sha256, lines_of_accounts
-from engine.adapters.ledger import LEDGER_PATH
 from engine.compilation.expressions import format_value
 from engine.decision.locale import is_number
 from engine.decision.model import Decision, Premise, RuleStep, VersionStep
 from engine.decision.render import wrapped
 from engine.errors import DecisionFileError, Problem, RefereeError
 from engine.model.canonical import to_plain
+from engine.model.dossier import LEDGER_PATH
 from engine.model.limits import DEFAULT_LIMITS, Limits, regular_file
 
 if TYPE_CHECKING:

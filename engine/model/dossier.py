@@ -246,6 +246,8 @@ def criteria_schema(criteria: Mapping[str, Criterion]) -> dict[str, Any]:
 
 # Facts every procedure gets from the envelope, with where they come from.
 DOSSIER_FACTS = {"event_date": "$.event_date", "cycle_anchor": "$.cycle.anchor"}
+LEDGER_PATH = "$.ledger"
+"""Where the trail says a ledger fact comes from: the envelope's `ledger` file, not `facts`."""
 
 
 def facts_schema(procedure: Procedure, criteria: Mapping[str, Criterion]) -> dict[str, Any]:

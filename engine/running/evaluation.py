@@ -14,14 +14,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from engine import __version__
-from engine.adapters.ledger import LEDGER_PATH, LedgerInput, read_ledger
 from engine.compilation.expressions import ExpressionError, format_value
 from engine.compilation.procedure import CompiledProcedure
 from engine.compilation.rules import OUTCOME
 from engine.decision.model import NOT_ENCODED_OUTCOME, REPEALED_OUTCOME, Decision, Digests, Finding, Premise, RuleStep, VersionStep, VersionUsed
 from engine.errors import DossierError, EvaluationError, Problem, ReferentialError, format_path
 from engine.model.canonical import to_plain
-from engine.model.dossier import DOSSIER_FACTS, Dossier
+from engine.model.dossier import DOSSIER_FACTS, LEDGER_PATH, Dossier
 from engine.model.limits import non_finite
 from engine.model.referential import ReferentialVersion
 from engine.running.inference import Firing, Inference
@@ -30,6 +29,7 @@ from engine.selection.procedures import select_for, with_companions
 from engine.selection.versions import Selection
 
 if TYPE_CHECKING:
+    from engine.adapters.ledger import LedgerInput
     from engine.library import Library
 
 
@@ -108,6 +108,8 @@ def _ledger(library: Library, dossier: Dossier, compiled: CompiledProcedure) -> 
         )
     if dossier.ledger is None:
         return None
+    from engine.adapters.ledger import read_ledger  # the FEC reader, imported only by the dossiers that name one
+
     return read_ledger(spec, compiled.scope, dossier.ledger, dossier.source, library.limits, library.confine_ledgers)
 
 
