@@ -35,6 +35,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/one_dossier.py
 	$(BIN)/python bench/fec.py
 	$(BIN)/python bench/transmission.py
 	$(BIN)/python bench/serve.py
