@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from engine.model import documents, dossier, limits
 from engine.model.documents import load_document, parse_text
 from engine.errors import DossierError, ReferentialError
 
@@ -180,3 +185,56 @@ def test_an_impossible_date_names_its_value_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "d2.yaml", "facts:\n  signed_on: 2024-02-29\n  closed_on: 2023-02-29\n")
     error = refused(path)
     assert (error.problems[0].line, error.problems[0].message.split(" (")[0]) == (3, "2023-02-29 is not a date that exists")
+
+
+# -- the one-walk proofs agree with the exact checks ------------------------------------------------------------
+
+_SMALL = limits.Limits(depth=4, values=30)
+_TEXTS = st.sampled_from(["a", "é", "\ud800", "x\udfff", "ok"])
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), _TEXTS)
+_JSON = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=6), st.dictionaries(_TEXTS, inner, max_size=6)), max_leaves=40)
+
+
+def _refusal(check: Any) -> str | None:
+    try:
+        check()
+    except (DossierError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_one_walk_over_json_accepts_exactly_what_the_three_checks_accept(document: Any) -> None:
+    """`checked` skips its three walks when one walk proves them needless: it must never pass what they refuse."""
+    def three() -> None:
+        limits.check_values(document, "d.json", _SMALL, DossierError)
+        documents._no_lone_surrogates(document, "d.json", DossierError)
+        documents._no_infinities(document, "d.json", DossierError)
+
+    assert documents._plain_json_within(document, _SMALL) == (_refusal(three) is None)
+
+
+_KEYS = st.one_of(st.text(max_size=3), st.integers(), st.none(), st.booleans(), st.dates())
+_YAMLISH = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(_KEYS, inner, max_size=5)), max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_YAMLISH)
+def test_keys_are_text_agrees_with_the_check_that_names_the_key(document: Any) -> None:
+    refused = _refusal(lambda: dossier._text_keys(document, "d.yaml"))
+    assert dossier._keys_are_text(document) == (refused is None)
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\nb: [1, 2, {c: 3}]\n",
+    "a: &x [1, 2]\nb: *x\n",  # an alias: for the exact check
+    "a: [[[[[1]]]]]\n",  # deeper than the small limit
+    "a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]\n",
+])
+def test_one_walk_over_yaml_nodes_accepts_exactly_what_the_exact_check_accepts(text: str) -> None:
+    node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    exact = _refusal(lambda: limits._check_expanded(node, "d.yaml", _SMALL, DossierError))
+    proved = limits._plain_tree_within(node, _SMALL)
+    assert not proved or exact is None  # a proof is never wrong
+    assert proved == (exact is None and "&" not in text)  # and it is given for every plain document within bounds

@@ -13,6 +13,7 @@ composes the file again (only when there is a problem to place) and finds the li
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -120,9 +121,49 @@ def parse_text(text: str, name: str, error: type[RefereeError], limits: Limits =
 
 def checked(document: Any, name: str, error: type[RefereeError], limits: Limits) -> Any:
     """A parsed JSON document within the depth and size limits, with no lone surrogate, NaN nor infinity."""
+    if _plain_json_within(document, limits):
+        return document
     check_values(document, name, limits, error)
     _no_lone_surrogates(document, name, error)
     return _no_infinities(document, name, error)
+
+
+_FINITE_SCALARS = frozenset({int, bool, type(None)})
+
+
+def _plain_json_within(document: Any, limits: Limits) -> bool:
+    """True for a document that passes all three checks of `checked`, told in one walk instead of three:
+    what nearly every dossier is. Anything else is for those checks to find and word."""
+    count = 0
+    depth_limit, values_limit = limits.depth, limits.values
+    surrogate = _SURROGATE.search
+    stack = [(document, 1)]
+    while stack:
+        current, depth = stack.pop()
+        count += 1
+        if count > values_limit:
+            return False
+        kind = type(current)
+        if kind is str:
+            if not current.isascii() and surrogate(current):
+                return False
+        elif kind is dict:
+            if depth > depth_limit:
+                return False
+            for key, value in current.items():
+                if type(key) is not str or (not key.isascii() and surrogate(key)):
+                    return False
+                stack.append((value, depth + 1))
+        elif kind is list:
+            if depth > depth_limit:
+                return False
+            stack.extend([(value, depth + 1) for value in current])
+        elif kind is float:
+            if not math.isfinite(current):
+                return False
+        elif kind not in _FINITE_SCALARS:
+            return False
+    return True
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -149,6 +149,8 @@ def _problems(validator: cerberus.Validator, prefix: tuple, file: str) -> list[P
 def _text_keys(document: Mapping[Any, Any], source: str) -> None:
     """Every key is a text, as in JSON. YAML also writes numbers, dates and null as keys, which no input declares,
     and on which Cerberus fails: it sorts its errors by path, and a number does not compare with a text."""
+    if _keys_are_text(document):
+        return
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
     while stack:
         current, path = stack.pop()
@@ -159,6 +161,26 @@ def _text_keys(document: Mapping[Any, Any], source: str) -> None:
                 stack.append((value, (*path, key)))
         elif isinstance(current, list):
             stack.extend((value, (*path, index)) for index, value in enumerate(current))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _keys_are_text(document: Any) -> bool:
+    """The same walk without the paths, which only an error needs: what nearly every dossier is, told faster."""
+    stack = [document]
+    while stack:
+        current = stack.pop()
+        if type(current) in _SCALARS:
+            continue
+        if isinstance(current, Mapping):
+            for key in current:
+                if type(key) is not str:
+                    return False
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return True
 
 
 def read_dossier(document: Any, source: str) -> Dossier:
