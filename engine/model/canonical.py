@@ -11,9 +11,13 @@ import hashlib
 import json
 from typing import Any
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 
 def to_plain(value: Any) -> Any:
     """Turn dates into ISO strings and tuples into lists, recursively."""
+    if type(value) in _SCALARS:  # most values: no ABC check
+        return value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
