@@ -107,20 +107,22 @@ def test_a_batch_killed_mid_run_and_run_again_ends_with_each_decision_once(store
 
 
 def test_two_batches_recording_into_one_store_at_once_lose_and_double_nothing(store_url: str, tmp_path: Path) -> None:
-    first = small_portfolio(tmp_path / "first.jsonl", 2_000)  # dossiers 0 to 1,999
-    second = small_portfolio(tmp_path / "second.jsonl", 2_000, start=1_000)  # 1,000 to 2,999: a thousand in both
-    batches = [
-        subprocess.Popen(referee("batch", str(file), f"--store={store_url}", "--evaluator", name), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for file, name in ((first, "first"), (second, "second"))
-    ]
+    first = small_portfolio(tmp_path / "first.jsonl", 4_000)  # dossiers 0 to 3,999
+    second = small_portfolio(tmp_path / "second.jsonl", 2_000, start=3_000)  # 3,000 to 4,999: a thousand in both
+
+    def start(file: Path, name: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(referee("batch", str(file), f"--store={store_url}", "--evaluator", name), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    # started together, the first with twice the dossiers: it is still appending all the while the second is
+    batches = [start(first, "first"), start(second, "second")]
     said = [batch.communicate(timeout=600)[1] for batch in batches]
     assert [batch.returncode for batch in batches] == [0, 0], said
-    assert count(store_url) == 3_000
-    assert count(store_url, sa.distinct(decisions.c.dossier)) == 3_000
+    assert count(store_url) == 5_000
+    assert count(store_url, sa.distinct(decisions.c.dossier)) == 5_000
     by = [row.evaluator for row in query(store_url, sa.select(decisions.c.evaluator).order_by(decisions.c.seq))]
     assert sum(a != b for a, b in zip(by, by[1:])) >= 2, "the two batches did not append in turns: they did not run at once"
     verified = Store.open(store_url).verify()
-    assert verified.intact and verified.rows == 3_000, verified.faults
+    assert verified.intact and verified.rows == 5_000, verified.faults
 
 
 def test_a_dossier_decided_under_the_same_versions_is_not_decided_twice_unless_again(store_url: str, cli: Any) -> None:
