@@ -21,6 +21,9 @@ from engine.model.documents import load_document
 ROOT = Path(__file__).resolve().parent.parent
 BC = "bilan-carbone-compliance"
 BC_V1 = ROOT / "referentials" / BC / "2014-05-19.yaml"
+COMPLIANT = ROOT / "examples" / BC / "compliant.yaml"  # the example most tests judge: a Bilan Carbone audit, compliant
+LEDGER_DOSSIER = ROOT / "examples" / "label-transmission" / "account-ledger-2025-closed.yaml"  # a carbon account read from a FEC
+LEDGER_FEC = ROOT / "examples" / "label-transmission" / "ledgers" / "fec-2025-usinage.txt"  # the FEC it names
 
 
 LIBRARY = Library.open(ROOT)

@@ -14,19 +14,18 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, bc_document, bc_example_dossier, flat, only_version, rule_folder, write_version
+from conftest import BC, COMPLIANT, bc_document, bc_example_dossier, flat, only_version, rule_folder, write_version
 
 from engine import Library
-from engine.selection.procedures import select_for
-from engine.model.documents import load_document
 from engine.errors import DossierError
+from engine.model.documents import load_document
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import DurableRuntime
+from engine.selection.procedures import select_for
 
 D = dt.date
 V1 = "2014-05-19"
 LATER = "2024-05-01"
-EXAMPLE = ROOT / "examples" / BC / "compliant.yaml"
 EVENT_DATE = {"mode": "event_date", "clause": "process §8"}
 
 
@@ -144,7 +143,7 @@ def test_versions_follow_an_event_date_takeover(scratch: Path) -> None:
 def test_explain_shows_a_versions_premise(scratch: Path, cli: Callable[..., Any], tmp_path: Path) -> None:
     write_version(scratch, BC, with_edition_rule(scratch, bc_document()))
     out = tmp_path / "decision.json"
-    assert cli("evaluate", EXAMPLE, "-o", out, "--format", "json", root=scratch).exit_code == 0
+    assert cli("evaluate", COMPLIANT, "-o", out, "--format", "json", root=scratch).exit_code == 0
     result = cli("explain", out, "--fact", "editions", root=scratch)
     assert result.exit_code == 0, result.output
     assert f"[process §8 · version {V1}, section assessment]" in flat(result.stdout)
@@ -268,7 +267,7 @@ def test_a_procedure_of_a_later_version_that_does_not_take_its_section_over_is_r
 
 def test_a_pinned_later_procedure_fails_through_the_cli_with_exit_1(scratch: Path, cli: Callable[..., Any], tmp_path: Path) -> None:
     spot_check_store(scratch, {"mode": "pinned", "clause": "process §8"})
-    document = load_document(EXAMPLE)
+    document = load_document(COMPLIANT)
     document.update(procedure="spot_check", facts={"still_compliant": True})
     path = tmp_path / "spot.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -281,7 +280,7 @@ def test_a_pinned_later_procedure_fails_through_the_cli_with_exit_1(scratch: Pat
 
 def test_the_same_dossier_is_decided_once_the_later_version_declares_event_date(scratch: Path, cli: Callable[..., Any], tmp_path: Path) -> None:
     spot_check_store(scratch, EVENT_DATE)
-    document = load_document(EXAMPLE)
+    document = load_document(COMPLIANT)
     document.update(procedure="spot_check", facts={"still_compliant": False})
     path = tmp_path / "spot.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")

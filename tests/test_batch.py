@@ -19,23 +19,22 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import COMPLIANT, ROOT
 from portfolio import FAULTS, invalid_positions, portfolio, write_jsonl
 from rich.console import Console
 
 from cli import main
-from engine.running.batch_view import batch_progress, progress_shown
 from engine import Library, load_dossier
 from engine.decision.model import RuleStep
 from engine.model.canonical import to_plain
 from engine.model.documents import load_document
 from engine.running.batch import Entry, collect, in_sample, judge_all, output_names
+from engine.running.batch_view import batch_progress, progress_shown
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 EXAMPLES = ROOT / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*/*.yaml"))  # what `make demo` judges
 UNUSABLE = EXAMPLES / "label-transmission" / "unusable" / "ledger-unmapped-account-and-bad-amount.yaml"
-COMPLIANT = EXAMPLES / "bilan-carbone-compliance" / "compliant.yaml"
 
 
 def run(*args: Any, env: dict[str, str] | None = None) -> Any:

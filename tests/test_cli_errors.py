@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from conftest import BC, BC_V1, ROOT, draft, only_version
+from conftest import BC, BC_V1, COMPLIANT, ROOT, draft, only_version
 
 from engine import Library
 from engine.model.canonical import to_plain
@@ -21,8 +21,7 @@ from engine.model.documents import load_document
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import DurableRuntime
 
-EXAMPLE = ROOT / "examples" / BC / "compliant.yaml"
-EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")
+EXAMPLE_TEXT = COMPLIANT.read_text(encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +44,7 @@ def edited(old: str, new: str) -> str:
 
 
 def dossier_data(**changes: Any) -> dict[str, Any]:
-    document = load_document(EXAMPLE)
+    document = load_document(COMPLIANT)
     document.update(changes)
     return document
 
@@ -106,7 +105,7 @@ def test_an_unknown_scheme_names_the_scheme(cli: Callable[..., Any], tmp_path: P
 
 
 def test_an_unknown_version_option_is_blamed_on_the_option(cli: Callable[..., Any], library: Library) -> None:
-    output = refused(cli("evaluate", EXAMPLE, "--version", "nope"), code=2)
+    output = refused(cli("evaluate", COMPLIANT, "--version", "nope"), code=2)
     known = ", ".join(v.id for v in library.versions(BC))
     assert output == f"usage error: --version nope: {BC} has no such version\n  - known versions of {BC}: {known}\n"
 
@@ -212,7 +211,7 @@ def test_a_json_dossier_is_judged_like_its_yaml_twin(cli: Callable[..., Any], tm
     path = tmp_path / "compliant.json"
     path.write_text(json.dumps(to_plain(dossier_data()), indent=2), encoding="utf-8")
     from_json = cli("evaluate", path, "--format", "json")
-    from_yaml = cli("evaluate", EXAMPLE, "--format", "json")
+    from_yaml = cli("evaluate", COMPLIANT, "--format", "json")
     assert from_json.exit_code == 0, from_json.output
     json_decision, yaml_decision = json.loads(from_json.stdout), json.loads(from_yaml.stdout)
     assert json_decision["outcome"] == yaml_decision["outcome"] == "compliant"
@@ -232,8 +231,8 @@ def test_a_json_dossier_with_a_bad_date_names_it(cli: Callable[..., Any], tmp_pa
 
 
 def test_explain_refuses_a_file_that_is_not_a_decision(cli: Callable[..., Any]) -> None:
-    output = refused(cli("explain", EXAMPLE))
-    assert f"invalid decision file: {EXAMPLE} is not a referee decision" in output
+    output = refused(cli("explain", COMPLIANT))
+    assert f"invalid decision file: {COMPLIANT} is not a referee decision" in output
     assert "$.format: expected format 'referee.decision/2' (or 'referee.decision/1'), got None" in output
 
 
@@ -245,7 +244,7 @@ def test_explain_refuses_an_incomplete_decision(cli: Callable[..., Any], tmp_pat
 
 def test_explain_a_fact_no_rule_concluded(cli: Callable[..., Any], tmp_path: Path) -> None:
     decision = tmp_path / "decision.json"
-    assert cli("evaluate", EXAMPLE, "-o", decision).exit_code == 0
+    assert cli("evaluate", COMPLIANT, "-o", decision).exit_code == 0
     output = refused(cli("explain", decision, "--fact", "nope"))
     assert "no rule concluded 'nope' in this decision" in output
     assert "concluded facts: failed_mandatory, grants, missing_resources, outcome" in output
@@ -260,10 +259,10 @@ def test_versions_of_an_unknown_scheme_is_a_usage_error(cli: Callable[..., Any])
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (("evaluate", "--bogus", str(EXAMPLE)), "No such option '--bogus'"),
+        (("evaluate", "--bogus", str(COMPLIANT)), "No such option '--bogus'"),
         (("versions", BC, "--as-of", "2013-02-30"), "Invalid value for '--as-of': '2013-02-30' is not a date (YYYY-MM-DD)"),
-        (("evaluate", str(EXAMPLE), "--runtime", "jess"), "Invalid value for '--runtime': 'jess' is not one of 'durable-rules', 'python'"),
-        (("evaluate", str(EXAMPLE), "--format", "xml"), "Invalid value for '--format': 'xml' is not one of 'text', 'json'"),
+        (("evaluate", str(COMPLIANT), "--runtime", "jess"), "Invalid value for '--runtime': 'jess' is not one of 'durable-rules', 'python'"),
+        (("evaluate", str(COMPLIANT), "--format", "xml"), "Invalid value for '--format': 'xml' is not one of 'text', 'json'"),
         (("frobnicate",), "No such command 'frobnicate'"),
         (("evaluate",), "Missing argument 'DOSSIER'"),
     ],
@@ -299,7 +298,7 @@ def test_versions_status_as_of_a_day(cli: Callable[..., Any], first_version_only
 
 
 def test_evaluate_json_output_parses(cli: Callable[..., Any], tmp_path: Path) -> None:
-    result = cli("evaluate", EXAMPLE, "--format", "json", "-o", tmp_path / "decision.json")
+    result = cli("evaluate", COMPLIANT, "--format", "json", "-o", tmp_path / "decision.json")
     assert result.exit_code == 0, result.output
     decision = json.loads(result.stdout)
     assert decision["format"] == "referee.decision/2"
@@ -339,7 +338,7 @@ def test_validate_json_output_parses(cli: Callable[..., Any]) -> None:
 
 def test_explain_json_output_parses(cli: Callable[..., Any], tmp_path: Path) -> None:
     decision = tmp_path / "decision.json"
-    assert cli("evaluate", EXAMPLE, "-o", decision).exit_code == 0
+    assert cli("evaluate", COMPLIANT, "-o", decision).exit_code == 0
     result = cli("explain", decision, "--format", "json")
     assert result.exit_code == 0, result.output
     tree = json.loads(result.stdout)
@@ -417,7 +416,7 @@ def test_the_yaml_dossier_written_back_as_yaml_is_still_valid(cli: Callable[...,
 
 def test_with_format_json_an_error_is_a_json_document_on_standard_error(cli: Callable[..., Any], tmp_path: Path) -> None:
     dossier = tmp_path / "dossier.yaml"
-    dossier.write_text(EXAMPLE.read_text(encoding="utf-8").replace("event_date:", "event_date: 2025-02-30\nx_event_date:", 1), encoding="utf-8")
+    dossier.write_text(COMPLIANT.read_text(encoding="utf-8").replace("event_date:", "event_date: 2025-02-30\nx_event_date:", 1), encoding="utf-8")
     result = cli("evaluate", dossier, "--format", "json")
     assert result.exit_code == 1
     assert result.stdout == ""

@@ -15,19 +15,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import ROOT, flat
+from conftest import COMPLIANT, ROOT, flat
 
 from engine import Decision, DecisionFileError, Library, load_dossier, read_dossier
 from engine.decision.explain import derivation_tree, render_tree
 from engine.decision.model import RuleStep
 
-EXAMPLE = ROOT / "examples" / "bilan-carbone-compliance" / "compliant.yaml"
 DECISION_1 = ROOT / "tests" / "data" / "decision-1-bilan-carbone-compliant.json"
 
 
 @pytest.fixture(scope="module")
 def decision(library: Library) -> Decision:
-    return library.evaluate(load_dossier(EXAMPLE))
+    return library.evaluate(load_dossier(COMPLIANT))
 
 
 def test_a_decision_reads_back_as_it_was_written(library: Library) -> None:

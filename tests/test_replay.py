@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import yaml
-from conftest import ROOT, draft, only_version, write_version
+from conftest import COMPLIANT, ROOT, draft, only_version, write_version
 from test_store import execute, query
 
 from engine.model.canonical import to_plain
@@ -26,7 +26,6 @@ from engine.store.schema import decisions, dossiers
 
 BC = "bilan-carbone-compliance"
 BC_EXAMPLES = ROOT / "examples" / BC
-COMPLIANT = BC_EXAMPLES / "compliant.yaml"
 EXAMPLES = sorted((ROOT / "examples").glob("*/*.yaml"))  # every bundled example, as `make demo` judges them
 AUDIT_RULES = Path("rules") / BC / "2014-05-19" / "audit.yaml"
 COMPLIANT_BECAUSE = "is in the compliant band and every mandatory criterion is validated."

@@ -9,7 +9,6 @@ go through the full `evaluate` on a scratch copy of the project.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -17,26 +16,25 @@ from typing import Any, Callable, Iterable
 
 import pytest
 import yaml
-from conftest import BC, ROOT, draft, rule_folder
+from conftest import BC, COMPLIANT, ROOT, draft, rule_folder
 from durable import engine as durable_engine
 
 from engine import Library
 from engine.compilation.expressions import Scope
 from engine.compilation.procedure import CompiledProcedure
+from engine.compilation.rules import Rule, RuleBook, build_rulebook, compile_rules
+from engine.errors import EvaluationError, ReferentialError
 from engine.model.documents import load_document
 from engine.model.dossier import read_dossier
-from engine.errors import EvaluationError, ReferentialError
-from engine.running.inference import Inference
-from engine.compilation.rules import Rule, RuleBook, build_rulebook, compile_rules
 from engine.model.rule_files import read_rule_file
 from engine.model.schemas import SchemaFile
+from engine.running.inference import Inference
 from engine.running.runtimes import durable as durable_module
-from engine.running.runtimes.durable import MAX_REASSERTS, START, DurableRuntime
 from engine.running.runtimes.compiled import CompiledRuntime
+from engine.running.runtimes.durable import MAX_REASSERTS, START, DurableRuntime
 from engine.running.runtimes.python import PythonRuntime
 
 SCHEME = "probe"
-EXAMPLE = ROOT / "examples" / BC / "compliant.yaml"
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -123,7 +121,7 @@ def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> DurableRuntime:
 
 
 def example(**changes: Any) -> Any:
-    document = load_document(EXAMPLE)
+    document = load_document(COMPLIANT)
     document.update(changes)
     return document
 
@@ -152,7 +150,7 @@ def test_a_concluded_fact_no_rule_consumes_is_still_known(tmp_path: Path, runtim
 
 
 def test_the_outcome_of_a_full_evaluation_is_known(library: Library, fresh_shared: DurableRuntime) -> None:
-    decision = library.evaluate(read_dossier(example(), str(EXAMPLE)), runtime="durable-rules").to_json()
+    decision = library.evaluate(read_dossier(example(), str(COMPLIANT)), runtime="durable-rules").to_json()
     assert decision["outcome"] == "compliant"
     assert decision["values"]["valid_until"] == "2027-05-21"  # concluded from the outcome, consumed by nothing
 
@@ -214,7 +212,7 @@ def test_an_evaluation_whose_rule_fails_gives_no_decision(scratch: Path, fresh_s
     )
     resources.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     with pytest.raises(EvaluationError) as raised:
-        Library.open(scratch).evaluate(read_dossier(example(), str(EXAMPLE)), runtime="durable-rules").to_json()
+        Library.open(scratch).evaluate(read_dossier(example(), str(COMPLIANT)), runtime="durable-rules").to_json()
     assert "rule resources.ratio (process §5) failed; no decision is given" in raised.value.message
     assert any("index out of bounds" in p.message and p.file == str(resources) for p in raised.value.problems)
     assert fresh_shared._sessions == {}
@@ -415,7 +413,7 @@ def test_a_second_book_with_the_same_content_fires_its_own_rules(tmp_path: Path,
 
 
 def test_evaluating_an_identical_copy_of_the_project_after_the_project_itself(library: Library, scratch: Path, fresh_shared: DurableRuntime) -> None:
-    dossier = read_dossier(example(), str(EXAMPLE))
+    dossier = read_dossier(example(), str(COMPLIANT))
     assert library.evaluate(dossier).to_json()["outcome"] == "compliant"
     copy_decision = Library.open(scratch).evaluate(dossier).to_json()
     assert copy_decision["outcome"] == "compliant"
@@ -467,11 +465,11 @@ def test_two_runs_in_a_row_do_not_share_facts(tmp_path: Path, runtime: DurableRu
 
 
 def test_two_evaluations_in_a_row_do_not_leak(library: Library, fresh_shared: DurableRuntime) -> None:
-    compliant = library.evaluate(read_dossier(example(), str(EXAMPLE))).to_json()
+    compliant = library.evaluate(read_dossier(example(), str(COMPLIANT))).to_json()
     incomplete_doc = example(dossier_id="BC-INCOMPLETE")
     incomplete_doc["facts"] = dict(incomplete_doc["facts"], resources_provided=["tool_access"])
     incomplete = library.evaluate(read_dossier(incomplete_doc, "incomplete.yaml")).to_json()
-    again = library.evaluate(read_dossier(example(), str(EXAMPLE))).to_json()
+    again = library.evaluate(read_dossier(example(), str(COMPLIANT))).to_json()
     assert compliant["outcome"] == again["outcome"] == "compliant"
     assert incomplete["outcome"] == "incomplete"
     assert "valid_until" not in incomplete["values"] and "grants" not in incomplete["values"]
@@ -531,7 +529,7 @@ def test_rules_reading_each_other_in_a_cycle_fire_as_the_forward_chainers_fire_t
 
 
 def test_python_and_durable_runtimes_give_identical_decisions(library: Library, fresh_shared: DurableRuntime) -> None:
-    dossier = read_dossier(example(), str(EXAMPLE))
+    dossier = read_dossier(example(), str(COMPLIANT))
     durable = library.evaluate(dossier, runtime="durable-rules").to_json()
     python = library.evaluate(dossier, runtime="python").to_json()
     assert [e["id"] for e in durable["trail"]] == [e["id"] for e in python["trail"]]

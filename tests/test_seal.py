@@ -21,15 +21,14 @@ from typing import Any
 import orjson
 import pytest
 import yaml
-from conftest import LIBRARY, ROOT, unlined
+from conftest import COMPLIANT, LIBRARY, ROOT, unlined
 
 from engine import Decision, DecisionFileError, Library, load_dossier
 from engine.decision.model import seal
 from engine.model.documents import load_document
 
-EXAMPLE = ROOT / "examples" / "bilan-carbone-compliance" / "compliant.yaml"
 DECISION_1 = ROOT / "tests" / "data" / "decision-1-bilan-carbone-compliant.json"
-DECISION_2 = ROOT / "tests" / "data" / "decision-2-bilan-carbone-compliant.json"  # written by `referee evaluate EXAMPLE -o`
+DECISION_2 = ROOT / "tests" / "data" / "decision-2-bilan-carbone-compliant.json"  # written by `referee evaluate COMPLIANT -o`
 SEAL = re.compile(r"sha256:[0-9a-f]{64}")
 # one example per scheme that has examples (the four schemes; companions, such as the factor bases, have none)
 EXAMPLES = [sorted(folder.glob("*.yaml"))[0] for scheme in LIBRARY.schemes() if any((folder := ROOT / "examples" / scheme).glob("*.yaml"))]
@@ -37,7 +36,7 @@ EXAMPLES = [sorted(folder.glob("*.yaml"))[0] for scheme in LIBRARY.schemes() if 
 
 @pytest.fixture(scope="module")
 def decision(library: Library) -> dict[str, Any]:
-    return library.evaluate(load_dossier(EXAMPLE)).to_json()
+    return library.evaluate(load_dossier(COMPLIANT)).to_json()
 
 
 def body(data: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +113,7 @@ def test_key_order_and_whitespace_do_not_count(decision: dict[str, Any], cli: Ca
 
 def test_a_float_keeps_its_seal_through_json(library: Library) -> None:
     """2.0 is written `2.0` (by json, and by orjson as a batch writes it) and read back a float: the same canonical text."""
-    decision = Decision.from_json(library.evaluate(load_dossier(EXAMPLE)).to_json(), "decision")
+    decision = Decision.from_json(library.evaluate(load_dossier(COMPLIANT)).to_json(), "decision")
     decision.values["ratio"] = 2.0
     sealed = decision.to_json()
     texts = [(decision.to_bytes().decode("utf-8"), json.loads), (json.dumps(sealed, indent=2), json.loads), (yaml.safe_dump(sealed), yaml.safe_load)]
@@ -186,7 +185,7 @@ def test_a_batch_line_carries_a_seal_that_verifies(cli: Callable[..., Any], tmp_
         data = json.loads(line)
         assert SEAL.fullmatch(data["seal"]) and data["seal"] == seal(body(data))
     folder = tmp_path / "decisions"
-    assert cli("batch", EXAMPLE, "--format", "dir", "-o", folder).exit_code == 0
+    assert cli("batch", COMPLIANT, "--format", "dir", "-o", folder).exit_code == 0
     (file,) = folder.glob("*.json")
     assert cli("explain", file).exit_code == 0
 

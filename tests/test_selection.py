@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BC, ROOT, bc_document, bc_example_dossier, drafts, only_version, write_version
+from conftest import BC, COMPLIANT, bc_document, bc_example_dossier, drafts, only_version, write_version
 
 from engine import Library
+from engine.decision.model import REPEALED_OUTCOME
+from engine.errors import DossierError
 from engine.model.documents import load_document
 from engine.model.dossier import read_dossier
-from engine.errors import DossierError
-from engine.decision.model import REPEALED_OUTCOME
 from engine.model.referential import ReferentialVersion
 from engine.running.runtimes import durable as durable_module
 from engine.running.runtimes.durable import DurableRuntime
@@ -26,7 +26,6 @@ from engine.selection.versions import Selection, select
 D = dt.date
 V1 = "2014-05-19"
 SECTIONS = ("assessment", "resources")
-EXAMPLE = ROOT / "examples" / BC / "compliant.yaml"
 
 
 def successor(version_id: str, in_force_from: dt.date, published_on: dt.date | None = None, **policies: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +286,7 @@ def test_evaluating_a_cycle_before_the_repeal_decides(scratch: Path, fresh_share
 
 def test_a_repealed_refusal_still_validates_the_facts(scratch: Path) -> None:
     library = repealed_store(scratch)
-    bad = load_document(EXAMPLE)
+    bad = load_document(COMPLIANT)
     bad["facts"]["tool_type"] = "spreadsheet"
     bad["cycle"]["anchor"] = D(2021, 1, 1)
     bad["event_date"] = D(2021, 2, 1)

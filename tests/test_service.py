@@ -20,7 +20,7 @@ import orjson
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import LIBRARY, ROOT
+from conftest import COMPLIANT, LEDGER_DOSSIER, LEDGER_FEC, LIBRARY, ROOT
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
@@ -44,9 +44,6 @@ YAML, JSON = {"Content-Type": "application/yaml"}, {"Content-Type": "application
 PROBLEM = "application/problem+json"
 
 BC = ROOT / "examples" / "bilan-carbone-compliance"
-COMPLIANT = BC / "compliant.yaml"
-LEDGER_DOSSIER = ROOT / "examples" / "label-transmission" / "account-ledger-2025-closed.yaml"
-FEC = ROOT / "examples" / "label-transmission" / "ledgers" / "fec-2025-usinage.txt"
 JOB_SECONDS = 120
 
 
@@ -129,10 +126,10 @@ def test_a_dossier_is_recorded_under_its_evaluators_name_and_replayed(client: Te
 
 
 def test_a_ledger_is_uploaded_with_its_dossier_and_gives_the_clis_decision(client: TestClient) -> None:
-    files = {"dossier": (LEDGER_DOSSIER.name, LEDGER_DOSSIER.read_bytes(), "application/yaml"), "ledger": ("export.txt", FEC.read_bytes(), "text/plain")}
+    files = {"dossier": (LEDGER_DOSSIER.name, LEDGER_DOSSIER.read_bytes(), "application/yaml"), "ledger": ("export.txt", LEDGER_FEC.read_bytes(), "text/plain")}
     response = client.post("/evaluate", files=files, headers=AS_EVALUATOR)
     assert response.status_code in (200, 201), response.text
-    assert response.json() == expected(LEDGER_DOSSIER), "the FEC placed where the dossier names it: the same digests, the same seal"
+    assert response.json() == expected(LEDGER_DOSSIER), "the LEDGER_FEC placed where the dossier names it: the same digests, the same seal"
     assert response.json()["digests"]["ledger"]["file"] == "ledgers/fec-2025-usinage.txt"
     replayed = client.post(f"{response.headers['location']}/replay", headers=AS_EVALUATOR).json()
     assert replayed["verdict"] == "reproduced", replayed
@@ -147,7 +144,7 @@ def test_a_ledger_named_and_not_uploaded_is_refused(client: TestClient) -> None:
 @pytest.mark.parametrize("named", ["../../../etc/passwd", "/etc/passwd", "ledgers/../../secret.txt", "."])
 def test_a_ledger_name_that_climbs_out_of_the_requests_folder_is_refused(client: TestClient, named: str) -> None:
     document = load_document(LEDGER_DOSSIER) | {"ledger": named}
-    files = {"dossier": ("d.json", json.dumps(document, default=str)), "ledger": ("fec.txt", FEC.read_bytes())}
+    files = {"dossier": ("d.json", json.dumps(document, default=str)), "ledger": ("fec.txt", LEDGER_FEC.read_bytes())}
     body = problem(client.post("/evaluate", files=files, headers=AS_EVALUATOR), 422)
     assert "climbs out of the dossier's folder" in body["detail"] and body["problems"][0]["path"] == "$.ledger"
 

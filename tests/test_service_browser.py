@@ -3,7 +3,7 @@
 A real uvicorn serves the application on 127.0.0.1 (a port the system picks) in a thread. The test
 types its token, picks a scheme and procedure (the page writes the dossier's skeleton), uploads a bundled
 dossier, and reads the outcome in the report the page shows; opens the stored decision by its id; sends
-a dossier with its FEC; and sees the problems of an invalid dossier, with their paths. Screenshots are kept
+a dossier with its LEDGER_FEC; and sees the problems of an invalid dossier, with their paths. Screenshots are kept
 in build/test-artefacts/service/ (the test prints where). Where the browser cannot start, the tests skip and say why.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from conftest import LIBRARY, ROOT
+from conftest import COMPLIANT, LEDGER_DOSSIER, LEDGER_FEC, LIBRARY, ROOT
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
@@ -29,9 +29,6 @@ from engine.store.repository import Store
 
 TOKEN = "evaluator-token-Browser42xQ"
 ARTEFACTS = ROOT / "build" / "test-artefacts" / "service"
-COMPLIANT = ROOT / "examples" / "bilan-carbone-compliance" / "compliant.yaml"
-LEDGER_DOSSIER = ROOT / "examples" / "label-transmission" / "account-ledger-2025-closed.yaml"
-FEC = ROOT / "examples" / "label-transmission" / "ledgers" / "fec-2025-usinage.txt"
 SECONDS = 30
 
 
@@ -115,7 +112,7 @@ def test_a_dossier_uploaded_through_the_page_is_judged_and_reopened_by_its_id(br
 def test_a_dossier_sent_with_its_fec_through_the_page_is_judged(browser: WebDriver, served: str) -> None:  # noqa: F811
     _open_page(browser, served)
     browser.find_element(By.ID, "dossier-file").send_keys(str(LEDGER_DOSSIER))
-    browser.find_element(By.ID, "ledger-file").send_keys(str(FEC))
+    browser.find_element(By.ID, "ledger-file").send_keys(str(LEDGER_FEC))
     browser.find_element(By.ID, "judge").click()
     _wait(browser, "document.getElementById('status').textContent.startsWith('Decision ')")
     decision = LIBRARY.evaluate(load_dossier(LEDGER_DOSSIER))
