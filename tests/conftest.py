@@ -7,6 +7,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 
 from cli import main
 from engine import Library, read_dossier
-from engine.model.documents import load_document
+from engine.model.documents import _StrictLoader, load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 BC = "bilan-carbone-compliance"
@@ -45,6 +46,21 @@ def scratch(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "referentials", tmp_path / "referentials")
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
     return tmp_path
+
+
+@contextmanager
+def never_constructed() -> Iterator[None]:
+    """Within it, a YAML document whose values are built fails the test: a refusal must come from its composed nodes."""
+    construct = _StrictLoader.construct_document
+
+    def refusing(loader: _StrictLoader, node: Any) -> Any:
+        raise AssertionError("the document's values were built")
+
+    _StrictLoader.construct_document = refusing  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        _StrictLoader.construct_document = construct  # type: ignore[method-assign]
 
 
 def draft(root: Path, scheme: str, version: Any) -> None:
