@@ -16,19 +16,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from engine.model import dates
+from engine.model.canonical import SCALAR_TYPES
 
 
 class ExpressionError(ValueError):
     """An expression that does not compile or fails when evaluated."""
 
 
-_SCALARS = (str, int, float, bool, type(None))
-
-
 def ordered(value: Any) -> Any:
     """A value from CEL with its maps' keys sorted, so that a decision is the same on every run."""
     kind = type(value)
-    if kind in _SCALARS:  # the common case, tested without an ABC check
+    if kind in SCALAR_TYPES:  # the common case
         return value
     if kind is list:
         return [ordered(v) for v in value]

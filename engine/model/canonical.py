@@ -11,12 +11,13 @@ import hashlib
 import json
 from typing import Any
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+"""The types of a JSON scalar: tested with one set lookup, before any slower isinstance (an ABC check)."""
 
 
 def to_plain(value: Any) -> Any:
     """Turn dates into ISO strings and tuples into lists, recursively."""
-    if type(value) in _SCALARS:  # most values: no ABC check
+    if type(value) in SCALAR_TYPES:
         return value
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from engine.errors import DossierError, PathLike, Problem, RefereeError
-from engine.model.limits import DEFAULT_LIMITS, Limits, check_values, check_yaml_nodes, non_finite, regular_file, too_large
+from engine.model.limits import DEFAULT_LIMITS, FINITE_TYPES, Limits, check_values, check_yaml_nodes, non_finite, regular_file, too_large
 
 
 class _StrictLoader(yaml.CSafeLoader):
@@ -128,9 +128,6 @@ def checked(document: Any, name: str, error: type[RefereeError], limits: Limits)
     return _no_infinities(document, name, error)
 
 
-_FINITE_SCALARS = frozenset({int, bool, type(None)})
-
-
 def _plain_json_within(document: Any, limits: Limits) -> bool:
     """True for a document that passes all three checks of `checked`, told in one walk instead of three:
     what nearly every dossier is. Anything else is for those checks to find and word."""
@@ -161,7 +158,7 @@ def _plain_json_within(document: Any, limits: Limits) -> bool:
         elif kind is float:
             if not math.isfinite(current):
                 return False
-        elif kind not in _FINITE_SCALARS:
+        elif kind not in FINITE_TYPES:
             return False
     return True
 

@@ -24,7 +24,7 @@ import cerberus
 
 from engine.compilation.validators import CompiledSchema
 from engine.errors import DossierError, Problem, ReferentialError
-from engine.model.canonical import digest, to_plain
+from engine.model.canonical import SCALAR_TYPES, digest, to_plain
 from engine.model.dates import parse_date
 from engine.model.documents import load_document
 from engine.model.referential import Criterion, Procedure
@@ -163,15 +163,12 @@ def _text_keys(document: Mapping[Any, Any], source: str) -> None:
             stack.extend((value, (*path, index)) for index, value in enumerate(current))
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
 def _keys_are_text(document: Any) -> bool:
     """The same walk without the paths, which only an error needs: what nearly every dossier is, told faster."""
     stack = [document]
     while stack:
         current = stack.pop()
-        if type(current) in _SCALARS:
+        if type(current) in SCALAR_TYPES:
             continue
         if isinstance(current, Mapping):
             for key in current:

@@ -20,6 +20,10 @@ from typing import Any
 import yaml
 
 from engine.errors import PathLike, Problem, RefereeError, UsageError
+from engine.model.canonical import SCALAR_TYPES
+
+FINITE_TYPES = SCALAR_TYPES - {float}
+"""The scalars that cannot be NaN nor an infinity."""
 
 MIB = 2**20
 
@@ -186,6 +190,8 @@ def _too_many(file: str, limits: Limits, error: type[RefereeError], node: yaml.N
 
 def non_finite(value: Any, prefix: PathLike = ()) -> Iterator[tuple[PathLike, float]]:
     """Where a document holds NaN or an infinity: no rule may compute with them, no decision may hold them."""
+    if type(value) in FINITE_TYPES:  # most values a rule concludes: a text, a count, a yes or no
+        return
     stack: list[tuple[Any, PathLike]] = [(value, prefix)]
     while stack:
         current, path = stack.pop()

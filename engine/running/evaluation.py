@@ -147,8 +147,6 @@ def _check_inputs(inference: Inference, dossier: Dossier) -> None:
 def _check_finite(inference: Inference) -> None:
     """No decision holds NaN or an infinity: a rule that computed one (a division by zero) fails the evaluation."""
     for firing in inference.firings:
-        if type(firing.value) in _FINITE:  # most conclusions: a text, a count, a yes or no
-            continue
         for path, value in non_finite(firing.value):
             rule = firing.rule
             where = format_path(("value", *path)) if path else "its value"
@@ -157,9 +155,6 @@ def _check_finite(inference: Inference) -> None:
                 "no decision is given (a division by zero? guard it in the rule)",
                 [Problem(f"{value!r} is not finite", rule.path, rule.file)],
             )
-
-
-_FINITE = frozenset({str, int, bool, type(None)})
 
 
 def _check_outcome(inference: Inference, dossier: Dossier) -> None:
