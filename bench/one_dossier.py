@@ -50,11 +50,16 @@ def per_dossier(dossiers: list[Any], loops: int, stage: Callable[[Any], Any]) ->
     return (time.process_time() - start) / loops * 1e6
 
 
-def warm(scheme: str, procedure: str, loops: int) -> dict[str, Any]:
-    library = Library.open(ROOT)
-    dossiers: list[Dossier] = [d for d in (load_dossier(p) for p in sorted((ROOT / "examples" / scheme).glob("*.yaml"))) if d.procedure == procedure]
-    if not dossiers:
+def examples(scheme: str, procedure: str) -> list[Dossier]:
+    """The bundled examples of one procedure, read."""
+    found = [d for d in (load_dossier(p) for p in sorted((ROOT / "examples" / scheme).glob("*.yaml"))) if d.procedure == procedure]
+    if not found:
         raise SystemExit(f"no bundled example of {scheme} {procedure}")
+    return found
+
+
+def warm(dossiers: list[Dossier], loops: int) -> dict[str, Any]:
+    library = Library.open(ROOT)
     decisions: list[Decision] = [library.evaluate(d, runtime="compiled") for d in dossiers]  # compiles, outside the timing
     bodies = [{k: v for k, v in d.to_json().items() if k != "seal"} for d in decisions]
 
@@ -101,10 +106,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON document")
     args = parser.parse_args()
     machine = {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version()}
-    figures: dict[str, Any] = {"machine": machine, "warm": warm(args.scheme, args.procedure, args.loops)}
+    dossiers = examples(args.scheme, args.procedure)
+    figures: dict[str, Any] = {"machine": machine, "warm": warm(dossiers, args.loops)}
     if args.runs:
-        example = next(p for p in sorted((ROOT / "examples" / args.scheme).glob("*.yaml")) if load_dossier(p).procedure == args.procedure)
-        figures["cold"] = cold(example, args.runs)
+        figures["cold"] = cold(Path(dossiers[0].source), args.runs)
     figures["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if args.json:
         print(json.dumps(figures, indent=2))
