@@ -274,10 +274,6 @@ class Store:
             raise StoreError(f"the store does not hold the file {blob_digest}", [Problem("run referee store verify")])
         return bytes(content)
 
-    def has_blob(self, blob_digest: str) -> bool:
-        with reported(self.url), reading(self.engine) as connection:
-            return connection.execute(sa.select(blobs.c.digest).where(blobs.c.digest == blob_digest)).first() is not None
-
     def stats(self) -> dict[str, Any]:
         """The counts of `referee store stats`: decisions per scheme, procedure and outcome, and what else the store holds."""
         with reported(self.url), reading(self.engine) as connection:
